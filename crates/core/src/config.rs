@@ -1,0 +1,20 @@
+//! What an operator configures: its mail domains and support contact.
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorConfig {
+    /// Domain of the operator's secure mailboxes (prenom.nom@<domain>).
+    pub domain: String,
+    /// Domain used when the professional asks for an MSSanté mailbox.
+    pub mssante_domain: String,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        Self { domain: "sante-na.fr".into(), mssante_domain: "na.mssante.fr".into() }
+    }
+}
+
+/// The support contact named by the procedure.
+pub const SUPPORT_PHONE: &str = "05 64 090 090";
+pub const SUPPORT_EMAIL: &str = "support@esea-na.fr";

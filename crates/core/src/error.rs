@@ -1,0 +1,164 @@
+//! Stable error codes, shared by the browser and the server, and their French messages.
+use crate::field::Field;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Why a field was refused. The snake_case name is stable: the server answers it in 422 bodies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    Required,
+    TooLong,
+    InvalidCharacters,
+    InvalidFormat,
+    InvalidChecksum,
+    InvalidDate,
+    UnknownCode,
+    UnknownPostalCode,
+    EmailMismatch,
+    RppsOrAdeliRequired,
+    PhoneRequired,
+    NotAPhoneOfStep2,
+    IdentifierTooLong,
+    PasswordTooShort,
+    PasswordTooLong,
+    PasswordMissingLowercase,
+    PasswordMissingUppercase,
+    PasswordMissingDigit,
+    PasswordContainsPersonalData,
+    PasswordTooGuessable,
+    PasswordNotEvaluated,
+    PasswordMismatch,
+    MustAccept,
+}
+
+impl ErrorCode {
+    /// What is wrong, in French, to follow the field's label.
+    pub fn text(self, field: Field) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            Required => match field {
+                Field::Mode => "choisissez l'une des deux options.",
+                Field::Civilite | Field::Profession | Field::ListeRouge | Field::PublierTelephone => {
+                    "choisissez une réponse."
+                }
+                Field::TelephonePublie => "choisissez le numéro à publier.",
+                _ => "ce champ est obligatoire.",
+            },
+            TooLong => "ce texte est trop long.",
+            InvalidCharacters => "seuls les lettres, les espaces, les traits d'union et les apostrophes sont acceptés.",
+            InvalidFormat => match field {
+                Field::Rpps => "le numéro RPPS compte 11 chiffres.",
+                Field::Adeli => "le numéro ADELI compte 9 chiffres.",
+                Field::Email | Field::EmailConfirmation => {
+                    "saisissez une adresse email valide, par exemple prenom.nom@exemple.fr."
+                }
+                Field::CodePostal => "le code postal compte 5 chiffres.",
+                Field::Telephone | Field::Mobile | Field::Fax | Field::TelephonePublie => {
+                    "saisissez un numéro français à 10 chiffres (05 64 09 00 90) ou au format +33."
+                }
+                _ => "ce format n'est pas reconnu.",
+            },
+            InvalidChecksum => match field {
+                Field::Rpps => "la clé de contrôle est incorrecte : vérifiez les 11 chiffres de votre numéro RPPS.",
+                _ => "la clé de contrôle est incorrecte : vérifiez les 9 chiffres de votre numéro ADELI.",
+            },
+            InvalidDate => "cette date n'existe pas.",
+            UnknownCode => "choisissez une valeur de la liste.",
+            UnknownPostalCode => "ce code postal ne correspond à aucun département.",
+            EmailMismatch => "les deux adresses email ne sont pas identiques.",
+            RppsOrAdeliRequired => "merci de compléter le champ n°RPPS ou n°ADELI.",
+            PhoneRequired => "renseignez un numéro de téléphone fixe ou mobile.",
+            NotAPhoneOfStep2 => "choisissez l'un des numéros saisis à l'étape 2.",
+            IdentifierTooLong => "le prénom et le nom réunis sont trop longs pour former un identifiant (64 caractères au plus).",
+            PasswordTooShort => "le mot de passe doit compter au moins 12 caractères.",
+            PasswordTooLong => "le mot de passe ne doit pas dépasser 128 caractères.",
+            PasswordMissingLowercase => "ajoutez au moins une lettre minuscule.",
+            PasswordMissingUppercase => "ajoutez au moins une lettre majuscule.",
+            PasswordMissingDigit => "ajoutez au moins un chiffre.",
+            PasswordContainsPersonalData => "le mot de passe ne doit contenir ni votre nom, ni votre prénom, ni votre identifiant.",
+            PasswordTooGuessable => "ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage.",
+            PasswordNotEvaluated => "la sécurité du mot de passe est en cours d'évaluation, patientez un instant.",
+            PasswordMismatch => "les deux mots de passe ne sont pas identiques.",
+            MustAccept => "vous devez les accepter pour créer votre compte.",
+        }
+    }
+
+    /// The full message, naming the field: « Nom : ce champ est obligatoire. »
+    pub fn message(self, field: Field) -> String {
+        format!("{} : {}", field.label(), self.text(field))
+    }
+}
+
+/// Errors by field, in form order; the JSON shape of a 422 answer: `{"nom": ["required"]}`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldErrors(pub BTreeMap<Field, Vec<ErrorCode>>);
+
+impl FieldErrors {
+    pub fn add(&mut self, field: Field, code: ErrorCode) {
+        let codes = self.0.entry(field).or_default();
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+
+    /// Records the error of `result`, if any, and hands its value on.
+    pub fn check<T>(&mut self, field: Field, result: Result<T, ErrorCode>) -> Option<T> {
+        result.map_err(|code| self.add(field, code)).ok()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first error of a field (the one shown).
+    pub fn first(&self, field: Field) -> Option<ErrorCode> {
+        self.0.get(&field).and_then(|c| c.first().copied())
+    }
+
+    /// The first field in form order that has an error.
+    pub fn first_field(&self) -> Option<Field> {
+        self.0.keys().next().copied()
+    }
+
+    pub fn merge(&mut self, other: FieldErrors) {
+        for (field, codes) in other.0 {
+            for code in codes {
+                self.add(field, code);
+            }
+        }
+    }
+
+    pub fn fields(&self) -> impl Iterator<Item = Field> + '_ {
+        self.0.keys().copied()
+    }
+
+    /// Keeps only the errors of one step.
+    pub fn of_step(&self, step: crate::field::Step) -> FieldErrors {
+        FieldErrors(self.0.iter().filter(|(f, _)| f.step() == step).map(|(f, c)| (*f, c.clone())).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_names_the_field() {
+        assert_eq!(ErrorCode::Required.message(Field::Nom), "Nom : ce champ est obligatoire.");
+        assert!(ErrorCode::InvalidChecksum.message(Field::Rpps).starts_with("N° RPPS : "));
+    }
+
+    #[test]
+    fn json_shape_is_field_to_codes() {
+        let mut e = FieldErrors::default();
+        e.add(Field::Nom, ErrorCode::Required);
+        e.add(Field::Rpps, ErrorCode::InvalidChecksum);
+        e.add(Field::Rpps, ErrorCode::InvalidChecksum);
+        let json = serde_json::to_string(&e).unwrap();
+        assert_eq!(json, r#"{"nom":["required"],"rpps":["invalid_checksum"]}"#);
+        assert_eq!(serde_json::from_str::<FieldErrors>(&json).unwrap(), e);
+        assert_eq!(e.first_field(), Some(Field::Nom));
+    }
+}

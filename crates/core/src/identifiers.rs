@@ -1,0 +1,158 @@
+//! Professional numbers (RPPS, ADELI) and the identifier and secure address derived from the names.
+use crate::{OperatorConfig, error::ErrorCode, luhn, name::PersonName, slug::slug};
+use serde::Serialize;
+
+/// Longest local part of an email address (RFC 5321), hence of an identifier.
+pub const MAX_IDENTIFIER_CHARS: usize = 64;
+
+/// Removes what users type between digit groups: spaces (any kind), dots and hyphens.
+fn digits_only(input: &str) -> String {
+    input.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-')).collect()
+}
+
+fn luhn_number(input: &str, len: usize) -> Result<String, ErrorCode> {
+    let digits = digits_only(input);
+    if digits.is_empty() {
+        return Err(ErrorCode::Required);
+    }
+    if digits.len() != len || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ErrorCode::InvalidFormat);
+    }
+    if !luhn::is_valid(&digits) {
+        return Err(ErrorCode::InvalidChecksum);
+    }
+    Ok(digits)
+}
+
+/// An RPPS number: 11 digits, the last a Luhn key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Rpps(String);
+
+impl Rpps {
+    pub fn parse(input: &str) -> Result<Self, ErrorCode> {
+        luhn_number(input, 11).map(Rpps)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An ADELI number: 9 digits, the last a Luhn key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Adeli(String);
+
+impl Adeli {
+    pub fn parse(input: &str) -> Result<Self, ErrorCode> {
+        luhn_number(input, 9).map(Adeli)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The account identifier, `prenom.nom` in lower-case ASCII (the procedure asks to keep that format).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Identifiant(String);
+
+impl Identifiant {
+    pub fn derive(prenom: &PersonName, nom: &PersonName) -> Result<Self, ErrorCode> {
+        let id = format!("{}.{}", slug(prenom.as_str()), slug(nom.as_str()));
+        if id.len() > MAX_IDENTIFIER_CHARS {
+            return Err(ErrorCode::IdentifierTooLong);
+        }
+        Ok(Identifiant(id))
+    }
+
+    /// The n-th proposal when the identifier is taken: prenom.nom, prenom.nom2, prenom.nom3…
+    pub fn nth(&self, n: u32) -> Identifiant {
+        if n <= 1 { self.clone() } else { Identifiant(format!("{}{n}", self.0)) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The secure mailbox: identifier@domain, the MSSanté domain when asked for.
+    pub fn address(&self, config: &OperatorConfig, mssante: bool) -> String {
+        let domain = if mssante { &config.mssante_domain } else { &config.domain };
+        format!("{}@{domain}", self.0)
+    }
+}
+
+impl std::fmt::Display for Identifiant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rpps_table() {
+        for (input, expected) in [
+            ("10005173140", Ok("10005173140")),
+            ("99700771191", Ok("99700771191")),
+            (" 100 051 731 40 ", Ok("10005173140")),
+            ("997.007.711.91", Ok("99700771191")),
+            ("10003461033", Err(ErrorCode::InvalidChecksum)),
+            ("10102727017", Err(ErrorCode::InvalidChecksum)),
+            ("1000517314", Err(ErrorCode::InvalidFormat)),
+            ("100051731400", Err(ErrorCode::InvalidFormat)),
+            ("1000517314A", Err(ErrorCode::InvalidFormat)),
+            ("899700771191", Err(ErrorCode::InvalidFormat)),
+            ("", Err(ErrorCode::Required)),
+        ] {
+            assert_eq!(Rpps::parse(input).as_ref().map(Rpps::as_str).map_err(|e| *e), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn adeli_table() {
+        for (input, expected) in [
+            ("789310596", Ok("789310596")),
+            ("78 93 1059 6", Ok("789310596")),
+            ("789310597", Err(ErrorCode::InvalidChecksum)),
+            ("78931059", Err(ErrorCode::InvalidFormat)),
+            ("", Err(ErrorCode::Required)),
+        ] {
+            assert_eq!(Adeli::parse(input).as_ref().map(Adeli::as_str).map_err(|e| *e), expected, "{input:?}");
+        }
+    }
+
+    fn id(prenom: &str, nom: &str) -> Result<String, ErrorCode> {
+        let p = PersonName::parse(prenom).unwrap();
+        let n = PersonName::parse(nom).unwrap();
+        Identifiant::derive(&p, &n).map(|i| i.as_str().to_owned())
+    }
+
+    #[test]
+    fn identifier_table() {
+        for (prenom, nom, expected) in [
+            ("Jean-Pierre", "D'Arc-de Saint Éxupéry", "jean-pierre.d-arc-de-saint-exupery"),
+            ("Cécile", "Sage", "cecile.sage"),
+            ("Françoise", "Lefèvre", "francoise.lefevre"),
+            ("Anne Marie", "Le Bœuf", "anne-marie.le-boeuf"),
+            ("Zoé", "N’Diaye", "zoe.n-diaye"),
+            ("ÉLODIE", "MÜLLER", "elodie.muller"),
+        ] {
+            assert_eq!(id(prenom, nom).as_deref(), Ok(expected), "{prenom} {nom}");
+        }
+        assert_eq!(id(&"a".repeat(40), &"b".repeat(40)), Err(ErrorCode::IdentifierTooLong));
+    }
+
+    #[test]
+    fn nth_and_address() {
+        let i = Identifiant::derive(&PersonName::parse("Cécile").unwrap(), &PersonName::parse("Sage").unwrap())
+            .unwrap();
+        assert_eq!(i.nth(1).as_str(), "cecile.sage");
+        assert_eq!(i.nth(2).as_str(), "cecile.sage2");
+        let config = OperatorConfig::default();
+        assert_eq!(i.address(&config, false), "cecile.sage@sante-na.fr");
+        assert_eq!(i.address(&config, true), "cecile.sage@na.mssante.fr");
+    }
+}

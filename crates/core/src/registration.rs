@@ -1,0 +1,334 @@
+//! The answers of the wizard (`Draft`), the payload posted to the server (`RegistrationRequest`), and their
+//! parsing, step by step, into a `Registration` that can only hold valid data.
+use crate::{
+    OperatorConfig,
+    birth::BirthDayMonth,
+    contact::{Email, Phone},
+    error::{ErrorCode, FieldErrors},
+    field::{Field, Step},
+    identifiers::{Adeli, Identifiant, Rpps},
+    name::PersonName,
+    nos::{self, Code},
+    password,
+    postal::PostalCode,
+};
+use serde::{Deserialize, Serialize};
+
+/// Longest free text (lieu d'exercice, profession autre, ville), in characters.
+pub const MAX_TEXT_CHARS: usize = 100;
+/// Longest street address, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 200;
+
+/// How the professional identifies: with the CPS card or by typing their details.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Carte,
+    Manuel,
+}
+
+/// Everything the user answered, as typed, except the password (never stored). Safe to keep in sessionStorage.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Draft {
+    pub mode: Option<Mode>,
+    pub civilite: String,
+    pub nom: String,
+    pub prenom: String,
+    pub jour_naissance: String,
+    pub mois_naissance: String,
+    pub email: String,
+    pub email_confirmation: String,
+    pub lieu_exercice: String,
+    pub profession: String,
+    pub profession_autre: String,
+    pub rpps: String,
+    pub specialite_rpps: String,
+    pub adeli: String,
+    pub specialite_adeli: String,
+    pub adresse: String,
+    pub code_postal: String,
+    pub ville: String,
+    pub telephone: String,
+    pub mobile: String,
+    pub fax: String,
+    pub mssante: bool,
+    pub liste_rouge: Option<bool>,
+    pub publier_telephone: Option<bool>,
+    /// E.164 form of the number to publish, one of `telephone` and `mobile`.
+    pub telephone_publie: String,
+    pub documents_electroniques: bool,
+    pub cgu: bool,
+}
+
+/// The password as typed twice; lives in memory only.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub mot_de_passe: String,
+    pub mot_de_passe_confirmation: String,
+}
+
+/// The JSON body of `POST /api/registrations`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistrationRequest {
+    pub donnees: Draft,
+    pub secret: Credentials,
+}
+
+/// A profession: a TRE_G15 code, or "Autre" with its free text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Profession {
+    Sante(&'static str),
+    Autre(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PersonalData {
+    pub civilite: &'static str,
+    pub nom: PersonName,
+    pub prenom: PersonName,
+    pub naissance: BirthDayMonth,
+    pub email: Email,
+    pub lieu_exercice: String,
+    pub profession: Profession,
+    pub rpps: Option<Rpps>,
+    pub specialite_rpps: Option<&'static str>,
+    pub adeli: Option<Adeli>,
+    pub specialite_adeli: Option<&'static str>,
+    pub adresse: Option<String>,
+    pub code_postal: Option<PostalCode>,
+    pub ville: Option<String>,
+    pub telephone: Option<Phone>,
+    pub mobile: Option<Phone>,
+    pub fax: Option<Phone>,
+}
+
+impl PersonalData {
+    /// The numbers the professional may publish in the MSSanté directory.
+    pub fn phones(&self) -> impl Iterator<Item = &Phone> {
+        self.telephone.iter().chain(self.mobile.iter())
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub mssante: bool,
+    pub liste_rouge: bool,
+    pub telephone_publie: Option<Phone>,
+    pub documents_electroniques: bool,
+}
+
+/// A registration whose every answer is valid. The password is not kept here: hash it first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Registration {
+    pub mode: Mode,
+    pub personal: PersonalData,
+    pub identifiant: Identifiant,
+    pub membership: Membership,
+}
+
+fn optional<T>(input: &str, parse: impl FnOnce(&str) -> Result<T, ErrorCode>) -> Result<Option<T>, ErrorCode> {
+    if input.trim().is_empty() { Ok(None) } else { parse(input).map(Some) }
+}
+
+fn text(input: &str, max: usize) -> Result<String, ErrorCode> {
+    let t = input.split_whitespace().collect::<Vec<_>>().join(" ");
+    match t.chars().count() {
+        0 => Err(ErrorCode::Required),
+        n if n > max => Err(ErrorCode::TooLong),
+        _ => Ok(t),
+    }
+}
+
+fn code(table: &'static [Code], input: &str) -> Result<&'static str, ErrorCode> {
+    nos::parse(table, input).map(|c| c.code)
+}
+
+fn done<T>(value: Option<T>, errors: FieldErrors) -> Result<T, FieldErrors> {
+    match value {
+        Some(v) if errors.is_empty() => Ok(v),
+        _ => Err(errors),
+    }
+}
+
+impl Draft {
+    /// Step 1: a way to identify was chosen.
+    pub fn mode(&self) -> Result<Mode, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mode = e.check(Field::Mode, self.mode.ok_or(ErrorCode::Required));
+        done(mode, e)
+    }
+
+    /// Step 2: the personal and professional data.
+    pub fn personal_data(&self) -> Result<PersonalData, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let civilite = e.check(Field::Civilite, code(nos::CIVILITES, &self.civilite));
+        let nom = e.check(Field::Nom, PersonName::parse(&self.nom));
+        let prenom = e.check(Field::Prenom, PersonName::parse(&self.prenom));
+        if let (Some(p), Some(n)) = (&prenom, &nom) {
+            e.check(Field::Nom, Identifiant::derive(p, n));
+        }
+        let naissance = e.check(Field::Naissance, BirthDayMonth::parse(&self.jour_naissance, &self.mois_naissance));
+        let email = e.check(Field::Email, Email::parse(&self.email));
+        match self.email_confirmation.trim() {
+            "" => e.add(Field::EmailConfirmation, ErrorCode::Required),
+            c if email.is_some() && !Email::same(&self.email, c) => {
+                e.add(Field::EmailConfirmation, ErrorCode::EmailMismatch)
+            }
+            _ => {}
+        }
+        let lieu_exercice = e.check(Field::LieuExercice, text(&self.lieu_exercice, MAX_TEXT_CHARS));
+        let profession = if self.profession == nos::PROFESSION_AUTRE {
+            e.check(Field::ProfessionAutre, text(&self.profession_autre, MAX_TEXT_CHARS)).map(Profession::Autre)
+        } else {
+            e.check(Field::Profession, code(nos::PROFESSIONS, &self.profession)).map(Profession::Sante)
+        };
+        let rpps = e.check(Field::Rpps, optional(&self.rpps, Rpps::parse));
+        let adeli = e.check(Field::Adeli, optional(&self.adeli, Adeli::parse));
+        if rpps == Some(None) && adeli == Some(None) {
+            e.add(Field::Rpps, ErrorCode::RppsOrAdeliRequired);
+        }
+        let specialite_rpps =
+            e.check(Field::SpecialiteRpps, optional(&self.specialite_rpps, |c| code(nos::SPECIALITES_RPPS, c)));
+        let specialite_adeli =
+            e.check(Field::SpecialiteAdeli, optional(&self.specialite_adeli, |c| code(nos::SPECIALITES_ADELI, c)));
+        let adresse = e.check(Field::Adresse, optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)));
+        let code_postal = e.check(Field::CodePostal, optional(&self.code_postal, PostalCode::parse));
+        let ville = e.check(Field::Ville, optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)));
+        let telephone = e.check(Field::Telephone, optional(&self.telephone, Phone::parse));
+        let mobile = e.check(Field::Mobile, optional(&self.mobile, Phone::parse));
+        let fax = e.check(Field::Fax, optional(&self.fax, Phone::parse));
+        if telephone == Some(None) && mobile == Some(None) {
+            e.add(Field::Telephone, ErrorCode::PhoneRequired);
+        }
+        let data = (|| {
+            Some(PersonalData {
+                civilite: civilite?,
+                nom: nom?,
+                prenom: prenom?,
+                naissance: naissance?,
+                email: email?,
+                lieu_exercice: lieu_exercice?,
+                profession: profession?,
+                rpps: rpps?,
+                specialite_rpps: specialite_rpps?,
+                adeli: adeli?,
+                specialite_adeli: specialite_adeli?,
+                adresse: adresse?,
+                code_postal: code_postal?,
+                ville: ville?,
+                telephone: telephone?,
+                mobile: mobile?,
+                fax: fax?,
+            })
+        })();
+        done(data, e)
+    }
+
+    /// The proposed identifier, prenom.nom, once both names are valid.
+    pub fn identifiant(&self) -> Option<Identifiant> {
+        let prenom = PersonName::parse(&self.prenom).ok()?;
+        let nom = PersonName::parse(&self.nom).ok()?;
+        Identifiant::derive(&prenom, &nom).ok()
+    }
+
+    /// The words a password must not contain.
+    pub fn personal_words(&self) -> Vec<String> {
+        let id = self.identifiant();
+        password::personal_words(&self.prenom, &self.nom, id.as_ref().map_or("", Identifiant::as_str))
+    }
+
+    /// Step 3: the identifier and the password, given its zxcvbn score (None while unknown).
+    pub fn credentials(&self, credentials: &Credentials, score: Option<u8>) -> Result<Identifiant, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let words = self.personal_words();
+        e.check(Field::MotDePasse, password::check(&credentials.mot_de_passe, &words, score));
+        if credentials.mot_de_passe_confirmation.is_empty() {
+            e.add(Field::MotDePasseConfirmation, ErrorCode::Required);
+        } else if credentials.mot_de_passe_confirmation != credentials.mot_de_passe {
+            e.add(Field::MotDePasseConfirmation, ErrorCode::PasswordMismatch);
+        }
+        done(self.identifiant(), e)
+    }
+
+    /// Step 4: the membership answers. `phones` are the valid numbers of step 2.
+    pub fn membership<'a>(&self, mut phones: impl Iterator<Item = &'a Phone>) -> Result<Membership, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let liste_rouge = e.check(Field::ListeRouge, self.liste_rouge.ok_or(ErrorCode::Required));
+        let publier = e.check(Field::PublierTelephone, self.publier_telephone.ok_or(ErrorCode::Required));
+        let telephone_publie = match publier {
+            Some(true) => e
+                .check(
+                    Field::TelephonePublie,
+                    match Phone::parse(&self.telephone_publie) {
+                        Ok(p) if phones.any(|q| *q == p) => Ok(Some(p)),
+                        Ok(_) => Err(ErrorCode::NotAPhoneOfStep2),
+                        Err(code) => Err(code),
+                    },
+                )
+                .flatten(),
+            _ => None,
+        };
+        if !self.cgu {
+            e.add(Field::Cgu, ErrorCode::MustAccept);
+        }
+        let membership = liste_rouge.map(|liste_rouge| Membership {
+            mssante: self.mssante,
+            liste_rouge,
+            telephone_publie,
+            documents_electroniques: self.documents_electroniques,
+        });
+        done(membership, e)
+    }
+
+    /// The errors of one step; `score` is the zxcvbn score of `credentials.mot_de_passe`.
+    pub fn step_errors(&self, step: Step, credentials: &Credentials, score: Option<u8>) -> FieldErrors {
+        match step {
+            Step::Carte => self.mode().err(),
+            Step::Donnees => self.personal_data().err(),
+            Step::Identifiant => self.credentials(credentials, score).err(),
+            Step::Adhesion => {
+                let personal = self.personal_data().ok();
+                self.membership(personal.iter().flat_map(PersonalData::phones)).err()
+            }
+        }
+        .unwrap_or_default()
+    }
+
+    /// The first step, in order, that is not valid yet (None when all four are).
+    pub fn first_invalid_step(&self, credentials: &Credentials, score: Option<u8>) -> Option<Step> {
+        Step::ALL.into_iter().find(|&s| !self.step_errors(s, credentials, score).is_empty())
+    }
+}
+
+impl Registration {
+    /// Parses a whole request: every error of every step at once.
+    pub fn parse(request: &RegistrationRequest, score: Option<u8>) -> Result<Registration, FieldErrors> {
+        let draft = &request.donnees;
+        let mut errors = FieldErrors::default();
+        let mode = draft.mode().map_err(|e| errors.merge(e)).ok();
+        let personal = draft.personal_data().map_err(|e| errors.merge(e)).ok();
+        let identifiant = draft.credentials(&request.secret, score).map_err(|e| errors.merge(e)).ok();
+        let membership = draft
+            .membership(personal.iter().flat_map(PersonalData::phones))
+            .map_err(|e| errors.merge(e))
+            .ok();
+        match (mode, personal, identifiant, membership) {
+            (Some(mode), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
+                Ok(Registration { mode, personal, identifiant, membership })
+            }
+            _ => Err(errors),
+        }
+    }
+
+    /// The secure address this registration asks for.
+    pub fn address(&self, config: &OperatorConfig) -> String {
+        self.identifiant.address(config, self.membership.mssante)
+    }
+}
+
+#[cfg(test)]
+mod tests;
