@@ -1,0 +1,16 @@
+//! ProMess Inscription: the browser wizard.
+//!
+//! The whole multi-step form runs here, on the rules of `promess-core`; password strength is rated by zxcvbn in a
+//! Web Worker (`promess-strength`), so that its 440 KB stay off the first paint. `main.rs` only mounts [`App`].
+mod api;
+mod app;
+mod fields;
+mod layout;
+mod state;
+mod steps;
+mod storage;
+pub mod strength;
+
+pub use app::App;
+pub use storage::DRAFT_KEY;
+pub use strength::{Estimator, worker_estimator};

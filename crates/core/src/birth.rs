@@ -9,7 +9,17 @@ pub struct BirthDayMonth {
 }
 
 pub const MONTHS: [&str; 12] = [
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
     "décembre",
 ];
 
@@ -63,8 +73,15 @@ mod tests {
             ("", "1", Err(ErrorCode::Required)),
             ("1", "", Err(ErrorCode::Required)),
         ] {
-            assert_eq!(BirthDayMonth::parse(day, month).map(|_| ()), ok, "{day}/{month}");
+            assert_eq!(
+                BirthDayMonth::parse(day, month).map(|_| ()),
+                ok,
+                "{day}/{month}"
+            );
         }
-        assert_eq!(BirthDayMonth::parse("29", "2").unwrap().to_string(), "29 février");
+        assert_eq!(
+            BirthDayMonth::parse("29", "2").unwrap().to_string(),
+            "29 février"
+        );
     }
 }

@@ -23,7 +23,10 @@ impl Email {
         let dotted_domain = domain.contains('.')
             && !domain.starts_with('[')
             && domain.split('.').all(|label| !label.is_empty())
-            && domain.rsplit('.').next().is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic));
+            && domain
+                .rsplit('.')
+                .next()
+                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic));
         if local.is_empty() || !dotted_domain || !email_address::EmailAddress::is_valid(text) {
             return Err(ErrorCode::InvalidFormat);
         }
@@ -67,29 +70,40 @@ const OVERSEAS: &[(&str, &str)] = &[
 
 impl Phone {
     pub fn parse(input: &str) -> Result<Self, ErrorCode> {
-        let compact: String =
-            input.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/')).collect();
+        let compact: String = input
+            .chars()
+            .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/'))
+            .collect();
         if compact.is_empty() {
             return Err(ErrorCode::Required);
         }
-        let (national, country) = if let Some(rest) = compact.strip_prefix("+").or(compact.strip_prefix("00")) {
-            // International form: +33 then 9 digits; or an overseas country code then 9 digits.
-            let code = ["33", "262", "590", "594", "596"].into_iter().find(|c| rest.starts_with(c));
-            let code = code.ok_or(ErrorCode::InvalidFormat)?;
-            let mut national = rest[code.len()..].to_owned();
-            // "+33 (0)5 64…": the trunk 0 (its brackets are already gone) is dropped.
-            if national.len() == 10 && national.starts_with('0') {
-                national.remove(0);
-            }
-            (national, Some(code))
-        } else {
-            let national = compact.strip_prefix('0').ok_or(ErrorCode::InvalidFormat)?;
-            (national.to_owned(), None)
-        };
-        if national.len() != 9 || !national.bytes().all(|b| b.is_ascii_digit()) || national.starts_with('0') {
+        let (national, country) =
+            if let Some(rest) = compact.strip_prefix("+").or(compact.strip_prefix("00")) {
+                // International form: +33 then 9 digits; or an overseas country code then 9 digits.
+                let code = ["33", "262", "590", "594", "596"]
+                    .into_iter()
+                    .find(|c| rest.starts_with(c));
+                let code = code.ok_or(ErrorCode::InvalidFormat)?;
+                let mut national = rest[code.len()..].to_owned();
+                // "+33 (0)5 64…": the trunk 0 (its brackets are already gone) is dropped.
+                if national.len() == 10 && national.starts_with('0') {
+                    national.remove(0);
+                }
+                (national, Some(code))
+            } else {
+                let national = compact.strip_prefix('0').ok_or(ErrorCode::InvalidFormat)?;
+                (national.to_owned(), None)
+            };
+        if national.len() != 9
+            || !national.bytes().all(|b| b.is_ascii_digit())
+            || national.starts_with('0')
+        {
             return Err(ErrorCode::InvalidFormat);
         }
-        let overseas = OVERSEAS.iter().find(|(prefix, _)| national.starts_with(prefix)).map(|(_, cc)| *cc);
+        let overseas = OVERSEAS
+            .iter()
+            .find(|(prefix, _)| national.starts_with(prefix))
+            .map(|(_, cc)| *cc);
         let country = match country {
             // +33 0262… is still La Réunion: the national number decides.
             Some("33") | None => overseas.unwrap_or("33"),
@@ -112,7 +126,11 @@ impl Phone {
             .find_map(|cc| national.strip_prefix(cc).filter(|rest| rest.len() == 9))
             .unwrap_or(national);
         let full = format!("0{digits}");
-        full.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join(" ")
+        full.as_bytes()
+            .chunks(2)
+            .map(|c| std::str::from_utf8(c).unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -136,7 +154,14 @@ mod tests {
             ("cecile@[127.0.0.1]", Err(ErrorCode::InvalidFormat)),
             ("cecile@exemple.f", Err(ErrorCode::InvalidFormat)),
         ] {
-            assert_eq!(Email::parse(input).as_ref().map(Email::as_str).map_err(|e| *e), expected, "{input:?}");
+            assert_eq!(
+                Email::parse(input)
+                    .as_ref()
+                    .map(Email::as_str)
+                    .map_err(|e| *e),
+                expected,
+                "{input:?}"
+            );
         }
         assert!(Email::same("a@Exemple.fr", " a@exemple.fr"));
         assert!(!Email::same("a@exemple.fr", "b@exemple.fr"));
@@ -166,13 +191,26 @@ mod tests {
             ("+262 5 64 09 00 90", Err(ErrorCode::InvalidFormat)),
             ("05 64 O9 00 90", Err(ErrorCode::InvalidFormat)),
         ] {
-            assert_eq!(Phone::parse(input).as_ref().map(Phone::as_str).map_err(|e| *e), expected, "{input:?}");
+            assert_eq!(
+                Phone::parse(input)
+                    .as_ref()
+                    .map(Phone::as_str)
+                    .map_err(|e| *e),
+                expected,
+                "{input:?}"
+            );
         }
     }
 
     #[test]
     fn national_form() {
-        assert_eq!(Phone::parse("+33564090090").unwrap().national(), "05 64 09 00 90");
-        assert_eq!(Phone::parse("0692123456").unwrap().national(), "06 92 12 34 56");
+        assert_eq!(
+            Phone::parse("+33564090090").unwrap().national(),
+            "05 64 09 00 90"
+        );
+        assert_eq!(
+            Phone::parse("0692123456").unwrap().national(),
+            "06 92 12 34 56"
+        );
     }
 }

@@ -39,14 +39,17 @@ impl ErrorCode {
         match self {
             Required => match field {
                 Field::Mode => "choisissez l'une des deux options.",
-                Field::Civilite | Field::Profession | Field::ListeRouge | Field::PublierTelephone => {
-                    "choisissez une réponse."
-                }
+                Field::Civilite
+                | Field::Profession
+                | Field::ListeRouge
+                | Field::PublierTelephone => "choisissez une réponse.",
                 Field::TelephonePublie => "choisissez le numéro à publier.",
                 _ => "ce champ est obligatoire.",
             },
             TooLong => "ce texte est trop long.",
-            InvalidCharacters => "seuls les lettres, les espaces, les traits d'union et les apostrophes sont acceptés.",
+            InvalidCharacters => {
+                "seuls les lettres, les espaces, les traits d'union et les apostrophes sont acceptés."
+            }
             InvalidFormat => match field {
                 Field::Rpps => "le numéro RPPS compte 11 chiffres.",
                 Field::Adeli => "le numéro ADELI compte 9 chiffres.",
@@ -60,8 +63,12 @@ impl ErrorCode {
                 _ => "ce format n'est pas reconnu.",
             },
             InvalidChecksum => match field {
-                Field::Rpps => "la clé de contrôle est incorrecte : vérifiez les 11 chiffres de votre numéro RPPS.",
-                _ => "la clé de contrôle est incorrecte : vérifiez les 9 chiffres de votre numéro ADELI.",
+                Field::Rpps => {
+                    "la clé de contrôle est incorrecte : vérifiez les 11 chiffres de votre numéro RPPS."
+                }
+                _ => {
+                    "la clé de contrôle est incorrecte : vérifiez les 9 chiffres de votre numéro ADELI."
+                }
             },
             InvalidDate => "cette date n'existe pas.",
             UnknownCode => "choisissez une valeur de la liste.",
@@ -70,15 +77,23 @@ impl ErrorCode {
             RppsOrAdeliRequired => "merci de compléter le champ n°RPPS ou n°ADELI.",
             PhoneRequired => "renseignez un numéro de téléphone fixe ou mobile.",
             NotAPhoneOfStep2 => "choisissez l'un des numéros saisis à l'étape 2.",
-            IdentifierTooLong => "le prénom et le nom réunis sont trop longs pour former un identifiant (64 caractères au plus).",
+            IdentifierTooLong => {
+                "le prénom et le nom réunis sont trop longs pour former un identifiant (64 caractères au plus)."
+            }
             PasswordTooShort => "le mot de passe doit compter au moins 12 caractères.",
             PasswordTooLong => "le mot de passe ne doit pas dépasser 128 caractères.",
             PasswordMissingLowercase => "ajoutez au moins une lettre minuscule.",
             PasswordMissingUppercase => "ajoutez au moins une lettre majuscule.",
             PasswordMissingDigit => "ajoutez au moins un chiffre.",
-            PasswordContainsPersonalData => "le mot de passe ne doit contenir ni votre nom, ni votre prénom, ni votre identifiant.",
-            PasswordTooGuessable => "ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage.",
-            PasswordNotEvaluated => "la sécurité du mot de passe est en cours d'évaluation, patientez un instant.",
+            PasswordContainsPersonalData => {
+                "le mot de passe ne doit contenir ni votre nom, ni votre prénom, ni votre identifiant."
+            }
+            PasswordTooGuessable => {
+                "ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage."
+            }
+            PasswordNotEvaluated => {
+                "la sécurité du mot de passe est en cours d'évaluation, patientez un instant."
+            }
             PasswordMismatch => "les deux mots de passe ne sont pas identiques.",
             MustAccept => "vous devez les accepter pour créer votre compte.",
         }
@@ -136,7 +151,13 @@ impl FieldErrors {
 
     /// Keeps only the errors of one step.
     pub fn of_step(&self, step: crate::field::Step) -> FieldErrors {
-        FieldErrors(self.0.iter().filter(|(f, _)| f.step() == step).map(|(f, c)| (*f, c.clone())).collect())
+        FieldErrors(
+            self.0
+                .iter()
+                .filter(|(f, _)| f.step() == step)
+                .map(|(f, c)| (*f, c.clone()))
+                .collect(),
+        )
     }
 }
 
@@ -146,8 +167,15 @@ mod tests {
 
     #[test]
     fn message_names_the_field() {
-        assert_eq!(ErrorCode::Required.message(Field::Nom), "Nom : ce champ est obligatoire.");
-        assert!(ErrorCode::InvalidChecksum.message(Field::Rpps).starts_with("N° RPPS : "));
+        assert_eq!(
+            ErrorCode::Required.message(Field::Nom),
+            "Nom : ce champ est obligatoire."
+        );
+        assert!(
+            ErrorCode::InvalidChecksum
+                .message(Field::Rpps)
+                .starts_with("N° RPPS : ")
+        );
     }
 
     #[test]

@@ -55,6 +55,7 @@ fields! {
     ListeRouge => "liste_rouge", "Liste rouge", Adhesion;
     PublierTelephone => "publier_telephone", "Numéro dans l'annuaire MSSanté", Adhesion;
     TelephonePublie => "telephone_publie", "Numéro de téléphone à publier", Adhesion;
+    DocumentsElectroniques => "documents_electroniques", "Réception de documents par voie électronique", Adhesion;
     Cgu => "cgu", "Conditions Générales et Particulières d'Utilisation", Adhesion;
 }
 
@@ -74,7 +75,12 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [Step::Carte, Step::Donnees, Step::Identifiant, Step::Adhesion];
+    pub const ALL: [Step; 4] = [
+        Step::Carte,
+        Step::Donnees,
+        Step::Identifiant,
+        Step::Adhesion,
+    ];
 
     /// 1-based number shown in "Étape N/4".
     pub const fn number(self) -> u8 {
@@ -117,7 +123,11 @@ mod tests {
     }
 
     fn serde_json_key(f: Field) -> String {
-        serde_json::to_value(f).unwrap().as_str().unwrap().to_owned()
+        serde_json::to_value(f)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
     }
 
     #[test]

@@ -12,7 +12,11 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(input: &str) -> Result<Self, ErrorCode> {
-        let normalized = input.split_whitespace().collect::<Vec<_>>().join(" ").replace(['’', '‘'], "'");
+        let normalized = input
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace(['’', '‘'], "'");
         if normalized.is_empty() {
             return Err(ErrorCode::Required);
         }
@@ -22,7 +26,9 @@ impl PersonName {
         let allowed = |c: char| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'');
         let starts_with_letter = normalized.chars().next().is_some_and(char::is_alphabetic);
         let ends_with_letter = normalized.chars().last().is_some_and(char::is_alphabetic);
-        let doubled = ["--", "''", "-'", "'-", " -", "- ", " '", "' "].iter().any(|p| normalized.contains(p));
+        let doubled = ["--", "''", "-'", "'-", " -", "- ", " '", "' "]
+            .iter()
+            .any(|p| normalized.contains(p));
         if !normalized.chars().all(allowed) || !starts_with_letter || !ends_with_letter || doubled {
             return Err(ErrorCode::InvalidCharacters);
         }
@@ -62,7 +68,14 @@ mod tests {
             ("Jean - Pierre", Err(ErrorCode::InvalidCharacters)),
             ("<script>", Err(ErrorCode::InvalidCharacters)),
         ] {
-            assert_eq!(PersonName::parse(input).as_ref().map(PersonName::as_str).map_err(|e| *e), expected, "{input:?}");
+            assert_eq!(
+                PersonName::parse(input)
+                    .as_ref()
+                    .map(PersonName::as_str)
+                    .map_err(|e| *e),
+                expected,
+                "{input:?}"
+            );
         }
         assert_eq!(PersonName::parse(&"a".repeat(51)), Err(ErrorCode::TooLong));
         assert!(PersonName::parse(&"é".repeat(50)).is_ok());

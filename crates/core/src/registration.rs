@@ -77,6 +77,14 @@ pub struct RegistrationRequest {
     pub secret: Credentials,
 }
 
+/// The answer of `POST /api/registrations` when the account is created (201).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistrationAccepted {
+    pub identifiant: String,
+    pub adresse: String,
+    pub statut: String,
+}
+
 /// A profession: a TRE_G15 code, or "Autre" with its free text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -130,8 +138,15 @@ pub struct Registration {
     pub membership: Membership,
 }
 
-fn optional<T>(input: &str, parse: impl FnOnce(&str) -> Result<T, ErrorCode>) -> Result<Option<T>, ErrorCode> {
-    if input.trim().is_empty() { Ok(None) } else { parse(input).map(Some) }
+fn optional<T>(
+    input: &str,
+    parse: impl FnOnce(&str) -> Result<T, ErrorCode>,
+) -> Result<Option<T>, ErrorCode> {
+    if input.trim().is_empty() {
+        Ok(None)
+    } else {
+        parse(input).map(Some)
+    }
 }
 
 fn text(input: &str, max: usize) -> Result<String, ErrorCode> {
@@ -171,7 +186,10 @@ impl Draft {
         if let (Some(p), Some(n)) = (&prenom, &nom) {
             e.check(Field::Nom, Identifiant::derive(p, n));
         }
-        let naissance = e.check(Field::Naissance, BirthDayMonth::parse(&self.jour_naissance, &self.mois_naissance));
+        let naissance = e.check(
+            Field::Naissance,
+            BirthDayMonth::parse(&self.jour_naissance, &self.mois_naissance),
+        );
         let email = e.check(Field::Email, Email::parse(&self.email));
         match self.email_confirmation.trim() {
             "" => e.add(Field::EmailConfirmation, ErrorCode::Required),
@@ -180,24 +198,45 @@ impl Draft {
             }
             _ => {}
         }
-        let lieu_exercice = e.check(Field::LieuExercice, text(&self.lieu_exercice, MAX_TEXT_CHARS));
+        let lieu_exercice = e.check(
+            Field::LieuExercice,
+            text(&self.lieu_exercice, MAX_TEXT_CHARS),
+        );
         let profession = if self.profession == nos::PROFESSION_AUTRE {
-            e.check(Field::ProfessionAutre, text(&self.profession_autre, MAX_TEXT_CHARS)).map(Profession::Autre)
+            e.check(
+                Field::ProfessionAutre,
+                text(&self.profession_autre, MAX_TEXT_CHARS),
+            )
+            .map(Profession::Autre)
         } else {
-            e.check(Field::Profession, code(nos::PROFESSIONS, &self.profession)).map(Profession::Sante)
+            e.check(Field::Profession, code(nos::PROFESSIONS, &self.profession))
+                .map(Profession::Sante)
         };
         let rpps = e.check(Field::Rpps, optional(&self.rpps, Rpps::parse));
         let adeli = e.check(Field::Adeli, optional(&self.adeli, Adeli::parse));
         if rpps == Some(None) && adeli == Some(None) {
             e.add(Field::Rpps, ErrorCode::RppsOrAdeliRequired);
         }
-        let specialite_rpps =
-            e.check(Field::SpecialiteRpps, optional(&self.specialite_rpps, |c| code(nos::SPECIALITES_RPPS, c)));
-        let specialite_adeli =
-            e.check(Field::SpecialiteAdeli, optional(&self.specialite_adeli, |c| code(nos::SPECIALITES_ADELI, c)));
-        let adresse = e.check(Field::Adresse, optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)));
-        let code_postal = e.check(Field::CodePostal, optional(&self.code_postal, PostalCode::parse));
-        let ville = e.check(Field::Ville, optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)));
+        let specialite_rpps = e.check(
+            Field::SpecialiteRpps,
+            optional(&self.specialite_rpps, |c| code(nos::SPECIALITES_RPPS, c)),
+        );
+        let specialite_adeli = e.check(
+            Field::SpecialiteAdeli,
+            optional(&self.specialite_adeli, |c| code(nos::SPECIALITES_ADELI, c)),
+        );
+        let adresse = e.check(
+            Field::Adresse,
+            optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)),
+        );
+        let code_postal = e.check(
+            Field::CodePostal,
+            optional(&self.code_postal, PostalCode::parse),
+        );
+        let ville = e.check(
+            Field::Ville,
+            optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)),
+        );
         let telephone = e.check(Field::Telephone, optional(&self.telephone, Phone::parse));
         let mobile = e.check(Field::Mobile, optional(&self.mobile, Phone::parse));
         let fax = e.check(Field::Fax, optional(&self.fax, Phone::parse));
@@ -238,14 +277,25 @@ impl Draft {
     /// The words a password must not contain.
     pub fn personal_words(&self) -> Vec<String> {
         let id = self.identifiant();
-        password::personal_words(&self.prenom, &self.nom, id.as_ref().map_or("", Identifiant::as_str))
+        password::personal_words(
+            &self.prenom,
+            &self.nom,
+            id.as_ref().map_or("", Identifiant::as_str),
+        )
     }
 
     /// Step 3: the identifier and the password, given its zxcvbn score (None while unknown).
-    pub fn credentials(&self, credentials: &Credentials, score: Option<u8>) -> Result<Identifiant, FieldErrors> {
+    pub fn credentials(
+        &self,
+        credentials: &Credentials,
+        score: Option<u8>,
+    ) -> Result<Identifiant, FieldErrors> {
         let mut e = FieldErrors::default();
         let words = self.personal_words();
-        e.check(Field::MotDePasse, password::check(&credentials.mot_de_passe, &words, score));
+        e.check(
+            Field::MotDePasse,
+            password::check(&credentials.mot_de_passe, &words, score),
+        );
         if credentials.mot_de_passe_confirmation.is_empty() {
             e.add(Field::MotDePasseConfirmation, ErrorCode::Required);
         } else if credentials.mot_de_passe_confirmation != credentials.mot_de_passe {
@@ -255,10 +305,19 @@ impl Draft {
     }
 
     /// Step 4: the membership answers. `phones` are the valid numbers of step 2.
-    pub fn membership<'a>(&self, mut phones: impl Iterator<Item = &'a Phone>) -> Result<Membership, FieldErrors> {
+    pub fn membership<'a>(
+        &self,
+        mut phones: impl Iterator<Item = &'a Phone>,
+    ) -> Result<Membership, FieldErrors> {
         let mut e = FieldErrors::default();
-        let liste_rouge = e.check(Field::ListeRouge, self.liste_rouge.ok_or(ErrorCode::Required));
-        let publier = e.check(Field::PublierTelephone, self.publier_telephone.ok_or(ErrorCode::Required));
+        let liste_rouge = e.check(
+            Field::ListeRouge,
+            self.liste_rouge.ok_or(ErrorCode::Required),
+        );
+        let publier = e.check(
+            Field::PublierTelephone,
+            self.publier_telephone.ok_or(ErrorCode::Required),
+        );
         let telephone_publie = match publier {
             Some(true) => e
                 .check(
@@ -285,14 +344,20 @@ impl Draft {
     }
 
     /// The errors of one step; `score` is the zxcvbn score of `credentials.mot_de_passe`.
-    pub fn step_errors(&self, step: Step, credentials: &Credentials, score: Option<u8>) -> FieldErrors {
+    pub fn step_errors(
+        &self,
+        step: Step,
+        credentials: &Credentials,
+        score: Option<u8>,
+    ) -> FieldErrors {
         match step {
             Step::Carte => self.mode().err(),
             Step::Donnees => self.personal_data().err(),
             Step::Identifiant => self.credentials(credentials, score).err(),
             Step::Adhesion => {
                 let personal = self.personal_data().ok();
-                self.membership(personal.iter().flat_map(PersonalData::phones)).err()
+                self.membership(personal.iter().flat_map(PersonalData::phones))
+                    .err()
             }
         }
         .unwrap_or_default()
@@ -300,25 +365,40 @@ impl Draft {
 
     /// The first step, in order, that is not valid yet (None when all four are).
     pub fn first_invalid_step(&self, credentials: &Credentials, score: Option<u8>) -> Option<Step> {
-        Step::ALL.into_iter().find(|&s| !self.step_errors(s, credentials, score).is_empty())
+        Step::ALL
+            .into_iter()
+            .find(|&s| !self.step_errors(s, credentials, score).is_empty())
     }
 }
 
 impl Registration {
     /// Parses a whole request: every error of every step at once.
-    pub fn parse(request: &RegistrationRequest, score: Option<u8>) -> Result<Registration, FieldErrors> {
+    pub fn parse(
+        request: &RegistrationRequest,
+        score: Option<u8>,
+    ) -> Result<Registration, FieldErrors> {
         let draft = &request.donnees;
         let mut errors = FieldErrors::default();
         let mode = draft.mode().map_err(|e| errors.merge(e)).ok();
         let personal = draft.personal_data().map_err(|e| errors.merge(e)).ok();
-        let identifiant = draft.credentials(&request.secret, score).map_err(|e| errors.merge(e)).ok();
+        let identifiant = draft
+            .credentials(&request.secret, score)
+            .map_err(|e| errors.merge(e))
+            .ok();
         let membership = draft
             .membership(personal.iter().flat_map(PersonalData::phones))
             .map_err(|e| errors.merge(e))
             .ok();
         match (mode, personal, identifiant, membership) {
-            (Some(mode), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
-                Ok(Registration { mode, personal, identifiant, membership })
+            (Some(mode), Some(personal), Some(identifiant), Some(membership))
+                if errors.is_empty() =>
+            {
+                Ok(Registration {
+                    mode,
+                    personal,
+                    identifiant,
+                    membership,
+                })
             }
             _ => Err(errors),
         }
@@ -328,6 +408,40 @@ impl Registration {
     pub fn address(&self, config: &OperatorConfig) -> String {
         self.identifiant.address(config, self.membership.mssante)
     }
+}
+
+/// Example answers, for tests and demos: valid as they are.
+pub mod examples {
+    use super::*;
+
+    /// A complete, valid set of answers (a midwife in Bordeaux, with the test RPPS of the ANS).
+    pub fn valid_draft() -> Draft {
+        Draft {
+            mode: Some(Mode::Manuel),
+            civilite: "22".into(),
+            nom: "Sage".into(),
+            prenom: "Cécile".into(),
+            jour_naissance: "29".into(),
+            mois_naissance: "2".into(),
+            email: "cecile.sage@exemple.fr".into(),
+            email_confirmation: "cecile.sage@exemple.fr".into(),
+            lieu_exercice: "Maternité du CHU de Bordeaux".into(),
+            profession: "50".into(),
+            rpps: "997 007 711 91".into(),
+            code_postal: "33000".into(),
+            ville: "Bordeaux".into(),
+            telephone: "05 64 09 00 90".into(),
+            mobile: "06 12 34 56 78".into(),
+            liste_rouge: Some(false),
+            publier_telephone: Some(true),
+            telephone_publie: "+33612345678".into(),
+            cgu: true,
+            ..Draft::default()
+        }
+    }
+
+    /// A password that every rule accepts for `valid_draft` (zxcvbn score 4).
+    pub const STRONG_PASSWORD: &str = "Correct-Cheval-Batterie-42";
 }
 
 #[cfg(test)]

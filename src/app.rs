@@ -1,0 +1,65 @@
+//! The application: state, persistence, password rating and routes.
+use crate::{
+    layout::{Footer, Header},
+    state::Wizard,
+    steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif},
+    storage,
+    strength::{Estimator, Scheduler},
+};
+use leptos::prelude::*;
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+use promess_core::OperatorConfig;
+use std::rc::Rc;
+
+/// The operator's settings, from `<meta name="promess:…">` in index.html, so an operator changes them
+/// without rebuilding.
+fn operator_config() -> OperatorConfig {
+    let meta = |name: &str| {
+        document()
+            .query_selector(&format!("meta[name='promess:{name}']"))
+            .ok()
+            .flatten()
+            .and_then(|m| m.get_attribute("content"))
+            .filter(|c| !c.trim().is_empty())
+    };
+    let default = OperatorConfig::default();
+    OperatorConfig {
+        domain: meta("domaine").unwrap_or(default.domain),
+        mssante_domain: meta("domaine-mssante").unwrap_or(default.mssante_domain),
+    }
+}
+
+/// Rates passwords for step 3; shared through the context.
+#[derive(Clone)]
+pub struct Strength(pub Rc<Scheduler>);
+
+#[component]
+pub fn App(estimator: Estimator) -> impl IntoView {
+    let wizard = Wizard::new(storage::load(), operator_config());
+    provide_context(wizard);
+    Effect::new(move |_| wizard.draft.with(storage::save));
+    let scheduler = Scheduler::new(&estimator, move |password, score| {
+        wizard.scored.set(Some((password, score)))
+    });
+    provide_context(StoredValue::new_local(Strength(scheduler)));
+
+    view! {
+        <Router>
+            <Header />
+            <main id="contenu">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Carte />
+                    <Route path=path!("/donnees-personnelles") view=Donnees />
+                    <Route path=path!("/identifiant") view=Identifiant />
+                    <Route path=path!("/adhesion") view=Adhesion />
+                    <Route path=path!("/recapitulatif") view=Recapitulatif />
+                    <Route path=path!("/confirmation") view=Confirmation />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,262 @@
+//! Form fields. A field owns its label, its help text and its error, tied together for assistive
+//! technologies (label for, aria-describedby, aria-invalid); its value lives in the wizard's draft.
+use crate::state::{ChoiceLens, FlagLens, Lens, use_wizard};
+use leptos::prelude::*;
+use promess_core::Field;
+
+fn error_id(field: Field) -> String {
+    format!("{}-erreur", field.key())
+}
+
+fn hint_id(field: Field) -> String {
+    format!("{}-aide", field.key())
+}
+
+/// `aria-describedby`: the help text, then the error when one is shown.
+fn described_by(field: Field, hint: bool) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+    let wizard = use_wizard();
+    move || {
+        let mut ids = Vec::new();
+        if hint {
+            ids.push(hint_id(field));
+        }
+        if wizard.shown_error(field).is_some() {
+            ids.push(error_id(field));
+        }
+        (!ids.is_empty()).then(|| ids.join(" "))
+    }
+}
+
+fn invalid(field: Field) -> impl Fn() -> &'static str + Send + Sync + 'static {
+    let wizard = use_wizard();
+    move || {
+        if wizard.shown_error(field).is_some() {
+            "true"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// The field's error, in a polite live region that is always there (so that changes are announced).
+#[component]
+pub fn FieldError(field: Field) -> impl IntoView {
+    let wizard = use_wizard();
+    view! {
+        <p id=error_id(field) class="erreur" aria-live="polite">
+            {move || wizard.shown_error(field)}
+        </p>
+    }
+}
+
+#[component]
+fn Label(
+    field: Field,
+    required: bool,
+    #[prop(optional)] text: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <label for=field.key()>
+            {text.unwrap_or(field.label())}
+            {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
+        </label>
+    }
+}
+
+fn hint_view(field: Field, hint: Option<&'static str>) -> impl IntoView {
+    hint.map(|h| view! { <p id=hint_id(field) class="aide">{h}</p> })
+}
+
+/// A text input bound to a draft answer.
+#[component]
+pub fn TextField(
+    field: Field,
+    lens: Lens,
+    #[prop(optional)] required: bool,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] maxlength: Option<usize>,
+) -> impl IntoView {
+    let wizard = use_wizard();
+    let draft = wizard.draft;
+    view! {
+        <div class="champ">
+            <Label field required />
+            {hint_view(field, hint)}
+            <input
+                id=field.key()
+                name=field.key()
+                type=kind
+                autocomplete=autocomplete
+                inputmode=inputmode
+                maxlength=maxlength
+                aria-required=required.then_some("true")
+                aria-invalid=invalid(field)
+                aria-describedby=described_by(field, hint.is_some())
+                prop:value=move || draft.with(|d| (lens.get)(d).clone())
+                on:input=move |ev| {
+                    let value = event_target_value(&ev);
+                    draft.update(|d| *(lens.set)(d) = value);
+                    wizard.edited(field);
+                }
+                on:blur=move |_| wizard.touch(field)
+            />
+            <FieldError field />
+        </div>
+    }
+}
+
+/// A select bound to a draft answer; `options` are (value, label), an empty first choice is added.
+/// With `id`, the select is one of several controls of the field, whose group shows the error.
+#[component]
+pub fn SelectField(
+    field: Field,
+    lens: Lens,
+    options: Vec<(String, String)>,
+    #[prop(optional)] required: bool,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] id: Option<&'static str>,
+    #[prop(optional)] label: Option<&'static str>,
+    #[prop(default = "Choisissez…")] empty: &'static str,
+) -> impl IntoView {
+    let wizard = use_wizard();
+    let draft = wizard.draft;
+    let current = move || draft.with(|d| (lens.get)(d).clone());
+    let options = options
+        .into_iter()
+        .map(|(value, text)| {
+            let selected = value.clone();
+            view! { <option value=value selected=move || current() == selected>{text}</option> }
+        })
+        .collect_view();
+    view! {
+        <div class="champ">
+            <label for=id.unwrap_or(field.key())>
+                {label.unwrap_or(field.label())}
+                {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
+            </label>
+            {hint_view(field, hint)}
+            <select
+                id=id.unwrap_or(field.key())
+                name=id.unwrap_or(field.key())
+                autocomplete=autocomplete
+                aria-required=required.then_some("true")
+                aria-invalid=invalid(field)
+                aria-describedby=described_by(field, hint.is_some())
+                prop:value=current
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    draft.update(|d| *(lens.set)(d) = value);
+                    wizard.edited(field);
+                    wizard.touch(field);
+                }
+                on:blur=move |_| wizard.touch(field)
+            >
+                <option value="" selected=move || current().is_empty()>{empty}</option>
+                {options}
+            </select>
+            {id.is_none().then(|| view! { <FieldError field /> })}
+        </div>
+    }
+}
+
+/// A yes/no question as two radio buttons in a fieldset.
+#[component]
+pub fn YesNoField(
+    field: Field,
+    lens: ChoiceLens,
+    legend: &'static str,
+    #[prop(optional)] required: bool,
+) -> impl IntoView {
+    let wizard = use_wizard();
+    let draft = wizard.draft;
+    let radio = move |value: bool, text: &'static str| {
+        let id = format!("{}-{}", field.key(), if value { "oui" } else { "non" });
+        // The first radio carries the field's id, so that focus can be moved to the question.
+        let input_id = if value { field.key().to_owned() } else { id };
+        let label_for = input_id.clone();
+        view! {
+            <label class="choix" for=label_for>
+                <input
+                    type="radio"
+                    id=input_id
+                    name=field.key()
+                    prop:checked=move || draft.with(|d| (lens.get)(d) == Some(value))
+                    aria-describedby=described_by(field, false)
+                    on:change=move |_| {
+                        draft.update(|d| *(lens.set)(d) = Some(value));
+                        wizard.edited(field);
+                        wizard.touch(field);
+                    }
+                />
+                {text}
+            </label>
+        }
+    };
+    view! {
+        <fieldset class="champ oui-non" aria-invalid=invalid(field) aria-required=required.then_some("true")>
+            <legend>
+                {legend}
+                {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
+            </legend>
+            {radio(true, "Oui")}
+            {radio(false, "Non")}
+            <FieldError field />
+        </fieldset>
+    }
+}
+
+/// A checkbox bound to a draft flag.
+#[component]
+pub fn CheckField(
+    field: Field,
+    lens: FlagLens,
+    children: Children,
+    #[prop(optional)] required: bool,
+) -> impl IntoView {
+    let wizard = use_wizard();
+    let draft = wizard.draft;
+    view! {
+        <div class="champ case">
+            <input
+                type="checkbox"
+                id=field.key()
+                name=field.key()
+                aria-required=required.then_some("true")
+                aria-invalid=invalid(field)
+                aria-describedby=described_by(field, false)
+                prop:checked=move || draft.with(|d| (lens.get)(d))
+                on:change=move |ev| {
+                    let checked = event_target_checked(&ev);
+                    draft.update(|d| *(lens.set)(d) = checked);
+                    wizard.edited(field);
+                    wizard.touch(field);
+                }
+            />
+            <label for=field.key()>
+                {children()}
+                {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
+            </label>
+            <FieldError field />
+        </div>
+    }
+}
+
+/// A read-only value shown like a field (derived answers: identifier, address, département).
+#[component]
+pub fn ReadOnly(
+    id: &'static str,
+    label: &'static str,
+    value: Signal<String>,
+    #[prop(optional)] autocomplete: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <div class="champ">
+            <label for=id>{label}</label>
+            <input id=id type="text" readonly autocomplete=autocomplete prop:value=value class="lecture-seule" />
+        </div>
+    }
+}

@@ -1,0 +1,206 @@
+//! Étape 3/4 : Choix de votre identifiant — the proposed identifier, the password and its strength meter.
+use crate::{
+    app::Strength,
+    fields::{FieldError, ReadOnly},
+    layout::StepPage,
+    state::{Wizard, use_wizard},
+};
+use leptos::prelude::*;
+use promess_core::{
+    Field, Step,
+    password::{Assessment, Rule, score_label},
+    registration::Credentials,
+};
+
+/// Asks for the rating of the current password, with the user's names and identifier as known words.
+fn rate(wizard: Wizard, strength: StoredValue<Strength, LocalStorage>) {
+    let password = wizard.secret.with_untracked(|s| s.mot_de_passe.clone());
+    let inputs = wizard.draft.with_untracked(|d| d.personal_words());
+    strength.with_value(|s| s.0.rate(password, inputs));
+}
+
+/// A password input bound to the in-memory credentials (never to the saved draft).
+#[component]
+fn PasswordField(
+    field: Field,
+    set: fn(&mut Credentials) -> &mut String,
+    get: fn(&Credentials) -> &String,
+    #[prop(optional)] hint: Option<&'static str>,
+    #[prop(optional)] on_change: Option<Callback<()>>,
+) -> impl IntoView {
+    let wizard = use_wizard();
+    let visible = RwSignal::new(false);
+    let hint_id = format!("{}-aide", field.key());
+    let error_id = format!("{}-erreur", field.key());
+    let described = {
+        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
+        move || {
+            let mut ids = vec![];
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if wizard.shown_error(field).is_some() {
+                ids.push(error_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="champ">
+            <label for=field.key()>{field.label()} <span class="requis" aria-hidden="true">"*"</span></label>
+            {hint.map(|h| view! { <p id=hint_id class="aide">{h}</p> })}
+            <div class="mot-de-passe">
+                <input
+                    id=field.key()
+                    name=field.key()
+                    type=move || if visible.get() { "text" } else { "password" }
+                    autocomplete="new-password"
+                    aria-required="true"
+                    aria-invalid=move || if wizard.shown_error(field).is_some() { "true" } else { "false" }
+                    aria-describedby=described
+                    prop:value=move || wizard.secret.with(|s| get(s).clone())
+                    on:input=move |ev| {
+                        let value = event_target_value(&ev);
+                        wizard.secret.update(|s| *set(s) = value);
+                        wizard.edited(field);
+                        if let Some(f) = on_change {
+                            f.run(());
+                        }
+                    }
+                    on:blur=move |_| wizard.touch(field)
+                />
+                <button
+                    type="button"
+                    class="bouton secondaire petit"
+                    aria-controls=field.key()
+                    aria-pressed=move || visible.get().to_string()
+                    on:click=move |_| visible.update(|v| *v = !*v)
+                >
+                    {move || if visible.get() { "Masquer" } else { "Afficher" }}
+                    <span class="sr-only">" le mot de passe"</span>
+                </button>
+            </div>
+            <FieldError field />
+        </div>
+    }
+}
+
+/// "Sécurité du mot de passe": red while insufficient, green when every rule holds, with text as well.
+#[component]
+fn StrengthMeter() -> impl IntoView {
+    let wizard = use_wizard();
+    let assessment = Memo::new(move |_| {
+        let score = wizard.score();
+        let words = wizard.draft.with(|d| d.personal_words());
+        wizard
+            .secret
+            .with(|s| Assessment::new(&s.mot_de_passe, &words, score))
+    });
+    let empty = move || wizard.secret.with(|s| s.mot_de_passe.is_empty());
+    let ok = move || assessment.with(Assessment::satisfactory);
+    let score = move || assessment.with(|a| a.score);
+    let text = move || {
+        if empty() {
+            "Sécurité du mot de passe : saisissez un mot de passe".to_owned()
+        } else {
+            let verdict = if ok() {
+                "satisfaisante"
+            } else {
+                "insuffisante"
+            };
+            match score() {
+                Some(s) => format!("Sécurité du mot de passe : {verdict} ({})", score_label(s)),
+                None => format!("Sécurité du mot de passe : {verdict} (évaluation en cours…)"),
+            }
+        }
+    };
+    let rules = Rule::ALL
+        .into_iter()
+        .map(|rule| {
+            let state = move || assessment.with(|a| a.holds(rule));
+            view! {
+                <li class=move || match state() {
+                    Some(true) => "regle ok",
+                    Some(false) => "regle ko",
+                    None => "regle attente",
+                }>
+                    <span class="marque-regle" aria-hidden="true">
+                        {move || match state() { Some(true) => "✓", Some(false) => "✗", None => "…" }}
+                    </span>
+                    {rule.label()}
+                    <span class="sr-only">
+                        {move || match state() {
+                            Some(true) => " : respectée",
+                            Some(false) => " : non respectée",
+                            None => " : en cours d'évaluation",
+                        }}
+                    </span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <div
+            data-testid="meter"
+            role="meter"
+            aria-label="Sécurité du mot de passe"
+            aria-valuemin="0"
+            aria-valuemax="4"
+            aria-valuenow=move || score().unwrap_or(0).to_string()
+            aria-valuetext=text
+            class=move || if ok() { "jauge satisfaisante" } else { "jauge insuffisante" }
+        >
+            <div class="jauge-barre" aria-hidden="true">
+                <span style=move || format!("width: {}%", if empty() { 0 } else { (score().unwrap_or(0) as u32 + 1) * 20 })></span>
+            </div>
+            <p class="jauge-texte" aria-live="polite">{text}</p>
+        </div>
+        <ul class="regles" aria-label="Règles du mot de passe">
+            {rules}
+            <li class=move || if assessment.with(|a| a.symbol) { "regle ok conseil" } else { "regle conseil" }>
+                <span class="marque-regle" aria-hidden="true">{move || if assessment.with(|a| a.symbol) { "✓" } else { "+" }}</span>
+                "Un symbole (@, !, -…) : recommandé"
+            </li>
+        </ul>
+    }
+}
+
+#[component]
+pub fn Identifiant() -> impl IntoView {
+    let wizard = use_wizard();
+    let identifiant = Signal::derive(move || {
+        wizard
+            .draft
+            .with(|d| d.identifiant().map(|i| i.to_string()).unwrap_or_default())
+    });
+    let strength = expect_context::<StoredValue<Strength, LocalStorage>>();
+    // Load the worker now, so that the first keystroke is rated at once; re-rate a password kept in memory.
+    rate(wizard, strength);
+    view! {
+        <StepPage step=Step::Identifiant>
+            <p>
+                "Un identifiant vous est proposé sous le format prenom.nom. "
+                <strong>"MERCI DE CONSERVER CE FORMAT."</strong>
+                " Il est créé automatiquement à partir de vos prénom et nom : pour le changer, corrigez-les à l'étape 2."
+            </p>
+            <p><strong>"Indiquez les prénom et nom du professionnel de santé titulaire du compte (le compte doit être nominatif)."</strong></p>
+            <fieldset class="groupe">
+                <legend>"Choix de votre identifiant et de votre mot de passe"</legend>
+                <ReadOnly id="identifiant" label="Identifiant proposé" value=identifiant autocomplete="username" />
+                <PasswordField
+                    field=Field::MotDePasse
+                    get=|s| &s.mot_de_passe
+                    set=|s| &mut s.mot_de_passe
+                    hint="Au moins 12 caractères, avec des minuscules, des majuscules et des chiffres ; les symboles sont conseillés. N'utilisez surtout pas le même mot de passe pour tous vos comptes. Il n'est jamais enregistré sur cet appareil : après un rechargement de la page, saisissez-le à nouveau."
+                    on_change=Callback::new(move |_| rate(wizard, strength))
+                />
+                <StrengthMeter />
+                <PasswordField
+                    field=Field::MotDePasseConfirmation
+                    get=|s| &s.mot_de_passe_confirmation
+                    set=|s| &mut s.mot_de_passe_confirmation
+                />
+            </fieldset>
+        </StepPage>
+    }
+}

@@ -1,0 +1,258 @@
+//! Récapitulatif: every answer grouped by step, each group with "Modifier", then the submission.
+use crate::{
+    api::{self, SubmitError},
+    layout::{CONFIRMATION, Notice, Progress, focus, route},
+    state::use_wizard,
+    storage,
+};
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{NavigateOptions, components::Redirect, hooks::use_navigate};
+use promess_core::{
+    Draft, RegistrationRequest, Step,
+    birth::BirthDayMonth,
+    contact::Phone,
+    nos::{self, PROFESSION_AUTRE},
+    postal::PostalCode,
+};
+
+fn yes_no(answer: Option<bool>) -> String {
+    match answer {
+        Some(true) => "Oui".into(),
+        Some(false) => "Non".into(),
+        None => "—".into(),
+    }
+}
+
+fn phone(raw: &str) -> String {
+    Phone::parse(raw).map(|p| p.national()).unwrap_or_default()
+}
+
+/// The lines of one step's group: (label, value); empty optional answers are left out.
+fn lines(
+    step: Step,
+    d: &Draft,
+    config: &promess_core::OperatorConfig,
+) -> Vec<(&'static str, String)> {
+    let lines: Vec<(&'static str, String)> = match step {
+        Step::Carte => vec![(
+            "Mode d'inscription",
+            "Sans carte CPS (saisie manuelle)".into(),
+        )],
+        Step::Donnees => vec![
+            ("Civilité", nos::label(nos::CIVILITES, &d.civilite).into()),
+            ("Nom", d.nom.trim().into()),
+            ("Prénom", d.prenom.trim().into()),
+            (
+                "Jour/Mois de naissance",
+                BirthDayMonth::parse(&d.jour_naissance, &d.mois_naissance)
+                    .map(|b| b.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("Email", d.email.trim().into()),
+            ("Lieu d'exercice", d.lieu_exercice.trim().into()),
+            (
+                "Profession",
+                if d.profession == PROFESSION_AUTRE {
+                    format!("Autre : {}", d.profession_autre.trim())
+                } else {
+                    nos::label(nos::PROFESSIONS, &d.profession).into()
+                },
+            ),
+            ("N° RPPS", d.rpps.split_whitespace().collect()),
+            (
+                "Spécialité RPPS",
+                nos::label(nos::SPECIALITES_RPPS, &d.specialite_rpps).into(),
+            ),
+            ("N° ADELI", d.adeli.split_whitespace().collect()),
+            (
+                "Spécialité ADELI",
+                nos::label(nos::SPECIALITES_ADELI, &d.specialite_adeli).into(),
+            ),
+            ("Adresse", d.adresse.trim().into()),
+            ("Code postal", d.code_postal.trim().into()),
+            ("Ville", d.ville.trim().into()),
+            (
+                "Département",
+                PostalCode::parse(&d.code_postal)
+                    .ok()
+                    .and_then(|p| p.departement())
+                    .map(|dep| dep.to_string())
+                    .unwrap_or_default(),
+            ),
+            ("Téléphone", phone(&d.telephone)),
+            ("Mobile", phone(&d.mobile)),
+            ("Fax", phone(&d.fax)),
+        ],
+        Step::Identifiant => vec![
+            (
+                "Identifiant",
+                d.identifiant().map(|i| i.to_string()).unwrap_or_default(),
+            ),
+            ("Mot de passe", "saisi (non affiché)".into()),
+        ],
+        Step::Adhesion => vec![
+            (
+                "Adresse de messagerie sécurisée",
+                d.identifiant()
+                    .map(|i| i.address(config, d.mssante))
+                    .unwrap_or_default(),
+            ),
+            ("Boîte MSSanté", yes_no(Some(d.mssante))),
+            ("Liste rouge", yes_no(d.liste_rouge)),
+            (
+                "Numéro dans l'annuaire MSSanté",
+                yes_no(d.publier_telephone),
+            ),
+            (
+                "Numéro publié",
+                if d.publier_telephone == Some(true) {
+                    phone(&d.telephone_publie)
+                } else {
+                    String::new()
+                },
+            ),
+            (
+                "Documents par voie électronique",
+                yes_no(Some(d.documents_electroniques)),
+            ),
+            (
+                "Conditions d'utilisation",
+                if d.cgu {
+                    "Acceptées".into()
+                } else {
+                    "Non acceptées".into()
+                },
+            ),
+        ],
+    };
+    lines.into_iter().filter(|(_, v)| !v.is_empty()).collect()
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Sending {
+    Idle,
+    Busy,
+    Failed(&'static str),
+}
+
+fn idempotency_key() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("{}", js_sys_now()))
+}
+
+fn js_sys_now() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map_or(0.0, |p| p.now() + p.time_origin())
+}
+
+#[component]
+pub fn Recapitulatif() -> impl IntoView {
+    let wizard = use_wizard();
+    if let Some(step) = untrack(|| {
+        wizard
+            .blocking_step(Step::Adhesion)
+            .or_else(|| (!wizard.errors(Step::Adhesion).is_empty()).then_some(Step::Adhesion))
+    }) {
+        wizard.notice.set(Some("Le récapitulatif n'est accessible qu'une fois les quatre étapes complétées : reprenons ici."));
+        let options = NavigateOptions {
+            replace: true,
+            ..Default::default()
+        };
+        return view! { <Redirect path=route(step) options /> }.into_any();
+    }
+    let navigate = use_navigate();
+    let sending = RwSignal::new(Sending::Idle);
+    // One key for this request, kept across retries: the server answers a retry as it answered the first.
+    let key = StoredValue::new(idempotency_key());
+    let config = wizard.config.get_value();
+    let groups = Step::ALL
+        .into_iter()
+        .map(|step| {
+            let config = config.clone();
+            let rows = move || {
+                wizard.draft.with(|d| {
+                    lines(step, d, &config)
+                        .into_iter()
+                        .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
+                        .collect_view()
+                })
+            };
+            let heading = format!("Étape {}/4 : {}", step.number(), step.title());
+            let id = format!("recap-{}", step.number());
+            let labelled_by = id.clone();
+            view! {
+                <section class="groupe-recap" aria-labelledby=labelled_by>
+                    <h2 id=id>{heading}</h2>
+                    <dl>{rows}</dl>
+                    <a href=route(step) class="modifier">"Modifier" <span class="sr-only">{format!(" : {}", step.title())}</span></a>
+                </section>
+            }
+        })
+        .collect_view();
+    let submit = move |_| {
+        if sending.get_untracked() == Sending::Busy {
+            return;
+        }
+        sending.set(Sending::Busy);
+        let request = RegistrationRequest {
+            donnees: wizard.draft.get_untracked(),
+            secret: wizard.secret.get_untracked(),
+        };
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match api::submit(&request, &key.get_value()).await {
+                Ok(accepted) => {
+                    storage::clear();
+                    wizard.accepted.set(Some(accepted));
+                    navigate(CONFIRMATION, NavigateOptions::default());
+                }
+                Err(error) => {
+                    if let SubmitError::Invalid(errors) = &error {
+                        wizard.touched.update(|t| t.extend(errors.fields()));
+                        wizard.server_errors.set(errors.clone());
+                    }
+                    sending.set(Sending::Failed(error.message()));
+                    focus("envoi-erreur");
+                }
+            }
+        });
+    };
+    let server_errors = move || {
+        wizard.server_errors.with(|e| {
+            e.0.iter()
+                .filter_map(|(field, codes)| codes.first().map(|c| (*field, c.message(*field))))
+                .map(|(field, message)| {
+                    view! { <li><a href=route(field.step())>{message}</a></li> }
+                })
+                .collect_view()
+        })
+    };
+    view! {
+        <Progress current=None title="Récapitulatif de votre demande".to_owned() />
+        <Notice />
+        <p>"Vérifiez vos réponses avant d'envoyer votre demande d'adhésion. Chaque rubrique peut être modifiée."</p>
+        {groups}
+        <div id="envoi-erreur" class="erreur-envoi" role="alert" tabindex="-1">
+            {move || match sending.get() {
+                Sending::Failed(message) => Some(view! { <p>{message}</p><ul>{server_errors}</ul> }),
+                _ => None,
+            }}
+        </div>
+        <div class="navigation">
+            <a class="bouton secondaire" href=route(Step::Adhesion)>"< Précédent"</a>
+            <button
+                type="button"
+                class="bouton principal"
+                aria-busy=move || (sending.get() == Sending::Busy).to_string()
+                disabled=move || sending.get() == Sending::Busy
+                on:click=submit
+            >
+                {move || if sending.get() == Sending::Busy { "Envoi en cours…" } else { "> Envoyer ma demande d'adhésion" }}
+            </button>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,106 @@
+//! Rating the password as the user types, without blocking typing.
+//!
+//! An [`Estimator`] sends a [`StrengthRequest`] somewhere and calls back with the [`StrengthReply`]. The app uses
+//! the Web Worker ([`worker_estimator`]); the [`Scheduler`] keeps at most one request in flight and one queued,
+//! and keeps only the answer for the latest password.
+use gloo_worker::{Spawnable, WorkerBridge};
+use promess_strength::{StrengthReply, StrengthRequest, StrengthWorker};
+use std::{
+    cell::{Cell, RefCell},
+    rc::{Rc, Weak},
+};
+
+/// Sends a request; the reply comes back through the callback given to the factory.
+pub type Send = Rc<dyn Fn(StrengthRequest)>;
+
+/// Builds a sender whose replies go to the given callback.
+#[derive(Clone)]
+pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Send>);
+
+/// The URL of the worker's loader, written by trunk next to index.html (absolute: routes change the page URL).
+pub const WORKER_LOADER: &str = "/strength_worker_loader.js";
+
+/// The production estimator: zxcvbn in a Web Worker, spawned on the first request.
+pub fn worker_estimator() -> Estimator {
+    Estimator(Rc::new(|on_reply: Rc<dyn Fn(StrengthReply)>| {
+        let bridge: Rc<RefCell<Option<WorkerBridge<StrengthWorker>>>> = Rc::new(RefCell::new(None));
+        Rc::new(move |request: StrengthRequest| {
+            let mut slot = bridge.borrow_mut();
+            let worker = slot.get_or_insert_with(|| {
+                let on_reply = on_reply.clone();
+                StrengthWorker::spawner()
+                    .callback(move |reply| on_reply(reply))
+                    .with_loader(true)
+                    .spawn(WORKER_LOADER)
+            });
+            worker.send(request);
+        }) as Send
+    }))
+}
+
+/// One request in flight, the newest one queued, stale answers dropped.
+pub struct Scheduler {
+    send: RefCell<Option<Send>>,
+    next_seq: Cell<u64>,
+    in_flight: Cell<bool>,
+    queued: RefCell<Option<StrengthRequest>>,
+    /// The latest request's number and password.
+    latest: RefCell<(u64, String)>,
+}
+
+impl Scheduler {
+    /// `on_score(password, score)` is called with the answer for the latest password only.
+    pub fn new(estimator: &Estimator, on_score: impl Fn(String, u8) + 'static) -> Rc<Scheduler> {
+        let scheduler = Rc::new(Scheduler {
+            send: RefCell::new(None),
+            next_seq: Cell::new(0),
+            in_flight: Cell::new(false),
+            queued: RefCell::new(None),
+            latest: RefCell::new((0, String::new())),
+        });
+        let weak: Weak<Scheduler> = Rc::downgrade(&scheduler);
+        let send = (estimator.0)(Rc::new(move |reply: StrengthReply| {
+            if let Some(s) = weak.upgrade() {
+                s.on_reply(reply, &on_score);
+            }
+        }));
+        *scheduler.send.borrow_mut() = Some(send);
+        scheduler
+    }
+
+    pub fn rate(&self, password: String, user_inputs: Vec<String>) {
+        let seq = self.next_seq.get() + 1;
+        self.next_seq.set(seq);
+        *self.latest.borrow_mut() = (seq, password.clone());
+        let request = StrengthRequest {
+            seq,
+            password,
+            user_inputs,
+        };
+        if self.in_flight.get() {
+            *self.queued.borrow_mut() = Some(request);
+        } else {
+            self.dispatch(request);
+        }
+    }
+
+    fn dispatch(&self, request: StrengthRequest) {
+        self.in_flight.set(true);
+        let send = self.send.borrow().clone();
+        if let Some(send) = send {
+            send(request);
+        }
+    }
+
+    fn on_reply(&self, reply: StrengthReply, on_score: &dyn Fn(String, u8)) {
+        self.in_flight.set(false);
+        let queued = self.queued.borrow_mut().take();
+        if let Some(next) = queued {
+            self.dispatch(next);
+        }
+        let latest = self.latest.borrow().clone();
+        if reply.seq == latest.0 {
+            on_score(latest.1, reply.score);
+        }
+    }
+}
