@@ -1,0 +1,209 @@
+//! Helpers for the end-to-end tests: serve the release build, start chromedriver, drive headless Chromium.
+//! Each test starts what it needs and stops it when dropped.
+use fantoccini::{Client, ClientBuilder, Locator, elements::Element};
+use hyper_util::client::legacy::connect::HttpConnector;
+use std::{
+    io::{BufRead, BufReader, Write},
+    net::{TcpListener, TcpStream},
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+/// The workspace's `dist/`, built by `trunk build --release`.
+pub fn dist() -> PathBuf {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "no release build in {}: run `trunk build --release` first (scripts/test does)",
+        dist.display()
+    );
+    dist
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("txt") => "text/plain",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A static server for `dist/` on 127.0.0.1 with the single-page fallback (unknown GET → index.html).
+/// It has no API: `/api/*` answers 404, as when the backend is down.
+pub struct StaticServer {
+    pub base: String,
+}
+
+impl StaticServer {
+    pub fn start(root: PathBuf) -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let root = root.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &root);
+                });
+            }
+        });
+        StaticServer { base }
+    }
+}
+
+fn serve(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    let mut content_length = 0usize;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header == "\r\n" {
+            break;
+        }
+        if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+            content_length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0u8; content_length];
+    std::io::Read::read_exact(&mut reader, &mut body)?;
+    let mut parts = request_line.split_whitespace();
+    let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+    let path = target.split('?').next().unwrap_or("/");
+    let file = root.join(path.trim_start_matches('/'));
+    let (status, file) = if path.starts_with("/api/") || method != "GET" {
+        ("404 Not Found", None)
+    } else if file.is_file() && !path.contains("..") {
+        ("200 OK", Some(file))
+    } else {
+        ("200 OK", Some(root.join("index.html")))
+    };
+    let (bytes, kind) = match &file {
+        Some(f) => (std::fs::read(f)?, content_type(f)),
+        None => (b"{\"error\":\"not_found\"}".to_vec(), "application/json"),
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        bytes.len()
+    )?;
+    stream.write_all(&bytes)
+}
+
+/// chromedriver on a free loopback port, killed on drop.
+pub struct ChromeDriver {
+    child: Child,
+    pub url: String,
+}
+
+impl ChromeDriver {
+    pub fn start() -> ChromeDriver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver) must be installed: scripts/setup does it");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        ChromeDriver {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// A headless Chromium session (Debian's), with a fresh profile.
+    pub async fn browser(&self) -> Client {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--window-size=1280,900"
+                ]
+            }),
+        );
+        ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&self.url)
+            .await
+            .expect("WebDriver session")
+    }
+}
+
+impl Drop for ChromeDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits for an element (10 s at most).
+pub async fn find(client: &Client, css: &str) -> Element {
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Polls `read` until `accept` holds (10 s at most); returns the last value read.
+pub async fn until<F, Fut>(mut read: F, accept: impl Fn(&str) -> bool) -> String
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let value = read().await;
+        if accept(&value) || Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Clicks the button or link whose text contains `text`.
+pub async fn click_text(client: &Client, text: &str) {
+    let xpath = format!("//*[self::button or self::a][contains(normalize-space(.), \"{text}\")]");
+    client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no button {text:?}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Types into the field with this id (after clearing it).
+pub async fn fill(client: &Client, id: &str, value: &str) {
+    let field = find(client, &format!("#{id}")).await;
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+/// Chooses an option of the select with this id, by value.
+pub async fn select(client: &Client, id: &str, value: &str) {
+    find(client, &format!("#{id} option[value='{value}']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+}
