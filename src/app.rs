@@ -1,17 +1,14 @@
 //! The application: state, persistence, password rating and routes.
 use crate::{
-    layout::{Footer, Header},
+    layout::{CONFIRMATION, Footer, Header, RECAP, route},
+    router::Nav,
     state::Wizard,
     steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif},
     storage,
     strength::{Estimator, Scheduler},
 };
 use leptos::prelude::*;
-use leptos_router::{
-    components::{Route, Router, Routes},
-    path,
-};
-use promess_core::OperatorConfig;
+use promess_core::{OperatorConfig, Step};
 use std::rc::Rc;
 
 /// The operator's settings, from `<meta name="promess:…">` in index.html, so an operator changes them
@@ -46,20 +43,24 @@ pub fn App(estimator: Estimator) -> impl IntoView {
     });
     provide_context(StoredValue::new_local(Strength(scheduler)));
 
+    let nav = Nav::install();
+    provide_context(nav);
+    let path = Memo::new(move |_| nav.path());
+    let screen = move || {
+        let path = path.get();
+        match path.as_str() {
+            p if p == route(Step::Carte) => Carte().into_any(),
+            p if p == route(Step::Donnees) => Donnees().into_any(),
+            p if p == route(Step::Identifiant) => Identifiant().into_any(),
+            p if p == route(Step::Adhesion) => Adhesion().into_any(),
+            RECAP => Recapitulatif().into_any(),
+            CONFIRMATION => Confirmation().into_any(),
+            _ => NotFound().into_any(),
+        }
+    };
     view! {
-        <Router>
-            <Header />
-            <main id="contenu">
-                <Routes fallback=NotFound>
-                    <Route path=path!("/") view=Carte />
-                    <Route path=path!("/donnees-personnelles") view=Donnees />
-                    <Route path=path!("/identifiant") view=Identifiant />
-                    <Route path=path!("/adhesion") view=Adhesion />
-                    <Route path=path!("/recapitulatif") view=Recapitulatif />
-                    <Route path=path!("/confirmation") view=Confirmation />
-                </Routes>
-            </main>
-            <Footer />
-        </Router>
+        <Header />
+        <main id="contenu">{screen}</main>
+        <Footer />
     }
 }

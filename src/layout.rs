@@ -1,7 +1,9 @@
 //! The frame of every screen: header, progress, footer, and the step page with its guard and navigation.
-use crate::state::use_wizard;
+use crate::{
+    router::{redirect, use_nav},
+    state::use_wizard,
+};
 use leptos::{html, prelude::*};
-use leptos_router::{NavigateOptions, components::Redirect, hooks::use_navigate};
 use promess_core::{
     Step,
     config::{SUPPORT_EMAIL, SUPPORT_PHONE},
@@ -123,13 +125,9 @@ pub fn StepPage(
         wizard.notice.set(Some(
             "Cette étape n'est accessible qu'une fois les précédentes complétées : reprenons ici.",
         ));
-        let options = NavigateOptions {
-            replace: true,
-            ..Default::default()
-        };
-        return view! { <Redirect path=route(blocking) options /> }.into_any();
+        return redirect(route(blocking));
     }
-    let navigate = use_navigate();
+    let nav = use_nav();
     let failed = RwSignal::new(0usize);
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -138,7 +136,7 @@ pub fn StepPage(
         match errors.first_field() {
             None => {
                 failed.set(0);
-                navigate(step.next().map_or(RECAP, route), NavigateOptions::default());
+                nav.go(step.next().map_or(RECAP, route));
             }
             Some(first) => {
                 failed.set(errors.0.len());

@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod fields;
 mod layout;
+mod router;
 mod state;
 mod steps;
 mod storage;

@@ -2,9 +2,9 @@
 use leptos::prelude::*;
 use promess_core::{
     Draft, Field, FieldErrors, OperatorConfig, Step,
+    field::FieldSet,
     registration::{Credentials, RegistrationAccepted},
 };
-use std::collections::HashSet;
 
 /// Reads and writes one text answer of the draft.
 #[derive(Clone, Copy)]
@@ -66,7 +66,7 @@ pub struct Wizard {
     /// The zxcvbn score and the password it was computed for.
     pub scored: RwSignal<Option<(String, u8)>>,
     /// Fields whose errors are shown: left once, or checked by "Suivant".
-    pub touched: RwSignal<HashSet<Field>>,
+    pub touched: RwSignal<FieldSet>,
     /// Errors the server answered (422), shown until the field changes.
     pub server_errors: RwSignal<FieldErrors>,
     /// A message shown at the top of the next screen (e.g. after a redirect).
@@ -82,7 +82,7 @@ impl Wizard {
             draft: RwSignal::new(draft),
             secret: RwSignal::new(Credentials::default()),
             scored: RwSignal::new(None),
-            touched: RwSignal::new(HashSet::new()),
+            touched: RwSignal::new(FieldSet::default()),
             server_errors: RwSignal::new(FieldErrors::default()),
             notice: RwSignal::new(None),
             accepted: RwSignal::new(None),
@@ -112,7 +112,7 @@ impl Wizard {
 
     /// The message to show under a field, if it was touched and is invalid.
     pub fn shown_error(&self, field: Field) -> Option<String> {
-        let touched = self.touched.with(|t| t.contains(&field));
+        let touched = self.touched.with(|t| t.contains(field));
         let server = self.server_errors.with(|e| e.first(field));
         let code = server.or_else(|| {
             touched
@@ -123,10 +123,8 @@ impl Wizard {
     }
 
     pub fn touch(&self, field: Field) {
-        if !self.touched.with_untracked(|t| t.contains(&field)) {
-            self.touched.update(|t| {
-                t.insert(field);
-            });
+        if !self.touched.with_untracked(|t| t.contains(field)) {
+            self.touched.update(|t| t.insert(field));
         }
     }
 

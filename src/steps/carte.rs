@@ -1,20 +1,20 @@
 //! Étape 1/4 : Carte CPS.
 use crate::{
     layout::{Notice, Progress, route},
+    router::use_nav,
     state::use_wizard,
 };
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, hooks::use_navigate};
 use promess_core::{Step, registration::Mode};
 
 #[component]
 pub fn Carte() -> impl IntoView {
     let wizard = use_wizard();
-    let navigate = use_navigate();
+    let nav = use_nav();
     let card_asked = RwSignal::new(false);
     let manual = move |_| {
         wizard.draft.update(|d| d.mode = Some(Mode::Manuel));
-        navigate(route(Step::Donnees), NavigateOptions::default());
+        nav.go(route(Step::Donnees));
     };
     view! {
         <Progress current=Some(Step::Carte) title="Étape 1/4 : Carte CPS".to_owned() />

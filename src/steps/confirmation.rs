@@ -1,21 +1,17 @@
 //! Confirmation: what happens next, the procedure's general recommendations and the support contact.
 use crate::{
     layout::{Progress, RECAP},
+    router::redirect,
     state::use_wizard,
 };
 use leptos::prelude::*;
-use leptos_router::{NavigateOptions, components::Redirect};
 use promess_core::config::{SUPPORT_EMAIL, SUPPORT_PHONE};
 
 #[component]
 pub fn Confirmation() -> impl IntoView {
     let wizard = use_wizard();
     let Some(accepted) = wizard.accepted.get_untracked() else {
-        let options = NavigateOptions {
-            replace: true,
-            ..Default::default()
-        };
-        return view! { <Redirect path=RECAP options /> }.into_any();
+        return redirect(RECAP);
     };
     let email = wizard.draft.with_untracked(|d| d.email.trim().to_owned());
     view! {

@@ -2,11 +2,11 @@
 use crate::{
     api::{self, SubmitError},
     layout::{CONFIRMATION, Notice, Progress, focus, route},
+    router::{redirect, use_nav},
     state::use_wizard,
     storage,
 };
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{NavigateOptions, components::Redirect, hooks::use_navigate};
 use promess_core::{
     Draft, RegistrationRequest, Step,
     birth::BirthDayMonth,
@@ -157,13 +157,9 @@ pub fn Recapitulatif() -> impl IntoView {
             .or_else(|| (!wizard.errors(Step::Adhesion).is_empty()).then_some(Step::Adhesion))
     }) {
         wizard.notice.set(Some("Le récapitulatif n'est accessible qu'une fois les quatre étapes complétées : reprenons ici."));
-        let options = NavigateOptions {
-            replace: true,
-            ..Default::default()
-        };
-        return view! { <Redirect path=route(step) options /> }.into_any();
+        return redirect(route(step));
     }
-    let navigate = use_navigate();
+    let nav = use_nav();
     let sending = RwSignal::new(Sending::Idle);
     // One key for this request, kept across retries: the server answers a retry as it answered the first.
     let key = StoredValue::new(idempotency_key());
@@ -201,13 +197,12 @@ pub fn Recapitulatif() -> impl IntoView {
             donnees: wizard.draft.get_untracked(),
             secret: wizard.secret.get_untracked(),
         };
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::submit(&request, &key.get_value()).await {
                 Ok(accepted) => {
                     storage::clear();
                     wizard.accepted.set(Some(accepted));
-                    navigate(CONFIRMATION, NavigateOptions::default());
+                    nav.go(CONFIRMATION);
                 }
                 Err(error) => {
                     if let SubmitError::Invalid(errors) = &error {

@@ -65,6 +65,32 @@ impl Field {
     }
 }
 
+/// A set of fields, as bits (there are fewer than 64 fields).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldSet(u64);
+
+impl FieldSet {
+    const fn bit(field: Field) -> u64 {
+        1 << field as u32
+    }
+
+    pub fn insert(&mut self, field: Field) {
+        self.0 |= Self::bit(field);
+    }
+
+    pub const fn contains(self, field: Field) -> bool {
+        self.0 & Self::bit(field) != 0
+    }
+}
+
+impl Extend<Field> for FieldSet {
+    fn extend<I: IntoIterator<Item = Field>>(&mut self, fields: I) {
+        fields.into_iter().for_each(|f| self.insert(f));
+    }
+}
+
+const _: () = assert!(Field::ALL.len() <= 64, "FieldSet holds 64 fields at most");
+
 /// The wizard's four steps, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Step {
@@ -128,6 +154,15 @@ mod tests {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    #[test]
+    fn field_sets() {
+        let mut set = FieldSet::default();
+        assert!(!set.contains(Field::Nom));
+        set.extend(Step::Donnees.fields());
+        assert!(set.contains(Field::Nom) && set.contains(Field::Fax));
+        assert!(!set.contains(Field::Cgu) && !set.contains(Field::Mode));
     }
 
     #[test]
