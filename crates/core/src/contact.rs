@@ -5,7 +5,7 @@ use serde::Serialize;
 /// Longest accepted email address (RFC 5321 path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
 
-/// A non-secure email address for notifications: RFC-valid, with a dotted domain name (no IP literal).
+/// A non-secure email address for notifications: an RFC 5322 dot-atom local part and a dotted domain name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
 pub struct Email(String);
@@ -20,17 +20,10 @@ impl Email {
             return Err(ErrorCode::TooLong);
         }
         let (local, domain) = text.rsplit_once('@').ok_or(ErrorCode::InvalidFormat)?;
-        let dotted_domain = domain.contains('.')
-            && !domain.starts_with('[')
-            && domain.split('.').all(|label| !label.is_empty())
-            && domain
-                .rsplit('.')
-                .next()
-                .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(char::is_alphabetic));
-        if local.is_empty() || !dotted_domain || !email_address::EmailAddress::is_valid(text) {
+        if !valid_local_part(local) || !valid_domain(domain) {
             return Err(ErrorCode::InvalidFormat);
         }
-        Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+        Ok(Email(format!("{local}@{}", domain.to_ascii_lowercase())))
     }
 
     pub fn as_str(&self) -> &str {
@@ -44,6 +37,32 @@ impl Email {
             _ => a.trim() == b.trim(),
         }
     }
+}
+
+/// The local part of an address: RFC 5322 dot-atom (letters, digits, `!#$%&'*+-/=?^_`{|}~`, single inner dots).
+fn valid_local_part(local: &str) -> bool {
+    let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
+    (1..=64).contains(&local.len())
+        && local
+            .split('.')
+            .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+}
+
+/// A domain name with at least two labels (letters, digits, inner hyphens; 63 characters at most) and an
+/// alphabetic top-level label; no IP literal.
+fn valid_domain(domain: &str) -> bool {
+    let label = |l: &str| {
+        (1..=63).contains(&l.len())
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+    };
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(label)
+        && tld.len() >= 2
+        && tld.chars().all(|c| c.is_ascii_alphabetic())
 }
 
 /// A French phone number in E.164 (`+33564090090`), overseas departments with their own country codes.
@@ -153,6 +172,17 @@ mod tests {
             ("cecile sage@exemple.fr", Err(ErrorCode::InvalidFormat)),
             ("cecile@[127.0.0.1]", Err(ErrorCode::InvalidFormat)),
             ("cecile@exemple.f", Err(ErrorCode::InvalidFormat)),
+            (".cecile@exemple.fr", Err(ErrorCode::InvalidFormat)),
+            ("cecile.@exemple.fr", Err(ErrorCode::InvalidFormat)),
+            ("ce..cile@exemple.fr", Err(ErrorCode::InvalidFormat)),
+            ("cecile@-exemple.fr", Err(ErrorCode::InvalidFormat)),
+            ("cecile@exemple.fr.", Err(ErrorCode::InvalidFormat)),
+            ("cécile@exemple.fr", Err(ErrorCode::InvalidFormat)),
+            ("a@b@exemple.fr", Err(ErrorCode::InvalidFormat)),
+            (
+                "o'brien+pro@chu-bordeaux.fr",
+                Ok("o'brien+pro@chu-bordeaux.fr"),
+            ),
         ] {
             assert_eq!(
                 Email::parse(input)

@@ -24,10 +24,25 @@ fn fold_char(c: char) -> Option<&'static str> {
     })
 }
 
+/// Lower case for the Latin letters of names (ASCII, Latin-1, Latin Extended-A); other characters unchanged.
+/// Written out rather than `char::to_lowercase`, whose Unicode table would add about 10 KB to the wasm.
+pub fn lower(c: char) -> char {
+    let u = c as u32;
+    let shifted = match u {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE => u + 0x20,
+        0x130 => 'i' as u32,
+        0x178 => 0xFF,
+        0x100..=0x12F | 0x132..=0x137 | 0x14A..=0x177 if u % 2 == 0 => u + 1,
+        0x139..=0x148 | 0x179..=0x17E if u % 2 == 1 => u + 1,
+        _ => u,
+    };
+    char::from_u32(shifted).unwrap_or(c)
+}
+
 /// Lower case with accents folded to ASCII; characters with no ASCII form are kept as they are.
 pub fn fold(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
+    for c in text.chars().map(lower) {
         match fold_char(c) {
             Some(s) => out.push_str(s),
             None => out.push(c),
@@ -76,6 +91,20 @@ mod tests {
         ] {
             assert_eq!(slug(input), expected, "{input}");
         }
+    }
+
+    #[test]
+    fn lower_case_of_latin_letters_matches_unicode() {
+        let latin = ('\u{0}'..='\u{17F}').filter(|c| c.is_alphabetic());
+        for c in latin {
+            let expected: Vec<char> = c.to_lowercase().collect();
+            if expected.len() == 1 {
+                assert_eq!(lower(c), expected[0], "{c} U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(lower('Œ'), 'œ');
+        assert_eq!(lower('Ÿ'), 'ÿ');
+        assert_eq!(lower('Σ'), 'Σ', "outside Latin: unchanged");
     }
 
     #[test]
