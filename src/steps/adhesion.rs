@@ -5,7 +5,7 @@ use crate::{
     state::{choice, flag, lens, use_wizard},
 };
 use leptos::prelude::*;
-use promess_core::{Field, Step, contact::Phone};
+use promess_core::{Field, Step};
 
 /// The Conditions Générales et Particulières d'Utilisation shown before acceptance.
 const CGU: &[(&str, &str)] = &[
@@ -51,14 +51,15 @@ pub fn Adhesion() -> impl IntoView {
     // The numbers of step 2, to choose the one published.
     let phones = move || {
         draft.with(|d| {
-            [
-                (d.telephone.as_str(), "Téléphone"),
-                (d.mobile.as_str(), "Mobile"),
-            ]
-            .into_iter()
-            .filter_map(|(raw, kind)| Phone::parse(raw).ok().map(|p| (p, kind)))
-            .map(|(p, kind)| (p.as_str().to_owned(), format!("{} ({kind})", p.national())))
-            .collect::<Vec<_>>()
+            d.publishable_phones()
+                .into_iter()
+                .map(|(field, p)| {
+                    (
+                        p.as_str().to_owned(),
+                        format!("{} ({})", p.national(), field.label()),
+                    )
+                })
+                .collect::<Vec<_>>()
         })
     };
     let cgu = CGU

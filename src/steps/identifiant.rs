@@ -151,7 +151,7 @@ fn StrengthMeter() -> impl IntoView {
             class=move || if ok() { "jauge satisfaisante" } else { "jauge insuffisante" }
         >
             <div class="jauge-barre" aria-hidden="true">
-                <span style=move || format!("width: {}%", if empty() { 0 } else { (score().unwrap_or(0) as u32 + 1) * 20 })></span>
+                <span style:width=move || format!("{}%", if empty() { 0 } else { (score().unwrap_or(0) as u32 + 1) * 20 })></span>
             </div>
             <p class="jauge-texte" aria-live="polite">{text}</p>
         </div>

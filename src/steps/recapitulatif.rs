@@ -196,6 +196,7 @@ pub fn Recapitulatif() -> impl IntoView {
         let request = RegistrationRequest {
             donnees: wizard.draft.get_untracked(),
             secret: wizard.secret.get_untracked(),
+            identifiant: None,
         };
         spawn_local(async move {
             match api::submit(&request, &key.get_value()).await {

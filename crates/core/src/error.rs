@@ -30,6 +30,7 @@ pub enum ErrorCode {
     PasswordNotEvaluated,
     PasswordMismatch,
     MustAccept,
+    AlreadyRegistered,
 }
 
 impl ErrorCode {
@@ -96,6 +97,9 @@ impl ErrorCode {
             }
             PasswordMismatch => "les deux mots de passe ne sont pas identiques.",
             MustAccept => "vous devez les accepter pour créer votre compte.",
+            AlreadyRegistered => {
+                "un compte existe déjà pour ce numéro : contactez l'assistance technique si vous ne l'avez pas créé."
+            }
         }
     }
 

@@ -75,6 +75,17 @@ pub struct Credentials {
 pub struct RegistrationRequest {
     pub donnees: Draft,
     pub secret: Credentials,
+    /// The identifier the user saw and confirmed, if any: when it was taken meanwhile, the server answers 409
+    /// with the next proposal instead of silently giving another one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identifiant: Option<String>,
+}
+
+/// The answer of `GET /api/identifiants`, and of a 409 when the confirmed identifier was taken meanwhile.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub identifiant: String,
+    pub adresse: String,
 }
 
 /// The answer of `POST /api/registrations` when the account is created (201).
@@ -112,13 +123,6 @@ pub struct PersonalData {
     pub telephone: Option<Phone>,
     pub mobile: Option<Phone>,
     pub fax: Option<Phone>,
-}
-
-impl PersonalData {
-    /// The numbers the professional may publish in the MSSanté directory.
-    pub fn phones(&self) -> impl Iterator<Item = &Phone> {
-        self.telephone.iter().chain(self.mobile.iter())
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -304,11 +308,20 @@ impl Draft {
         done(self.identifiant(), e)
     }
 
-    /// Step 4: the membership answers. `phones` are the valid numbers of step 2.
-    pub fn membership<'a>(
-        &self,
-        mut phones: impl Iterator<Item = &'a Phone>,
-    ) -> Result<Membership, FieldErrors> {
+    /// The valid numbers among Téléphone and Mobile, with their field: those that may be published.
+    pub fn publishable_phones(&self) -> Vec<(Field, Phone)> {
+        [
+            (Field::Telephone, &self.telephone),
+            (Field::Mobile, &self.mobile),
+        ]
+        .into_iter()
+        .filter_map(|(field, raw)| Phone::parse(raw).ok().map(|p| (field, p)))
+        .collect()
+    }
+
+    /// Step 4: the membership answers; the published number must be one of step 2's.
+    pub fn membership(&self) -> Result<Membership, FieldErrors> {
+        let phones = self.publishable_phones();
         let mut e = FieldErrors::default();
         let liste_rouge = e.check(
             Field::ListeRouge,
@@ -323,7 +336,7 @@ impl Draft {
                 .check(
                     Field::TelephonePublie,
                     match Phone::parse(&self.telephone_publie) {
-                        Ok(p) if phones.any(|q| *q == p) => Ok(Some(p)),
+                        Ok(p) if phones.iter().any(|(_, q)| *q == p) => Ok(Some(p)),
                         Ok(_) => Err(ErrorCode::NotAPhoneOfStep2),
                         Err(code) => Err(code),
                     },
@@ -354,11 +367,7 @@ impl Draft {
             Step::Carte => self.mode().err(),
             Step::Donnees => self.personal_data().err(),
             Step::Identifiant => self.credentials(credentials, score).err(),
-            Step::Adhesion => {
-                let personal = self.personal_data().ok();
-                self.membership(personal.iter().flat_map(PersonalData::phones))
-                    .err()
-            }
+            Step::Adhesion => self.membership().err(),
         }
         .unwrap_or_default()
     }
@@ -385,10 +394,7 @@ impl Registration {
             .credentials(&request.secret, score)
             .map_err(|e| errors.merge(e))
             .ok();
-        let membership = draft
-            .membership(personal.iter().flat_map(PersonalData::phones))
-            .map_err(|e| errors.merge(e))
-            .ok();
+        let membership = draft.membership().map_err(|e| errors.merge(e)).ok();
         match (mode, personal, identifiant, membership) {
             (Some(mode), Some(personal), Some(identifiant), Some(membership))
                 if errors.is_empty() =>

@@ -93,6 +93,38 @@ fn serve(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     stream.write_all(&bytes)
 }
 
+/// The real backend (promess-server's `app()`), on a loopback port, with a fresh SQLite database; serving dist/.
+pub struct Backend {
+    pub base: String,
+    pub db: sqlx::AnyPool,
+    dir: PathBuf,
+}
+
+impl Backend {
+    pub async fn start(name: &str) -> Backend {
+        let dir = std::env::temp_dir().join(format!("promess-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.join("promess.db").display());
+        let db = promess_server::db::connect(&url).await.expect("database");
+        let state = promess_server::AppState {
+            db: db.clone(),
+            operator: std::sync::Arc::new(promess_core::OperatorConfig::default()),
+            dist: dist(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, promess_server::app(state)).await });
+        Backend { base, db, dir }
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// chromedriver on a free loopback port, killed on drop.
 pub struct ChromeDriver {
     child: Child,

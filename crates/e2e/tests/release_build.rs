@@ -1,6 +1,9 @@
 //! The release build, as trunk writes it to dist/, in headless Chromium: the manual path from step 1 to the
 //! review, the strength meter computed by the real Web Worker, and the worker kept out of the main wasm.
-use promess_e2e::{ChromeDriver, StaticServer, click_text, dist, fill, find, select, until};
+use fantoccini::{Client, Locator};
+use promess_e2e::{
+    Backend, ChromeDriver, StaticServer, click_text, dist, fill, find, select, until,
+};
 
 #[test]
 fn zxcvbn_lives_in_the_worker_wasm_only() {
@@ -28,15 +31,11 @@ fn zxcvbn_lives_in_the_worker_wasm_only() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn manual_registration_up_to_the_review_in_the_release_build() {
-    let server = StaticServer::start(dist());
-    let driver = ChromeDriver::start();
-    let c = driver.browser().await;
-    c.goto(&format!("{}/", server.base)).await.unwrap();
-
+/// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver).
+async fn manual_registration_up_to_the_review(c: &Client, base: &str) {
+    c.goto(&format!("{base}/")).await.unwrap();
     let h1 = || async {
-        c.find(fantoccini::Locator::Css("h1"))
+        c.find(Locator::Css("h1"))
             .await
             .unwrap()
             .text()
@@ -47,57 +46,56 @@ async fn manual_registration_up_to_the_review_in_the_release_build() {
         until(h1, |t| t.contains("Étape 1/4")).await,
         "Étape 1/4 : Carte CPS"
     );
-    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    click_text(c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(
         until(h1, |t| t.contains("Étape 2/4")).await,
         "Étape 2/4 : Données personnelles"
     );
 
-    select(&c, "civilite", "22").await;
-    fill(&c, "nom", "D'Arc-de Saint Éxupéry").await;
-    fill(&c, "prenom", "Jean-Pierre").await;
-    select(&c, "naissance", "29").await;
-    select(&c, "naissance_mois", "2").await;
-    fill(&c, "email", "jp.exupery@exemple.fr").await;
-    fill(&c, "email_confirmation", "jp.exupery@exemple.fr").await;
-    fill(&c, "lieu_exercice", "Cabinet de la Bastide").await;
-    select(&c, "profession", "10").await;
-    fill(&c, "rpps", "100 051 731 40").await;
-    fill(&c, "code_postal", "33100").await;
-    fill(&c, "ville", "Bordeaux").await;
-    fill(&c, "telephone", "05 56 00 00 00").await;
-    let dep = find(&c, "#departement").await;
+    select(c, "civilite", "31").await;
+    fill(c, "nom", "D'Arc-de Saint Éxupéry").await;
+    fill(c, "prenom", "Jean-Pierre").await;
+    select(c, "naissance", "29").await;
+    select(c, "naissance_mois", "2").await;
+    fill(c, "email", "jp.exupery@exemple.fr").await;
+    fill(c, "email_confirmation", "jp.exupery@exemple.fr").await;
+    fill(c, "lieu_exercice", "Cabinet de la Bastide").await;
+    select(c, "profession", "10").await;
+    fill(c, "rpps", "100 051 731 40").await;
+    fill(c, "code_postal", "33100").await;
+    fill(c, "ville", "Bordeaux").await;
+    fill(c, "telephone", "05 56 00 00 00").await;
+    let dep = find(c, "#departement").await;
     assert_eq!(
         dep.prop("value").await.unwrap().as_deref(),
         Some("33 - Gironde")
     );
-    click_text(&c, "Suivant").await;
+    click_text(c, "Suivant").await;
 
     assert_eq!(
         until(h1, |t| t.contains("Étape 3/4")).await,
         "Étape 3/4 : Choix de votre identifiant"
     );
-    let id = find(&c, "#identifiant").await.prop("value").await.unwrap();
+    let id = find(c, "#identifiant").await.prop("value").await.unwrap();
     assert_eq!(id.as_deref(), Some("jean-pierre.d-arc-de-saint-exupery"));
 
     let meter = || async {
-        find(&c, "[data-testid=meter]")
+        find(c, "[data-testid=meter]")
             .await
             .attr("class")
             .await
             .unwrap()
             .unwrap_or_default()
     };
-    let meter_text = || async { find(&c, "[data-testid=meter]").await.text().await.unwrap() };
-    fill(&c, "mot_de_passe", "Bordeaux2024").await;
+    let meter_text = || async { find(c, "[data-testid=meter]").await.text().await.unwrap() };
+    fill(c, "mot_de_passe", "Bordeaux2024").await;
     let text = until(meter_text, |t| {
         t.contains("Faible") || t.contains("Très faible") || t.contains("Moyen")
     })
     .await;
     assert!(meter().await.contains("insuffisante"), "{text}");
-    // 64 characters, typed key by key through WebDriver: the worker answers for the last one.
-    let strong = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
-    fill(&c, "mot_de_passe", strong).await;
+    // 64 characters, typed key by key: the worker answers for the last one.
+    fill(c, "mot_de_passe", STRONG_64).await;
     let class = until(meter, |c| c.contains("satisfaisante")).await;
     assert!(
         class.contains("satisfaisante"),
@@ -105,14 +103,24 @@ async fn manual_registration_up_to_the_review_in_the_release_build() {
         meter_text().await
     );
     assert!(meter_text().await.contains("Très fort"));
-    fill(&c, "mot_de_passe_confirmation", strong).await;
-    click_text(&c, "Suivant").await;
+    let bar = find(c, ".jauge-barre span")
+        .await
+        .attr("style")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        bar.contains("100%"),
+        "the bar is drawn under the CSP: {bar}"
+    );
+    fill(c, "mot_de_passe_confirmation", STRONG_64).await;
+    click_text(c, "Suivant").await;
 
     assert_eq!(
         until(h1, |t| t.contains("Étape 4/4")).await,
         "Étape 4/4 : Adhésion"
     );
-    let address = find(&c, "#adresse_securisee")
+    let address = find(c, "#adresse_securisee")
         .await
         .prop("value")
         .await
@@ -121,16 +129,25 @@ async fn manual_registration_up_to_the_review_in_the_release_build() {
         address.as_deref(),
         Some("jean-pierre.d-arc-de-saint-exupery@sante-na.fr")
     );
-    find(&c, "#liste_rouge-non").await.click().await.unwrap();
-    find(&c, "#publier_telephone").await.click().await.unwrap();
-    select(&c, "telephone_publie", "+33556000000").await;
-    find(&c, "#cgu").await.click().await.unwrap();
-    click_text(&c, "Valider").await;
-
+    find(c, "#liste_rouge-non").await.click().await.unwrap();
+    find(c, "#publier_telephone").await.click().await.unwrap();
+    select(c, "telephone_publie", "+33556000000").await;
+    find(c, "#cgu").await.click().await.unwrap();
+    click_text(c, "Valider").await;
     assert_eq!(
         until(h1, |t| t.contains("Récapitulatif")).await,
         "Récapitulatif de votre demande"
     );
+}
+
+const STRONG_64: &str = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
+    let server = StaticServer::start(dist());
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    manual_registration_up_to_the_review(&c, &server.base).await;
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("Vos réponses sont conservées")).await;
@@ -144,6 +161,52 @@ async fn manual_registration_up_to_the_review_in_the_release_build() {
             .unwrap()
             .path()
             .ends_with("/recapitulatif")
+    );
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manual_registration_reaches_the_database_through_the_real_server() {
+    let backend = Backend::start("manual").await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    manual_registration_up_to_the_review(&c, &backend.base).await;
+    click_text(&c, "Envoyer ma demande").await;
+    let h1 = || async {
+        c.find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        until(h1, |t| t.contains("enregistrée")).await,
+        "Votre demande d'adhésion est enregistrée"
+    );
+    let page = find(&c, "main").await.text().await.unwrap();
+    assert!(
+        page.contains("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"),
+        "{page}"
+    );
+    assert!(page.contains("Recommandations générales"));
+    let (rpps, civilite, hash): (String, String, String) = sqlx::query_as(
+        "SELECT rpps, civilite, password_hash FROM registrations WHERE identifiant = $1",
+    )
+    .bind("jean-pierre.d-arc-de-saint-exupery")
+    .fetch_one(&backend.db)
+    .await
+    .unwrap();
+    assert_eq!((rpps.as_str(), civilite.as_str()), ("10005173140", "31"));
+    assert!(promess_server::password::verify(STRONG_64, &hash));
+    let draft = c
+        .execute("return sessionStorage.length", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        draft,
+        serde_json::json!(0),
+        "the draft is cleared once registered"
     );
     c.close().await.unwrap();
 }

@@ -21,6 +21,7 @@ fn a_valid_request_parses() {
     let request = RegistrationRequest {
         donnees: valid_draft(),
         secret: secret(STRONG),
+        identifiant: None,
     };
     let r = Registration::parse(&request, Some(4)).unwrap();
     assert_eq!(r.identifiant.as_str(), "cecile.sage");
@@ -251,6 +252,7 @@ fn request_json_round_trips_and_refuses_unknown_fields() {
     let request = RegistrationRequest {
         donnees: valid_draft(),
         secret: secret(STRONG),
+        identifiant: None,
     };
     let json = serde_json::to_string(&request).unwrap();
     assert_eq!(
@@ -265,4 +267,17 @@ fn request_json_round_trips_and_refuses_unknown_fields() {
         !draft_json.contains("mot_de_passe"),
         "a draft never carries the password"
     );
+}
+
+#[test]
+fn an_error_of_step2_does_not_cascade_into_step4() {
+    let mut draft = valid_draft();
+    draft.rpps = "10003461033".into();
+    let request = RegistrationRequest {
+        donnees: draft,
+        secret: secret(STRONG),
+        identifiant: None,
+    };
+    let errors = Registration::parse(&request, Some(4)).unwrap_err();
+    assert_eq!(codes(&errors), [(Field::Rpps, ErrorCode::InvalidChecksum)]);
 }

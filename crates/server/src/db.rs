@@ -1,0 +1,116 @@
+//! Storage: SQLite or PostgreSQL through sqlx's Any driver, with versioned migrations run at start.
+use promess_core::identifiers::Identifiant;
+use sqlx::{AnyPool, any::AnyPoolOptions};
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connects (creating a SQLite file's folder when needed) and brings the schema up to date.
+pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .map(|p| p.split('?').next().unwrap_or(p))
+    {
+        if let Some(parent) = std::path::Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)?;
+        }
+    }
+    let pool = AnyPoolOptions::new()
+        .max_connections(8)
+        .connect(url)
+        .await?;
+    if url.starts_with("sqlite:") {
+        // Concurrent writers wait for each other instead of failing at once.
+        sqlx::query("PRAGMA busy_timeout = 5000")
+            .execute(&pool)
+            .await?;
+        sqlx::query("PRAGMA journal_mode = WAL")
+            .execute(&pool)
+            .await?;
+    }
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+/// The first identifier of the series prenom.nom, prenom.nom2, prenom.nom3… that nobody has.
+pub async fn free_identifier(db: &AnyPool, base: &Identifiant) -> Result<Identifiant, sqlx::Error> {
+    let taken: Vec<String> = sqlx::query_scalar(
+        "SELECT identifiant FROM registrations WHERE identifiant = $1 OR identifiant LIKE $2",
+    )
+    .bind(base.as_str())
+    .bind(format!("{}%", base.as_str()))
+    .fetch_all(db)
+    .await?;
+    Ok((1..)
+        .map(|n| base.nth(n))
+        .find(|c| !taken.iter().any(|t| t == c.as_str()))
+        .expect("an endless series"))
+}
+
+/// A new registration row.
+pub struct NewRegistration<'a> {
+    pub id: &'a str,
+    pub identifiant: &'a str,
+    pub adresse: &'a str,
+    pub rpps: Option<&'a str>,
+    pub adeli: Option<&'a str>,
+    pub civilite: &'a str,
+    pub nom: &'a str,
+    pub prenom: &'a str,
+    pub email: &'a str,
+    pub donnees: &'a str,
+    pub password_hash: &'a str,
+    pub created_at: &'a str,
+}
+
+/// Which uniqueness rule an insert broke.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Taken {
+    Identifier,
+    Rpps,
+    Adeli,
+}
+
+pub enum InsertError {
+    Taken(Taken),
+    Db(sqlx::Error),
+}
+
+pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>) -> Result<(), InsertError> {
+    let result = sqlx::query(
+        "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, adeli, civilite, nom, prenom, email, \
+         donnees, password_hash, created_at) VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(r.id)
+    .bind(r.identifiant)
+    .bind(r.adresse)
+    .bind(r.rpps)
+    .bind(r.adeli)
+    .bind(r.civilite)
+    .bind(r.nom)
+    .bind(r.prenom)
+    .bind(r.email)
+    .bind(r.donnees)
+    .bind(r.password_hash)
+    .bind(r.created_at)
+    .execute(db)
+    .await;
+    match result {
+        Ok(_) => Ok(()),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            // SQLite names the column ("registrations.rpps"), PostgreSQL the constraint or index.
+            let what = format!("{} {}", e.constraint().unwrap_or_default(), e.message());
+            Err(InsertError::Taken(if what.contains("rpps") {
+                Taken::Rpps
+            } else if what.contains("adeli") {
+                Taken::Adeli
+            } else {
+                Taken::Identifier
+            }))
+        }
+        Err(e) => Err(InsertError::Db(e)),
+    }
+}

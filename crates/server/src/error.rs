@@ -1,0 +1,91 @@
+//! One error type for the API, turned into a JSON answer with a French message.
+use axum::{
+    Json,
+    extract::rejection::JsonRejection,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use promess_core::{FieldErrors, registration::Proposal};
+use serde_json::json;
+
+#[derive(Debug)]
+pub enum AppError {
+    /// 400: the body is not the expected JSON.
+    BadRequest(String),
+    /// 413: the body is too large.
+    TooLarge,
+    /// 415: not JSON.
+    NotJson,
+    /// 422: some answers break the rules; by field, with stable codes.
+    Invalid(FieldErrors),
+    /// 409: the confirmed identifier was taken meanwhile; here is the next proposal.
+    IdentifierTaken(Proposal),
+    /// 500: logged, never detailed to the client.
+    Internal(String),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, body) = match self {
+            AppError::BadRequest(message) => {
+                (StatusCode::BAD_REQUEST, json!({ "erreur": message }))
+            }
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({ "erreur": "La demande est trop volumineuse." }),
+            ),
+            AppError::NotJson => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({ "erreur": "La demande doit être envoyée en JSON (Content-Type: application/json)." }),
+            ),
+            AppError::Invalid(errors) => (StatusCode::UNPROCESSABLE_ENTITY, json!(errors)),
+            AppError::IdentifierTaken(next) => (
+                StatusCode::CONFLICT,
+                json!({
+                    "erreur": "L'identifiant proposé vient d'être attribué : confirmez le nouvel identifiant proposé.",
+                    "identifiant": next.identifiant,
+                    "adresse": next.adresse,
+                }),
+            ),
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "erreur": "Une erreur interne est survenue. Réessayez dans quelques instants." }),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::MissingJsonContentType(_) => AppError::NotJson,
+            JsonRejection::BytesRejection(_) => AppError::TooLarge,
+            JsonRejection::JsonSyntaxError(_) => {
+                AppError::BadRequest("Le corps de la demande n'est pas un JSON valide.".into())
+            }
+            // serde's message may quote a value (a password sent in the wrong place): only a field name is echoed.
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                let unknown = text
+                    .split("unknown field `")
+                    .nth(1)
+                    .and_then(|rest| rest.split('`').next());
+                AppError::BadRequest(match unknown {
+                    Some(field) => format!("La demande contient un champ inconnu : « {field} »."),
+                    None => "La demande ne correspond pas au format attendu (champ manquant ou valeur d'un type inattendu).".into(),
+                })
+            }
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}

@@ -1,0 +1,124 @@
+//! POST /api/registrations: every rule again (promess-core), the password rated and hashed on blocking threads,
+//! then one row whose identifier, address and RPPS/ADELI are unique by database constraint.
+use crate::{
+    AppState,
+    db::{self, InsertError, NewRegistration, Taken},
+    error::AppError,
+    password,
+};
+use axum::{Json, extract::State, http::StatusCode};
+use promess_core::{
+    ErrorCode, Field, FieldErrors, Registration, RegistrationRequest,
+    registration::{Profession, Proposal, RegistrationAccepted},
+};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// How many times an identifier taken by a concurrent registration is replaced by the next one.
+const MAX_ATTEMPTS: u32 = 20;
+
+fn new_id() -> Result<String, AppError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn now() -> String {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    secs.to_string()
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    request: Result<Json<RegistrationRequest>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<RegistrationAccepted>), AppError> {
+    let Json(request) = request?;
+    let (password, words) = (
+        request.secret.mot_de_passe.clone(),
+        request.donnees.personal_words(),
+    );
+    let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
+    let registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
+    let password = request.secret.mot_de_passe.clone();
+    let password_hash = blocking(move || password::hash(&password))
+        .await?
+        .map_err(AppError::Internal)?;
+    let donnees =
+        serde_json::to_string(&registration).map_err(|e| AppError::Internal(e.to_string()))?;
+
+    let personal = &registration.personal;
+    let mssante = registration.membership.mssante;
+    let mut candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
+    if let Some(confirmed) = &request.identifiant {
+        if confirmed != candidate.as_str() {
+            return Err(AppError::IdentifierTaken(Proposal {
+                adresse: candidate.address(&state.operator, mssante),
+                identifiant: candidate.to_string(),
+            }));
+        }
+    }
+    for _ in 0..MAX_ATTEMPTS {
+        let adresse = candidate.address(&state.operator, mssante);
+        let id = new_id()?;
+        let row = NewRegistration {
+            id: &id,
+            identifiant: candidate.as_str(),
+            adresse: &adresse,
+            rpps: personal.rpps.as_ref().map(|r| r.as_str()),
+            adeli: personal.adeli.as_ref().map(|a| a.as_str()),
+            civilite: personal.civilite,
+            nom: personal.nom.as_str(),
+            prenom: personal.prenom.as_str(),
+            email: personal.email.as_str(),
+            donnees: &donnees,
+            password_hash: &password_hash,
+            created_at: &now(),
+        };
+        match db::insert(&state.db, &row).await {
+            Ok(()) => {
+                tracing::info!(identifiant = %candidate, profession = ?matches!(personal.profession, Profession::Sante(_)), "registration created");
+                return Ok((
+                    StatusCode::CREATED,
+                    Json(RegistrationAccepted {
+                        identifiant: candidate.to_string(),
+                        adresse,
+                        statut: "active".into(),
+                    }),
+                ));
+            }
+            Err(InsertError::Taken(Taken::Identifier)) => {
+                // Taken by a concurrent registration: the next one, or ask the user to confirm it.
+                candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
+                if request.identifiant.is_some() {
+                    return Err(AppError::IdentifierTaken(Proposal {
+                        adresse: candidate.address(&state.operator, mssante),
+                        identifiant: candidate.to_string(),
+                    }));
+                }
+            }
+            Err(InsertError::Taken(taken)) => {
+                let field = if taken == Taken::Rpps {
+                    Field::Rpps
+                } else {
+                    Field::Adeli
+                };
+                let mut errors = FieldErrors::default();
+                errors.add(field, ErrorCode::AlreadyRegistered);
+                return Err(AppError::Invalid(errors));
+            }
+            Err(InsertError::Db(e)) => return Err(e.into()),
+        }
+    }
+    Err(AppError::Internal(
+        "no free identifier after many attempts".into(),
+    ))
+}
