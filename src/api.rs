@@ -32,10 +32,7 @@ impl SubmitError {
 }
 
 /// Posts the registration. `key` identifies this request across retries (Idempotency-Key).
-pub async fn submit(
-    request: &RegistrationRequest,
-    key: &str,
-) -> Result<RegistrationAccepted, SubmitError> {
+pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<RegistrationAccepted, SubmitError> {
     let response = Request::post(REGISTRATIONS)
         .header("Idempotency-Key", key)
         .json(request)
@@ -45,11 +42,7 @@ pub async fn submit(
         .map_err(|_| SubmitError::Unavailable)?;
     match response.status() {
         200 | 201 => response.json().await.map_err(|_| SubmitError::Unavailable),
-        422 => Err(response
-            .json()
-            .await
-            .map(SubmitError::Invalid)
-            .unwrap_or(SubmitError::Unavailable)),
+        422 => Err(response.json().await.map(SubmitError::Invalid).unwrap_or(SubmitError::Unavailable)),
         429 => Err(SubmitError::TooMany),
         _ => Err(SubmitError::Unavailable),
     }

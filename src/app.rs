@@ -38,9 +38,7 @@ pub fn App(estimator: Estimator) -> impl IntoView {
     let wizard = Wizard::new(storage::load(), operator_config());
     provide_context(wizard);
     Effect::new(move |_| wizard.draft.with(storage::save));
-    let scheduler = Scheduler::new(&estimator, move |password, score| {
-        wizard.scored.set(Some((password, score)))
-    });
+    let scheduler = Scheduler::new(&estimator, move |password, score| wizard.scored.set(Some((password, score))));
     provide_context(StoredValue::new_local(Strength(scheduler)));
 
     let nav = Nav::install();

@@ -30,11 +30,7 @@ fn described_by(field: Field, hint: bool) -> impl Fn() -> Option<String> + Send 
 fn invalid(field: Field) -> impl Fn() -> &'static str + Send + Sync + 'static {
     let wizard = use_wizard();
     move || {
-        if wizard.shown_error(field).is_some() {
-            "true"
-        } else {
-            "false"
-        }
+        if wizard.shown_error(field).is_some() { "true" } else { "false" }
     }
 }
 
@@ -50,11 +46,7 @@ pub fn FieldError(field: Field) -> impl IntoView {
 }
 
 #[component]
-fn Label(
-    field: Field,
-    required: bool,
-    #[prop(optional)] text: Option<&'static str>,
-) -> impl IntoView {
+fn Label(field: Field, required: bool, #[prop(optional)] text: Option<&'static str>) -> impl IntoView {
     view! {
         <label for=field.key()>
             {text.unwrap_or(field.label())}
@@ -211,12 +203,7 @@ pub fn YesNoField(
 
 /// A checkbox bound to a draft flag.
 #[component]
-pub fn CheckField(
-    field: Field,
-    lens: FlagLens,
-    children: Children,
-    #[prop(optional)] required: bool,
-) -> impl IntoView {
+pub fn CheckField(field: Field, lens: FlagLens, children: Children, #[prop(optional)] required: bool) -> impl IntoView {
     let wizard = use_wizard();
     let draft = wizard.draft;
     view! {

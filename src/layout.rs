@@ -25,10 +25,7 @@ pub const fn route(step: Step) -> &'static str {
 
 /// Moves the keyboard focus to an element by id (the first invalid field, a heading).
 pub fn focus(id: &str) {
-    if let Some(el) = document()
-        .get_element_by_id(id)
-        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-    {
+    if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
         let _ = el.focus();
     }
 }
@@ -122,9 +119,7 @@ pub fn StepPage(
 ) -> impl IntoView {
     let wizard = use_wizard();
     if let Some(blocking) = untrack(|| wizard.blocking_step(step)) {
-        wizard.notice.set(Some(
-            "Cette étape n'est accessible qu'une fois les précédentes complétées : reprenons ici.",
-        ));
+        wizard.notice.set(Some("Cette étape n'est accessible qu'une fois les précédentes complétées : reprenons ici."));
         return redirect(route(blocking));
     }
     let nav = use_nav();

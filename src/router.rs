@@ -10,18 +10,13 @@ pub struct Nav {
 }
 
 fn location_path() -> String {
-    window()
-        .location()
-        .pathname()
-        .unwrap_or_else(|_| "/".into())
+    window().location().pathname().unwrap_or_else(|_| "/".into())
 }
 
 impl Nav {
     /// Reads the URL and follows history changes until the owner is cleaned up.
     pub fn install() -> Nav {
-        let nav = Nav {
-            path: RwSignal::new(location_path()),
-        };
+        let nav = Nav { path: RwSignal::new(location_path()) };
         let popstate = window_event_listener(ev::popstate, move |_| nav.path.set(location_path()));
         let click = window_event_listener(ev::click, move |ev| nav.follow_link(&ev));
         on_cleanup(move || {

@@ -16,10 +16,7 @@ pub struct Lens {
 /// `lens!(nom)`: the text answer `nom` of the draft.
 macro_rules! lens {
     ($field:ident) => {
-        $crate::state::Lens {
-            get: |d| &d.$field,
-            set: |d| &mut d.$field,
-        }
+        $crate::state::Lens { get: |d| &d.$field, set: |d| &mut d.$field }
     };
 }
 pub(crate) use lens;
@@ -33,10 +30,7 @@ pub struct ChoiceLens {
 
 macro_rules! choice {
     ($field:ident) => {
-        $crate::state::ChoiceLens {
-            get: |d| d.$field,
-            set: |d| &mut d.$field,
-        }
+        $crate::state::ChoiceLens { get: |d| d.$field, set: |d| &mut d.$field }
     };
 }
 pub(crate) use choice;
@@ -50,10 +44,7 @@ pub struct FlagLens {
 
 macro_rules! flag {
     ($field:ident) => {
-        $crate::state::FlagLens {
-            get: |d| d.$field,
-            set: |d| &mut d.$field,
-        }
+        $crate::state::FlagLens { get: |d| d.$field, set: |d| &mut d.$field }
     };
 }
 pub(crate) use flag;
@@ -93,19 +84,13 @@ impl Wizard {
     /// The zxcvbn score of the current password, if the worker has rated this very password.
     pub fn score(&self) -> Option<u8> {
         let password = self.secret.with(|s| s.mot_de_passe.clone());
-        self.scored.with(|s| {
-            s.as_ref()
-                .filter(|(p, _)| *p == password)
-                .map(|(_, score)| *score)
-        })
+        self.scored.with(|s| s.as_ref().filter(|(p, _)| *p == password).map(|(_, score)| *score))
     }
 
     /// The errors of a step, now (reactive).
     pub fn errors(&self, step: Step) -> FieldErrors {
         let score = self.score();
-        let mut errors = self
-            .draft
-            .with(|d| self.secret.with(|s| d.step_errors(step, s, score)));
+        let mut errors = self.draft.with(|d| self.secret.with(|s| d.step_errors(step, s, score)));
         errors.merge(self.server_errors.with(|e| e.of_step(step)));
         errors
     }
@@ -114,11 +99,7 @@ impl Wizard {
     pub fn shown_error(&self, field: Field) -> Option<String> {
         let touched = self.touched.with(|t| t.contains(field));
         let server = self.server_errors.with(|e| e.first(field));
-        let code = server.or_else(|| {
-            touched
-                .then(|| self.errors(field.step()).first(field))
-                .flatten()
-        })?;
+        let code = server.or_else(|| touched.then(|| self.errors(field.step()).first(field)).flatten())?;
         Some(code.message(field))
     }
 
@@ -131,18 +112,13 @@ impl Wizard {
     /// The first step before `step` that is not complete, if any.
     pub fn blocking_step(&self, step: Step) -> Option<Step> {
         let score = self.score();
-        let first = self
-            .draft
-            .with(|d| self.secret.with(|s| d.first_invalid_step(s, score)));
+        let first = self.draft.with(|d| self.secret.with(|s| d.first_invalid_step(s, score)));
         first.filter(|f| *f < step)
     }
 
     /// An answer changed: the server's verdict on that field no longer holds.
     pub fn edited(&self, field: Field) {
-        if self
-            .server_errors
-            .with_untracked(|e| e.0.contains_key(&field))
-        {
+        if self.server_errors.with_untracked(|e| e.0.contains_key(&field)) {
             self.server_errors.update(|e| {
                 e.0.remove(&field);
             });

@@ -28,10 +28,7 @@ pub fn worker_estimator() -> Estimator {
             let mut slot = bridge.borrow_mut();
             let worker = slot.get_or_insert_with(|| {
                 let on_reply = on_reply.clone();
-                StrengthWorker::spawner()
-                    .callback(move |reply| on_reply(reply))
-                    .with_loader(true)
-                    .spawn(WORKER_LOADER)
+                StrengthWorker::spawner().callback(move |reply| on_reply(reply)).with_loader(true).spawn(WORKER_LOADER)
             });
             worker.send(request);
         }) as Send
@@ -72,11 +69,7 @@ impl Scheduler {
         let seq = self.next_seq.get() + 1;
         self.next_seq.set(seq);
         *self.latest.borrow_mut() = (seq, password.clone());
-        let request = StrengthRequest {
-            seq,
-            password,
-            user_inputs,
-        };
+        let request = StrengthRequest { seq, password, user_inputs };
         if self.in_flight.get() {
             *self.queued.borrow_mut() = Some(request);
         } else {

@@ -32,21 +32,14 @@ fn document() -> web_sys::Document {
 }
 
 fn session() -> web_sys::Storage {
-    web_sys::window()
-        .unwrap()
-        .session_storage()
-        .unwrap()
-        .unwrap()
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
 }
 
 /// Waits for timers, spawned tasks and Leptos' DOM updates.
 async fn settle() {
     for _ in 0..3 {
         let promise = js_sys::Promise::new(&mut |resolve, _| {
-            web_sys::window()
-                .unwrap()
-                .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10)
-                .unwrap();
+            web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 10).unwrap();
         });
         wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
         tick().await;
@@ -75,16 +68,10 @@ fn remove_root() {
 
 fn mount() -> leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState> {
     remove_root();
-    let root: HtmlElement = document()
-        .create_element("div")
-        .unwrap()
-        .dyn_into()
-        .unwrap();
+    let root: HtmlElement = document().create_element("div").unwrap().dyn_into().unwrap();
     root.set_id(ROOT);
     document().body().unwrap().append_child(&root).unwrap();
-    leptos::mount::mount_to(root, || {
-        view! { <App estimator=inline_estimator() /> }.into_any()
-    })
+    leptos::mount::mount_to(root, || view! { <App estimator=inline_estimator() /> }.into_any())
 }
 
 /// A fresh page: the given URL, the given saved draft, then the app mounted.
@@ -94,16 +81,9 @@ impl Page {
     async fn open(path: &str, saved: Option<&Draft>) -> Page {
         session().clear().unwrap();
         if let Some(draft) = saved {
-            session()
-                .set_item(DRAFT_KEY, &serde_json::to_string(draft).unwrap())
-                .unwrap();
+            session().set_item(DRAFT_KEY, &serde_json::to_string(draft).unwrap()).unwrap();
         }
-        web_sys::window()
-            .unwrap()
-            .history()
-            .unwrap()
-            .replace_state_with_url(&JsValue::NULL, "", Some(path))
-            .unwrap();
+        web_sys::window().unwrap().history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(path)).unwrap();
         let handle = mount();
         settle().await;
         Page(Some(handle))
@@ -123,11 +103,7 @@ impl Drop for Page {
 }
 
 fn h1() -> String {
-    document()
-        .query_selector("h1")
-        .unwrap()
-        .map(|h| h.text_content().unwrap_or_default())
-        .unwrap_or_default()
+    document().query_selector("h1").unwrap().map(|h| h.text_content().unwrap_or_default()).unwrap_or_default()
 }
 
 fn path() -> String {
@@ -135,26 +111,17 @@ fn path() -> String {
 }
 
 fn by_id<T: JsCast>(id: &str) -> T {
-    document()
-        .get_element_by_id(id)
-        .unwrap_or_else(|| panic!("no #{id}"))
-        .dyn_into::<T>()
-        .unwrap()
+    document().get_element_by_id(id).unwrap_or_else(|| panic!("no #{id}")).dyn_into::<T>().unwrap()
 }
 
 fn text_of(id: &str) -> String {
-    document()
-        .get_element_by_id(id)
-        .and_then(|e| e.text_content())
-        .unwrap_or_default()
+    document().get_element_by_id(id).and_then(|e| e.text_content()).unwrap_or_default()
 }
 
 fn fire(target: &web_sys::EventTarget, kind: &str, bubbles: bool) {
     let init = EventInit::new();
     init.set_bubbles(bubbles);
-    target
-        .dispatch_event(&Event::new_with_event_init_dict(kind, &init).unwrap())
-        .unwrap();
+    target.dispatch_event(&Event::new_with_event_init_dict(kind, &init).unwrap()).unwrap();
 }
 
 async fn type_into(id: &str, value: &str) {
@@ -191,29 +158,17 @@ fn button(text: &str) -> HtmlElement {
 }
 
 fn active_id() -> String {
-    document()
-        .active_element()
-        .map(|e| e.id())
-        .unwrap_or_default()
+    document().active_element().map(|e| e.id()).unwrap_or_default()
 }
 
 fn meter() -> (String, String) {
-    let m = document()
-        .query_selector("[data-testid=meter]")
-        .unwrap()
-        .expect("meter");
+    let m = document().query_selector("[data-testid=meter]").unwrap().expect("meter");
     (m.class_name(), m.text_content().unwrap_or_default())
 }
 
 /// The draft with steps 1 and 2 answered.
 fn through_step2() -> Draft {
-    Draft {
-        liste_rouge: None,
-        publier_telephone: None,
-        telephone_publie: String::new(),
-        cgu: false,
-        ..valid_draft()
-    }
+    Draft { liste_rouge: None, publier_telephone: None, telephone_publie: String::new(), cgu: false, ..valid_draft() }
 }
 
 #[wasm_bindgen_test]
@@ -221,11 +176,7 @@ async fn step1_offers_the_manual_path_and_no_fake_card() {
     let _page = Page::open("/", None).await;
     assert_eq!(h1(), "Étape 1/4 : Carte CPS");
     click(button("Oui, j'ai une carte CPS")).await;
-    assert!(
-        text_of("carte-indisponible").contains("pas encore disponible"),
-        "{}",
-        text_of("carte-indisponible")
-    );
+    assert!(text_of("carte-indisponible").contains("pas encore disponible"), "{}", text_of("carte-indisponible"));
     assert_eq!(path(), "/", "no card, no step 2 pre-filled");
     click(button("Continuer sans carte CPS")).await;
     assert_eq!(h1(), "Étape 2/4 : Données personnelles");
@@ -234,21 +185,11 @@ async fn step1_offers_the_manual_path_and_no_fake_card() {
 
 #[wasm_bindgen_test]
 async fn a_field_is_checked_on_blur_then_on_every_keystroke() {
-    let _page = Page::open(
-        "/donnees-personnelles",
-        Some(&Draft {
-            mode: valid_draft().mode,
-            ..Draft::default()
-        }),
-    )
-    .await;
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
     assert_eq!(h1(), "Étape 2/4 : Données personnelles");
     type_into("nom", "Sage2").await;
-    assert_eq!(
-        text_of("nom-erreur"),
-        "",
-        "no error while typing a field never left"
-    );
+    assert_eq!(text_of("nom-erreur"), "", "no error while typing a field never left");
     leave("nom").await;
     assert_eq!(
         text_of("nom-erreur"),
@@ -256,17 +197,9 @@ async fn a_field_is_checked_on_blur_then_on_every_keystroke() {
     );
     let nom: HtmlInputElement = by_id("nom");
     assert_eq!(nom.get_attribute("aria-invalid").as_deref(), Some("true"));
-    assert!(
-        nom.get_attribute("aria-describedby")
-            .unwrap_or_default()
-            .contains("nom-erreur")
-    );
+    assert!(nom.get_attribute("aria-describedby").unwrap_or_default().contains("nom-erreur"));
     type_into("nom", "Sage").await;
-    assert_eq!(
-        text_of("nom-erreur"),
-        "",
-        "fixed at the keystroke, once touched"
-    );
+    assert_eq!(text_of("nom-erreur"), "", "fixed at the keystroke, once touched");
     assert_eq!(nom.get_attribute("aria-invalid").as_deref(), Some("false"));
 
     type_into("rpps", "10003461033").await;
@@ -288,41 +221,19 @@ async fn a_field_is_checked_on_blur_then_on_every_keystroke() {
     );
 
     type_into("code_postal", "20000").await;
-    assert_eq!(
-        by_id::<HtmlInputElement>("departement").value(),
-        "2A - Corse-du-Sud"
-    );
+    assert_eq!(by_id::<HtmlInputElement>("departement").value(), "2A - Corse-du-Sud");
 }
 
 #[wasm_bindgen_test]
 async fn next_checks_the_whole_step_and_focuses_the_first_invalid_field() {
-    let _page = Page::open(
-        "/donnees-personnelles",
-        Some(&Draft {
-            mode: valid_draft().mode,
-            ..Draft::default()
-        }),
-    )
-    .await;
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
     click(button("Suivant")).await;
-    assert_eq!(
-        path(),
-        "/donnees-personnelles",
-        "an invalid step does not move on"
-    );
+    assert_eq!(path(), "/donnees-personnelles", "an invalid step does not move on");
     assert_eq!(active_id(), "civilite");
-    assert_eq!(
-        text_of("civilite-erreur"),
-        "Civilité : choisissez une réponse."
-    );
-    assert_eq!(
-        text_of("rpps-erreur"),
-        "N° RPPS : merci de compléter le champ n°RPPS ou n°ADELI."
-    );
-    assert_eq!(
-        text_of("telephone-erreur"),
-        "Téléphone : renseignez un numéro de téléphone fixe ou mobile."
-    );
+    assert_eq!(text_of("civilite-erreur"), "Civilité : choisissez une réponse.");
+    assert_eq!(text_of("rpps-erreur"), "N° RPPS : merci de compléter le champ n°RPPS ou n°ADELI.");
+    assert_eq!(text_of("telephone-erreur"), "Téléphone : renseignez un numéro de téléphone fixe ou mobile.");
     assert_eq!(text_of("fax-erreur"), "", "optional fields stay quiet");
     assert!(
         document()
@@ -342,22 +253,13 @@ async fn next_checks_the_whole_step_and_focuses_the_first_invalid_field() {
 
 #[wasm_bindgen_test]
 async fn profession_autre_reveals_its_field() {
-    let _page = Page::open(
-        "/donnees-personnelles",
-        Some(&Draft {
-            mode: valid_draft().mode,
-            ..Draft::default()
-        }),
-    )
-    .await;
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
     assert!(document().get_element_by_id("profession_autre").is_none());
     choose("profession", "autre").await;
     assert!(document().get_element_by_id("profession_autre").is_some());
     click(button("Suivant")).await;
-    assert_eq!(
-        text_of("profession_autre-erreur"),
-        "Profession (autre) : ce champ est obligatoire."
-    );
+    assert_eq!(text_of("profession_autre-erreur"), "Profession (autre) : ce champ est obligatoire.");
 }
 
 #[wasm_bindgen_test]
@@ -388,47 +290,23 @@ async fn a_typed_url_cannot_skip_a_step() {
 #[wasm_bindgen_test]
 async fn the_meter_goes_from_red_to_green_when_every_rule_holds() {
     let _page = Page::open("/identifiant", Some(&through_step2())).await;
-    assert_eq!(
-        by_id::<HtmlInputElement>("identifiant").value(),
-        "cecile.sage"
-    );
+    assert_eq!(by_id::<HtmlInputElement>("identifiant").value(), "cecile.sage");
     type_into("mot_de_passe", "motdepasse").await;
     let (class, text) = meter();
     assert!(class.contains("insuffisante"), "{class}");
-    assert!(
-        text.contains("Sécurité du mot de passe : insuffisante"),
-        "{text}"
-    );
+    assert!(text.contains("Sécurité du mot de passe : insuffisante"), "{text}");
 
     // Long and mixed, but it holds the given name: still red, and the rule says why.
     type_into("mot_de_passe", "Cecile-Tournesol-Orbite-1984").await;
     assert!(eventually(|| meter().1.contains("(")).await);
     assert!(meter().0.contains("insuffisante"));
     let rules = document().query_selector(".regles").unwrap().unwrap();
-    let personal = rules
-        .query_selector(".regle.ko")
-        .unwrap()
-        .unwrap()
-        .text_content()
-        .unwrap();
-    assert!(
-        personal.contains("Ni votre nom, ni votre prénom"),
-        "{personal}"
-    );
+    let personal = rules.query_selector(".regle.ko").unwrap().unwrap().text_content().unwrap();
+    assert!(personal.contains("Ni votre nom, ni votre prénom"), "{personal}");
 
     type_into("mot_de_passe", STRONG_PASSWORD).await;
-    assert!(
-        eventually(|| meter().0.contains("satisfaisante")).await,
-        "{:?}",
-        meter()
-    );
-    assert!(
-        meter()
-            .1
-            .contains("Sécurité du mot de passe : satisfaisante"),
-        "{:?}",
-        meter()
-    );
+    assert!(eventually(|| meter().0.contains("satisfaisante")).await, "{:?}", meter());
+    assert!(meter().1.contains("Sécurité du mot de passe : satisfaisante"), "{:?}", meter());
     assert_eq!(rules.query_selector_all(".regle.ko").unwrap().length(), 0);
 
     type_into("mot_de_passe_confirmation", "autre chose").await;
@@ -441,24 +319,15 @@ async fn the_meter_goes_from_red_to_green_when_every_rule_holds() {
     type_into("mot_de_passe_confirmation", STRONG_PASSWORD).await;
     click(button("Suivant")).await;
     assert_eq!(path(), "/adhesion");
-    assert_eq!(
-        by_id::<HtmlInputElement>("adresse_securisee").value(),
-        "cecile.sage@sante-na.fr"
-    );
+    assert_eq!(by_id::<HtmlInputElement>("adresse_securisee").value(), "cecile.sage@sante-na.fr");
     click(by_id("mssante")).await;
-    assert_eq!(
-        by_id::<HtmlInputElement>("adresse_securisee").value(),
-        "cecile.sage@na.mssante.fr"
-    );
+    assert_eq!(by_id::<HtmlInputElement>("adresse_securisee").value(), "cecile.sage@na.mssante.fr");
 }
 
 #[wasm_bindgen_test]
 async fn a_reload_keeps_the_answers_but_never_the_password() {
     let page = Page::open("/donnees-personnelles", Some(&through_step2())).await;
-    assert_eq!(
-        (path().as_str(), h1().as_str()),
-        ("/donnees-personnelles", "Étape 2/4 : Données personnelles")
-    );
+    assert_eq!((path().as_str(), h1().as_str()), ("/donnees-personnelles", "Étape 2/4 : Données personnelles"));
     type_into("lieu_exercice", "Cabinet des Chartrons").await;
     click(button("Suivant")).await;
     assert_eq!(path(), "/identifiant");
@@ -466,10 +335,7 @@ async fn a_reload_keeps_the_answers_but_never_the_password() {
     type_into("mot_de_passe_confirmation", STRONG_PASSWORD).await;
     let saved = session().get_item(DRAFT_KEY).unwrap().unwrap();
     assert!(saved.contains("Cabinet des Chartrons"));
-    assert!(
-        !saved.contains(STRONG_PASSWORD),
-        "the password is never stored"
-    );
+    assert!(!saved.contains(STRONG_PASSWORD), "the password is never stored");
     let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     assert_eq!(local.length().unwrap(), 0, "nothing in localStorage");
     page.close();
@@ -478,15 +344,8 @@ async fn a_reload_keeps_the_answers_but_never_the_password() {
     let handle = mount();
     settle().await;
     assert_eq!(path(), "/identifiant");
-    assert_eq!(
-        by_id::<HtmlInputElement>("identifiant").value(),
-        "cecile.sage"
-    );
-    assert_eq!(
-        by_id::<HtmlInputElement>("mot_de_passe").value(),
-        "",
-        "the password must be typed again"
-    );
+    assert_eq!(by_id::<HtmlInputElement>("identifiant").value(), "cecile.sage");
+    assert_eq!(by_id::<HtmlInputElement>("mot_de_passe").value(), "", "the password must be typed again");
     drop(handle);
 
     // And a reload of step 2 shows what was typed there.
@@ -498,10 +357,7 @@ async fn a_reload_keeps_the_answers_but_never_the_password() {
         .unwrap();
     let handle = mount();
     settle().await;
-    assert_eq!(
-        by_id::<HtmlInputElement>("lieu_exercice").value(),
-        "Cabinet des Chartrons"
-    );
+    assert_eq!(by_id::<HtmlInputElement>("lieu_exercice").value(), "Cabinet des Chartrons");
     assert_eq!(by_id::<HtmlInputElement>("nom").value(), "Sage");
     drop(handle);
     remove_root();
@@ -513,21 +369,11 @@ async fn back_and_forward_keep_the_answers() {
     type_into("ville", "Pessac").await;
     click(button("Suivant")).await;
     assert_eq!(path(), "/identifiant");
-    web_sys::window()
-        .unwrap()
-        .history()
-        .unwrap()
-        .back()
-        .unwrap();
+    web_sys::window().unwrap().history().unwrap().back().unwrap();
     assert!(eventually(|| path() == "/donnees-personnelles").await);
     assert!(eventually(|| h1() == "Étape 2/4 : Données personnelles").await);
     assert_eq!(by_id::<HtmlInputElement>("ville").value(), "Pessac");
-    web_sys::window()
-        .unwrap()
-        .history()
-        .unwrap()
-        .forward()
-        .unwrap();
+    web_sys::window().unwrap().history().unwrap().forward().unwrap();
     assert!(eventually(|| h1() == "Étape 3/4 : Choix de votre identifiant").await);
 }
 
@@ -553,13 +399,7 @@ async fn the_review_groups_answers_and_a_failed_submission_keeps_them() {
         assert!(body.contains(expected), "review lacks {expected:?}");
     }
     assert!(!body.contains(STRONG_PASSWORD));
-    assert_eq!(
-        document()
-            .query_selector_all("a.modifier")
-            .unwrap()
-            .length(),
-        4
-    );
+    assert_eq!(document().query_selector_all("a.modifier").unwrap().length(), 4);
 
     // No backend answers here: a clear message, and nothing lost.
     click(button("Envoyer ma demande")).await;
@@ -569,13 +409,7 @@ async fn the_review_groups_answers_and_a_failed_submission_keeps_them() {
         text_of("envoi-erreur")
     );
     assert_eq!(path(), "/recapitulatif", "never a fake success");
-    assert!(
-        session()
-            .get_item(DRAFT_KEY)
-            .unwrap()
-            .unwrap()
-            .contains("Maternité du CHU de Bordeaux")
-    );
+    assert!(session().get_item(DRAFT_KEY).unwrap().unwrap().contains("Maternité du CHU de Bordeaux"));
 
     click(button("Modifier")).await;
     assert_eq!(h1(), "Étape 1/4 : Carte CPS");

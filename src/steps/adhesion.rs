@@ -25,10 +25,7 @@ const CGU: &[(&str, &str)] = &[
         "4. Données personnelles",
         "Les données saisies lors de l'inscription servent à créer et gérer le compte, et, selon les choix exprimés, à publier l'adresse dans l'annuaire national MSSanté. L'utilisateur dispose d'un droit d'accès, de rectification et d'effacement auprès de l'assistance technique. En tant que responsable de traitement, il tient un registre des activités de traitement et informe ses patients de l'usage de la messagerie sécurisée.",
     ),
-    (
-        "5. Assistance",
-        "L'assistance technique ESEA répond au 05 64 090 090 et à support@esea-na.fr.",
-    ),
+    ("5. Assistance", "L'assistance technique ESEA répond au 05 64 090 090 et à support@esea-na.fr."),
 ];
 
 #[component]
@@ -39,11 +36,7 @@ pub fn Adhesion() -> impl IntoView {
     let address = {
         let config = config.clone();
         Signal::derive(move || {
-            draft.with(|d| {
-                d.identifiant()
-                    .map(|i| i.address(&config, d.mssante))
-                    .unwrap_or_default()
-            })
+            draft.with(|d| d.identifiant().map(|i| i.address(&config, d.mssante)).unwrap_or_default())
         })
     };
     let mssante_domain = config.mssante_domain.clone();
@@ -53,19 +46,11 @@ pub fn Adhesion() -> impl IntoView {
         draft.with(|d| {
             d.publishable_phones()
                 .into_iter()
-                .map(|(field, p)| {
-                    (
-                        p.as_str().to_owned(),
-                        format!("{} ({})", p.national(), field.label()),
-                    )
-                })
+                .map(|(field, p)| (p.as_str().to_owned(), format!("{} ({})", p.national(), field.label())))
                 .collect::<Vec<_>>()
         })
     };
-    let cgu = CGU
-        .iter()
-        .map(|(title, text)| view! { <h3>{*title}</h3><p>{*text}</p> })
-        .collect_view();
+    let cgu = CGU.iter().map(|(title, text)| view! { <h3>{*title}</h3><p>{*text}</p> }).collect_view();
     view! {
         <StepPage step=Step::Adhesion next_label="Valider">
             <p>

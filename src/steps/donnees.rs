@@ -13,18 +13,13 @@ use promess_core::{
 };
 
 const DAYS: [&str; 31] = [
-    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17",
-    "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20",
+    "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
 ];
-const MONTH_NUMBERS: [&str; 12] = [
-    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
-];
+const MONTH_NUMBERS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
 
 fn options(table: &'static [Code]) -> Vec<(String, String)> {
-    table
-        .iter()
-        .map(|c| (c.code.to_owned(), c.label.to_owned()))
-        .collect()
+    table.iter().map(|c| (c.code.to_owned(), c.label.to_owned())).collect()
 }
 
 #[component]
@@ -34,25 +29,13 @@ pub fn Donnees() -> impl IntoView {
     let autre = move || draft.with(|d| d.profession == PROFESSION_AUTRE);
     let departement = Signal::derive(move || {
         draft
-            .with(|d| {
-                PostalCode::parse(&d.code_postal)
-                    .ok()
-                    .and_then(|p| p.departement())
-                    .map(|d| d.to_string())
-            })
+            .with(|d| PostalCode::parse(&d.code_postal).ok().and_then(|p| p.departement()).map(|d| d.to_string()))
             .unwrap_or_default()
     });
     let mut professions = options(nos::PROFESSIONS);
     professions.push((PROFESSION_AUTRE.to_owned(), "Autre".to_owned()));
-    let days: Vec<_> = DAYS
-        .iter()
-        .map(|d| (d.to_string(), d.to_string()))
-        .collect();
-    let months: Vec<_> = MONTH_NUMBERS
-        .iter()
-        .zip(MONTHS)
-        .map(|(n, m)| (n.to_string(), m.to_owned()))
-        .collect();
+    let days: Vec<_> = DAYS.iter().map(|d| (d.to_string(), d.to_string())).collect();
+    let months: Vec<_> = MONTH_NUMBERS.iter().zip(MONTHS).map(|(n, m)| (n.to_string(), m.to_owned())).collect();
 
     view! {
         <StepPage step=Step::Donnees>

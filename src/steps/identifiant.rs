@@ -92,9 +92,7 @@ fn StrengthMeter() -> impl IntoView {
     let assessment = Memo::new(move |_| {
         let score = wizard.score();
         let words = wizard.draft.with(|d| d.personal_words());
-        wizard
-            .secret
-            .with(|s| Assessment::new(&s.mot_de_passe, &words, score))
+        wizard.secret.with(|s| Assessment::new(&s.mot_de_passe, &words, score))
     });
     let empty = move || wizard.secret.with(|s| s.mot_de_passe.is_empty());
     let ok = move || assessment.with(Assessment::satisfactory);
@@ -103,11 +101,7 @@ fn StrengthMeter() -> impl IntoView {
         if empty() {
             "Sécurité du mot de passe : saisissez un mot de passe".to_owned()
         } else {
-            let verdict = if ok() {
-                "satisfaisante"
-            } else {
-                "insuffisante"
-            };
+            let verdict = if ok() { "satisfaisante" } else { "insuffisante" };
             match score() {
                 Some(s) => format!("Sécurité du mot de passe : {verdict} ({})", score_label(s)),
                 None => format!("Sécurité du mot de passe : {verdict} (évaluation en cours…)"),
@@ -168,11 +162,8 @@ fn StrengthMeter() -> impl IntoView {
 #[component]
 pub fn Identifiant() -> impl IntoView {
     let wizard = use_wizard();
-    let identifiant = Signal::derive(move || {
-        wizard
-            .draft
-            .with(|d| d.identifiant().map(|i| i.to_string()).unwrap_or_default())
-    });
+    let identifiant =
+        Signal::derive(move || wizard.draft.with(|d| d.identifiant().map(|i| i.to_string()).unwrap_or_default()));
     let strength = expect_context::<StoredValue<Strength, LocalStorage>>();
     // Load the worker now, so that the first keystroke is rated at once; re-rate a password kept in memory.
     rate(wizard, strength);

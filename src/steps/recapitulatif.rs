@@ -28,25 +28,16 @@ fn phone(raw: &str) -> String {
 }
 
 /// The lines of one step's group: (label, value); empty optional answers are left out.
-fn lines(
-    step: Step,
-    d: &Draft,
-    config: &promess_core::OperatorConfig,
-) -> Vec<(&'static str, String)> {
+fn lines(step: Step, d: &Draft, config: &promess_core::OperatorConfig) -> Vec<(&'static str, String)> {
     let lines: Vec<(&'static str, String)> = match step {
-        Step::Carte => vec![(
-            "Mode d'inscription",
-            "Sans carte CPS (saisie manuelle)".into(),
-        )],
+        Step::Carte => vec![("Mode d'inscription", "Sans carte CPS (saisie manuelle)".into())],
         Step::Donnees => vec![
             ("Civilité", nos::label(nos::CIVILITES, &d.civilite).into()),
             ("Nom", d.nom.trim().into()),
             ("Prénom", d.prenom.trim().into()),
             (
                 "Jour/Mois de naissance",
-                BirthDayMonth::parse(&d.jour_naissance, &d.mois_naissance)
-                    .map(|b| b.to_string())
-                    .unwrap_or_default(),
+                BirthDayMonth::parse(&d.jour_naissance, &d.mois_naissance).map(|b| b.to_string()).unwrap_or_default(),
             ),
             ("Email", d.email.trim().into()),
             ("Lieu d'exercice", d.lieu_exercice.trim().into()),
@@ -59,15 +50,9 @@ fn lines(
                 },
             ),
             ("N° RPPS", d.rpps.split_whitespace().collect()),
-            (
-                "Spécialité RPPS",
-                nos::label(nos::SPECIALITES_RPPS, &d.specialite_rpps).into(),
-            ),
+            ("Spécialité RPPS", nos::label(nos::SPECIALITES_RPPS, &d.specialite_rpps).into()),
             ("N° ADELI", d.adeli.split_whitespace().collect()),
-            (
-                "Spécialité ADELI",
-                nos::label(nos::SPECIALITES_ADELI, &d.specialite_adeli).into(),
-            ),
+            ("Spécialité ADELI", nos::label(nos::SPECIALITES_ADELI, &d.specialite_adeli).into()),
             ("Adresse", d.adresse.trim().into()),
             ("Code postal", d.code_postal.trim().into()),
             ("Ville", d.ville.trim().into()),
@@ -84,45 +69,23 @@ fn lines(
             ("Fax", phone(&d.fax)),
         ],
         Step::Identifiant => vec![
-            (
-                "Identifiant",
-                d.identifiant().map(|i| i.to_string()).unwrap_or_default(),
-            ),
+            ("Identifiant", d.identifiant().map(|i| i.to_string()).unwrap_or_default()),
             ("Mot de passe", "saisi (non affiché)".into()),
         ],
         Step::Adhesion => vec![
             (
                 "Adresse de messagerie sécurisée",
-                d.identifiant()
-                    .map(|i| i.address(config, d.mssante))
-                    .unwrap_or_default(),
+                d.identifiant().map(|i| i.address(config, d.mssante)).unwrap_or_default(),
             ),
             ("Boîte MSSanté", yes_no(Some(d.mssante))),
             ("Liste rouge", yes_no(d.liste_rouge)),
-            (
-                "Numéro dans l'annuaire MSSanté",
-                yes_no(d.publier_telephone),
-            ),
+            ("Numéro dans l'annuaire MSSanté", yes_no(d.publier_telephone)),
             (
                 "Numéro publié",
-                if d.publier_telephone == Some(true) {
-                    phone(&d.telephone_publie)
-                } else {
-                    String::new()
-                },
+                if d.publier_telephone == Some(true) { phone(&d.telephone_publie) } else { String::new() },
             ),
-            (
-                "Documents par voie électronique",
-                yes_no(Some(d.documents_electroniques)),
-            ),
-            (
-                "Conditions d'utilisation",
-                if d.cgu {
-                    "Acceptées".into()
-                } else {
-                    "Non acceptées".into()
-                },
-            ),
+            ("Documents par voie électronique", yes_no(Some(d.documents_electroniques))),
+            ("Conditions d'utilisation", if d.cgu { "Acceptées".into() } else { "Non acceptées".into() }),
         ],
     };
     lines.into_iter().filter(|(_, v)| !v.is_empty()).collect()
@@ -143,9 +106,7 @@ fn idempotency_key() -> String {
 }
 
 fn js_sys_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map_or(0.0, |p| p.now() + p.time_origin())
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now() + p.time_origin())
 }
 
 #[component]
@@ -156,7 +117,9 @@ pub fn Recapitulatif() -> impl IntoView {
             .blocking_step(Step::Adhesion)
             .or_else(|| (!wizard.errors(Step::Adhesion).is_empty()).then_some(Step::Adhesion))
     }) {
-        wizard.notice.set(Some("Le récapitulatif n'est accessible qu'une fois les quatre étapes complétées : reprenons ici."));
+        wizard
+            .notice
+            .set(Some("Le récapitulatif n'est accessible qu'une fois les quatre étapes complétées : reprenons ici."));
         return redirect(route(step));
     }
     let nav = use_nav();

@@ -73,15 +73,8 @@ mod tests {
             ("", "1", Err(ErrorCode::Required)),
             ("1", "", Err(ErrorCode::Required)),
         ] {
-            assert_eq!(
-                BirthDayMonth::parse(day, month).map(|_| ()),
-                ok,
-                "{day}/{month}"
-            );
+            assert_eq!(BirthDayMonth::parse(day, month).map(|_| ()), ok, "{day}/{month}");
         }
-        assert_eq!(
-            BirthDayMonth::parse("29", "2").unwrap().to_string(),
-            "29 février"
-        );
+        assert_eq!(BirthDayMonth::parse("29", "2").unwrap().to_string(), "29 février");
     }
 }

@@ -11,10 +11,7 @@ pub struct OperatorConfig {
 
 impl Default for OperatorConfig {
     fn default() -> Self {
-        Self {
-            domain: "sante-na.fr".into(),
-            mssante_domain: "na.mssante.fr".into(),
-        }
+        Self { domain: "sante-na.fr".into(), mssante_domain: "na.mssante.fr".into() }
     }
 }
 

@@ -42,10 +42,7 @@ impl Email {
 /// The local part of an address: RFC 5322 dot-atom (letters, digits, `!#$%&'*+-/=?^_`{|}~`, single inner dots).
 fn valid_local_part(local: &str) -> bool {
     let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
-    (1..=64).contains(&local.len())
-        && local
-            .split('.')
-            .all(|atom| !atom.is_empty() && atom.chars().all(atext))
+    (1..=64).contains(&local.len()) && local.split('.').all(|atom| !atom.is_empty() && atom.chars().all(atext))
 }
 
 /// A domain name with at least two labels (letters, digits, inner hyphens; 63 characters at most) and an
@@ -89,40 +86,29 @@ const OVERSEAS: &[(&str, &str)] = &[
 
 impl Phone {
     pub fn parse(input: &str) -> Result<Self, ErrorCode> {
-        let compact: String = input
-            .chars()
-            .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/'))
-            .collect();
+        let compact: String =
+            input.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-' | '(' | ')' | '/')).collect();
         if compact.is_empty() {
             return Err(ErrorCode::Required);
         }
-        let (national, country) =
-            if let Some(rest) = compact.strip_prefix("+").or(compact.strip_prefix("00")) {
-                // International form: +33 then 9 digits; or an overseas country code then 9 digits.
-                let code = ["33", "262", "590", "594", "596"]
-                    .into_iter()
-                    .find(|c| rest.starts_with(c));
-                let code = code.ok_or(ErrorCode::InvalidFormat)?;
-                let mut national = rest[code.len()..].to_owned();
-                // "+33 (0)5 64…": the trunk 0 (its brackets are already gone) is dropped.
-                if national.len() == 10 && national.starts_with('0') {
-                    national.remove(0);
-                }
-                (national, Some(code))
-            } else {
-                let national = compact.strip_prefix('0').ok_or(ErrorCode::InvalidFormat)?;
-                (national.to_owned(), None)
-            };
-        if national.len() != 9
-            || !national.bytes().all(|b| b.is_ascii_digit())
-            || national.starts_with('0')
-        {
+        let (national, country) = if let Some(rest) = compact.strip_prefix("+").or(compact.strip_prefix("00")) {
+            // International form: +33 then 9 digits; or an overseas country code then 9 digits.
+            let code = ["33", "262", "590", "594", "596"].into_iter().find(|c| rest.starts_with(c));
+            let code = code.ok_or(ErrorCode::InvalidFormat)?;
+            let mut national = rest[code.len()..].to_owned();
+            // "+33 (0)5 64…": the trunk 0 (its brackets are already gone) is dropped.
+            if national.len() == 10 && national.starts_with('0') {
+                national.remove(0);
+            }
+            (national, Some(code))
+        } else {
+            let national = compact.strip_prefix('0').ok_or(ErrorCode::InvalidFormat)?;
+            (national.to_owned(), None)
+        };
+        if national.len() != 9 || !national.bytes().all(|b| b.is_ascii_digit()) || national.starts_with('0') {
             return Err(ErrorCode::InvalidFormat);
         }
-        let overseas = OVERSEAS
-            .iter()
-            .find(|(prefix, _)| national.starts_with(prefix))
-            .map(|(_, cc)| *cc);
+        let overseas = OVERSEAS.iter().find(|(prefix, _)| national.starts_with(prefix)).map(|(_, cc)| *cc);
         let country = match country {
             // +33 0262… is still La Réunion: the national number decides.
             Some("33") | None => overseas.unwrap_or("33"),
@@ -145,11 +131,7 @@ impl Phone {
             .find_map(|cc| national.strip_prefix(cc).filter(|rest| rest.len() == 9))
             .unwrap_or(national);
         let full = format!("0{digits}");
-        full.as_bytes()
-            .chunks(2)
-            .map(|c| std::str::from_utf8(c).unwrap_or_default())
-            .collect::<Vec<_>>()
-            .join(" ")
+        full.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -179,19 +161,9 @@ mod tests {
             ("cecile@exemple.fr.", Err(ErrorCode::InvalidFormat)),
             ("cécile@exemple.fr", Err(ErrorCode::InvalidFormat)),
             ("a@b@exemple.fr", Err(ErrorCode::InvalidFormat)),
-            (
-                "o'brien+pro@chu-bordeaux.fr",
-                Ok("o'brien+pro@chu-bordeaux.fr"),
-            ),
+            ("o'brien+pro@chu-bordeaux.fr", Ok("o'brien+pro@chu-bordeaux.fr")),
         ] {
-            assert_eq!(
-                Email::parse(input)
-                    .as_ref()
-                    .map(Email::as_str)
-                    .map_err(|e| *e),
-                expected,
-                "{input:?}"
-            );
+            assert_eq!(Email::parse(input).as_ref().map(Email::as_str).map_err(|e| *e), expected, "{input:?}");
         }
         assert!(Email::same("a@Exemple.fr", " a@exemple.fr"));
         assert!(!Email::same("a@exemple.fr", "b@exemple.fr"));
@@ -221,26 +193,13 @@ mod tests {
             ("+262 5 64 09 00 90", Err(ErrorCode::InvalidFormat)),
             ("05 64 O9 00 90", Err(ErrorCode::InvalidFormat)),
         ] {
-            assert_eq!(
-                Phone::parse(input)
-                    .as_ref()
-                    .map(Phone::as_str)
-                    .map_err(|e| *e),
-                expected,
-                "{input:?}"
-            );
+            assert_eq!(Phone::parse(input).as_ref().map(Phone::as_str).map_err(|e| *e), expected, "{input:?}");
         }
     }
 
     #[test]
     fn national_form() {
-        assert_eq!(
-            Phone::parse("+33564090090").unwrap().national(),
-            "05 64 09 00 90"
-        );
-        assert_eq!(
-            Phone::parse("0692123456").unwrap().national(),
-            "06 92 12 34 56"
-        );
+        assert_eq!(Phone::parse("+33564090090").unwrap().national(), "05 64 09 00 90");
+        assert_eq!(Phone::parse("0692123456").unwrap().national(), "06 92 12 34 56");
     }
 }

@@ -40,17 +40,14 @@ impl ErrorCode {
         match self {
             Required => match field {
                 Field::Mode => "choisissez l'une des deux options.",
-                Field::Civilite
-                | Field::Profession
-                | Field::ListeRouge
-                | Field::PublierTelephone => "choisissez une réponse.",
+                Field::Civilite | Field::Profession | Field::ListeRouge | Field::PublierTelephone => {
+                    "choisissez une réponse."
+                }
                 Field::TelephonePublie => "choisissez le numéro à publier.",
                 _ => "ce champ est obligatoire.",
             },
             TooLong => "ce texte est trop long.",
-            InvalidCharacters => {
-                "seuls les lettres, les espaces, les traits d'union et les apostrophes sont acceptés."
-            }
+            InvalidCharacters => "seuls les lettres, les espaces, les traits d'union et les apostrophes sont acceptés.",
             InvalidFormat => match field {
                 Field::Rpps => "le numéro RPPS compte 11 chiffres.",
                 Field::Adeli => "le numéro ADELI compte 9 chiffres.",
@@ -64,12 +61,8 @@ impl ErrorCode {
                 _ => "ce format n'est pas reconnu.",
             },
             InvalidChecksum => match field {
-                Field::Rpps => {
-                    "la clé de contrôle est incorrecte : vérifiez les 11 chiffres de votre numéro RPPS."
-                }
-                _ => {
-                    "la clé de contrôle est incorrecte : vérifiez les 9 chiffres de votre numéro ADELI."
-                }
+                Field::Rpps => "la clé de contrôle est incorrecte : vérifiez les 11 chiffres de votre numéro RPPS.",
+                _ => "la clé de contrôle est incorrecte : vérifiez les 9 chiffres de votre numéro ADELI.",
             },
             InvalidDate => "cette date n'existe pas.",
             UnknownCode => "choisissez une valeur de la liste.",
@@ -89,12 +82,8 @@ impl ErrorCode {
             PasswordContainsPersonalData => {
                 "le mot de passe ne doit contenir ni votre nom, ni votre prénom, ni votre identifiant."
             }
-            PasswordTooGuessable => {
-                "ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage."
-            }
-            PasswordNotEvaluated => {
-                "la sécurité du mot de passe est en cours d'évaluation, patientez un instant."
-            }
+            PasswordTooGuessable => "ce mot de passe est trop facile à deviner : allongez-le ou mélangez davantage.",
+            PasswordNotEvaluated => "la sécurité du mot de passe est en cours d'évaluation, patientez un instant.",
             PasswordMismatch => "les deux mots de passe ne sont pas identiques.",
             MustAccept => "vous devez les accepter pour créer votre compte.",
             AlreadyRegistered => {
@@ -155,13 +144,7 @@ impl FieldErrors {
 
     /// Keeps only the errors of one step.
     pub fn of_step(&self, step: crate::field::Step) -> FieldErrors {
-        FieldErrors(
-            self.0
-                .iter()
-                .filter(|(f, _)| f.step() == step)
-                .map(|(f, c)| (*f, c.clone()))
-                .collect(),
-        )
+        FieldErrors(self.0.iter().filter(|(f, _)| f.step() == step).map(|(f, c)| (*f, c.clone())).collect())
     }
 }
 
@@ -171,15 +154,8 @@ mod tests {
 
     #[test]
     fn message_names_the_field() {
-        assert_eq!(
-            ErrorCode::Required.message(Field::Nom),
-            "Nom : ce champ est obligatoire."
-        );
-        assert!(
-            ErrorCode::InvalidChecksum
-                .message(Field::Rpps)
-                .starts_with("N° RPPS : ")
-        );
+        assert_eq!(ErrorCode::Required.message(Field::Nom), "Nom : ce champ est obligatoire.");
+        assert!(ErrorCode::InvalidChecksum.message(Field::Rpps).starts_with("N° RPPS : "));
     }
 
     #[test]

@@ -101,12 +101,7 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [
-        Step::Carte,
-        Step::Donnees,
-        Step::Identifiant,
-        Step::Adhesion,
-    ];
+    pub const ALL: [Step; 4] = [Step::Carte, Step::Donnees, Step::Identifiant, Step::Adhesion];
 
     /// 1-based number shown in "Étape N/4".
     pub const fn number(self) -> u8 {
@@ -149,11 +144,7 @@ mod tests {
     }
 
     fn serde_json_key(f: Field) -> String {
-        serde_json::to_value(f)
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
+        serde_json::to_value(f).unwrap().as_str().unwrap().to_owned()
     }
 
     #[test]

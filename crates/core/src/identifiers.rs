@@ -7,10 +7,7 @@ pub const MAX_IDENTIFIER_CHARS: usize = 64;
 
 /// Removes what users type between digit groups: spaces (any kind), dots and hyphens.
 fn digits_only(input: &str) -> String {
-    input
-        .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-'))
-        .collect()
+    input.chars().filter(|c| !c.is_whitespace() && !matches!(c, '.' | '-')).collect()
 }
 
 fn luhn_number(input: &str, len: usize) -> Result<String, ErrorCode> {
@@ -71,11 +68,7 @@ impl Identifiant {
 
     /// The n-th proposal when the identifier is taken: prenom.nom, prenom.nom2, prenom.nom3…
     pub fn nth(&self, n: u32) -> Identifiant {
-        if n <= 1 {
-            self.clone()
-        } else {
-            Identifiant(format!("{}{n}", self.0))
-        }
+        if n <= 1 { self.clone() } else { Identifiant(format!("{}{n}", self.0)) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -84,11 +77,7 @@ impl Identifiant {
 
     /// The secure mailbox: identifier@domain, the MSSanté domain when asked for.
     pub fn address(&self, config: &OperatorConfig, mssante: bool) -> String {
-        let domain = if mssante {
-            &config.mssante_domain
-        } else {
-            &config.domain
-        };
+        let domain = if mssante { &config.mssante_domain } else { &config.domain };
         format!("{}@{domain}", self.0)
     }
 }
@@ -118,14 +107,7 @@ mod tests {
             ("899700771191", Err(ErrorCode::InvalidFormat)),
             ("", Err(ErrorCode::Required)),
         ] {
-            assert_eq!(
-                Rpps::parse(input)
-                    .as_ref()
-                    .map(Rpps::as_str)
-                    .map_err(|e| *e),
-                expected,
-                "{input:?}"
-            );
+            assert_eq!(Rpps::parse(input).as_ref().map(Rpps::as_str).map_err(|e| *e), expected, "{input:?}");
         }
     }
 
@@ -138,14 +120,7 @@ mod tests {
             ("78931059", Err(ErrorCode::InvalidFormat)),
             ("", Err(ErrorCode::Required)),
         ] {
-            assert_eq!(
-                Adeli::parse(input)
-                    .as_ref()
-                    .map(Adeli::as_str)
-                    .map_err(|e| *e),
-                expected,
-                "{input:?}"
-            );
+            assert_eq!(Adeli::parse(input).as_ref().map(Adeli::as_str).map_err(|e| *e), expected, "{input:?}");
         }
     }
 
@@ -158,11 +133,7 @@ mod tests {
     #[test]
     fn identifier_table() {
         for (prenom, nom, expected) in [
-            (
-                "Jean-Pierre",
-                "D'Arc-de Saint Éxupéry",
-                "jean-pierre.d-arc-de-saint-exupery",
-            ),
+            ("Jean-Pierre", "D'Arc-de Saint Éxupéry", "jean-pierre.d-arc-de-saint-exupery"),
             ("Cécile", "Sage", "cecile.sage"),
             ("Françoise", "Lefèvre", "francoise.lefevre"),
             ("Anne Marie", "Le Bœuf", "anne-marie.le-boeuf"),
@@ -171,19 +142,13 @@ mod tests {
         ] {
             assert_eq!(id(prenom, nom).as_deref(), Ok(expected), "{prenom} {nom}");
         }
-        assert_eq!(
-            id(&"a".repeat(40), &"b".repeat(40)),
-            Err(ErrorCode::IdentifierTooLong)
-        );
+        assert_eq!(id(&"a".repeat(40), &"b".repeat(40)), Err(ErrorCode::IdentifierTooLong));
     }
 
     #[test]
     fn nth_and_address() {
-        let i = Identifiant::derive(
-            &PersonName::parse("Cécile").unwrap(),
-            &PersonName::parse("Sage").unwrap(),
-        )
-        .unwrap();
+        let i =
+            Identifiant::derive(&PersonName::parse("Cécile").unwrap(), &PersonName::parse("Sage").unwrap()).unwrap();
         assert_eq!(i.nth(1).as_str(), "cecile.sage");
         assert_eq!(i.nth(2).as_str(), "cecile.sage2");
         let config = OperatorConfig::default();

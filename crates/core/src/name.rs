@@ -12,11 +12,7 @@ pub struct PersonName(String);
 
 impl PersonName {
     pub fn parse(input: &str) -> Result<Self, ErrorCode> {
-        let normalized = input
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .replace(['’', '‘'], "'");
+        let normalized = input.split_whitespace().collect::<Vec<_>>().join(" ").replace(['’', '‘'], "'");
         if normalized.is_empty() {
             return Err(ErrorCode::Required);
         }
@@ -26,9 +22,7 @@ impl PersonName {
         let allowed = |c: char| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'');
         let starts_with_letter = normalized.chars().next().is_some_and(char::is_alphabetic);
         let ends_with_letter = normalized.chars().last().is_some_and(char::is_alphabetic);
-        let doubled = ["--", "''", "-'", "'-", " -", "- ", " '", "' "]
-            .iter()
-            .any(|p| normalized.contains(p));
+        let doubled = ["--", "''", "-'", "'-", " -", "- ", " '", "' "].iter().any(|p| normalized.contains(p));
         if !normalized.chars().all(allowed) || !starts_with_letter || !ends_with_letter || doubled {
             return Err(ErrorCode::InvalidCharacters);
         }
@@ -69,10 +63,7 @@ mod tests {
             ("<script>", Err(ErrorCode::InvalidCharacters)),
         ] {
             assert_eq!(
-                PersonName::parse(input)
-                    .as_ref()
-                    .map(PersonName::as_str)
-                    .map_err(|e| *e),
+                PersonName::parse(input).as_ref().map(PersonName::as_str).map_err(|e| *e),
                 expected,
                 "{input:?}"
             );

@@ -38,22 +38,13 @@ mod tests {
     #[test]
     fn tables_load_without_retired_codes() {
         assert_eq!(PROFESSIONS.len(), 29);
-        assert!(
-            find(PROFESSIONS, "93").is_none(),
-            "Psychologue is retired in TRE_G15"
-        );
+        assert!(find(PROFESSIONS, "93").is_none(), "Psychologue is retired in TRE_G15");
         assert_eq!(find(PROFESSIONS, "50").unwrap().label, "Sage-Femme");
-        assert_eq!(
-            CIVILITES.iter().map(|c| c.label).collect::<Vec<_>>(),
-            ["Madame", "Monsieur"]
-        );
+        assert_eq!(CIVILITES.iter().map(|c| c.label).collect::<Vec<_>>(), ["Madame", "Monsieur"]);
         assert_eq!(SPECIALITES_RPPS.len(), 80);
         assert!(find(SPECIALITES_RPPS, "SP01").is_none());
         assert_eq!(SPECIALITES_ADELI.len(), 131);
-        assert_eq!(
-            USAGERS_TITRE.iter().map(|c| c.code).collect::<Vec<_>>(),
-            ["71", "72", "73", "93", "97"]
-        );
+        assert_eq!(USAGERS_TITRE.iter().map(|c| c.code).collect::<Vec<_>>(), ["71", "72", "73", "93", "97"]);
         assert_eq!(PROFESSIONS_SOCIAL.len(), 12);
     }
 

@@ -23,14 +23,8 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 6] = [
-        Rule::Length,
-        Rule::Lowercase,
-        Rule::Uppercase,
-        Rule::Digit,
-        Rule::NoPersonalData,
-        Rule::Unguessable,
-    ];
+    pub const ALL: [Rule; 6] =
+        [Rule::Length, Rule::Lowercase, Rule::Uppercase, Rule::Digit, Rule::NoPersonalData, Rule::Unguessable];
 
     pub const fn label(self) -> &'static str {
         match self {
@@ -59,12 +53,7 @@ impl Rule {
 pub fn personal_words(prenom: &str, nom: &str, identifiant: &str) -> Vec<String> {
     let mut words: Vec<String> = [prenom, nom]
         .iter()
-        .flat_map(|n| {
-            fold(n)
-                .split(|c: char| !c.is_alphanumeric())
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
+        .flat_map(|n| fold(n).split(|c: char| !c.is_alphanumeric()).map(str::to_owned).collect::<Vec<_>>())
         .chain(std::iter::once(fold(identifiant)))
         .filter(|w| w.chars().count() >= MIN_PERSONAL_CHARS)
         .collect();
@@ -92,27 +81,18 @@ impl Assessment {
                     Rule::Lowercase => Some(password.chars().any(char::is_lowercase)),
                     Rule::Uppercase => Some(password.chars().any(char::is_uppercase)),
                     Rule::Digit => Some(password.chars().any(|c| c.is_ascii_digit())),
-                    Rule::NoPersonalData => {
-                        Some(!personal.iter().any(|w| folded.contains(w.as_str())))
-                    }
+                    Rule::NoPersonalData => Some(!personal.iter().any(|w| folded.contains(w.as_str()))),
                     Rule::Unguessable => score.map(|s| s >= MIN_SCORE),
                 };
                 (rule, holds)
             })
             .collect();
         let symbol = password.chars().any(|c| !c.is_alphanumeric());
-        Assessment {
-            rules,
-            score,
-            symbol,
-        }
+        Assessment { rules, score, symbol }
     }
 
     pub fn holds(&self, rule: Rule) -> Option<bool> {
-        self.rules
-            .iter()
-            .find(|(r, _)| *r == rule)
-            .and_then(|(_, h)| *h)
+        self.rules.iter().find(|(r, _)| *r == rule).and_then(|(_, h)| *h)
     }
 
     /// Green only when every rule holds.
@@ -141,11 +121,7 @@ pub fn check(password: &str, personal: &[String], score: Option<u8>) -> Result<(
     if password.chars().count() > MAX_CHARS {
         return Err(ErrorCode::PasswordTooLong);
     }
-    Assessment::new(password, personal, score)
-        .errors()
-        .into_iter()
-        .next()
-        .map_or(Ok(()), Err)
+    Assessment::new(password, personal, score).errors().into_iter().next().map_or(Ok(()), Err)
 }
 
 /// The meter's text for a zxcvbn score.
@@ -170,10 +146,7 @@ mod tests {
     #[test]
     fn personal_words_are_folded_parts() {
         assert_eq!(words(), ["arc", "jean", "jean-pierre.d-arc", "pierre"]);
-        assert_eq!(
-            personal_words("Éloïse", "Lé", "eloise.le"),
-            ["eloise", "eloise.le"]
-        );
+        assert_eq!(personal_words("Éloïse", "Lé", "eloise.le"), ["eloise", "eloise.le"]);
     }
 
     #[test]
@@ -185,16 +158,8 @@ mod tests {
             ("SANSMINUSCULE123", Some(4), Err(PasswordMissingLowercase)),
             ("sansmajuscule123", Some(4), Err(PasswordMissingUppercase)),
             ("SansChiffreDuTout", Some(4), Err(PasswordMissingDigit)),
-            (
-                "Pierre-Tournesol-1984",
-                Some(4),
-                Err(PasswordContainsPersonalData),
-            ),
-            (
-                "Tournesol-PÎERRE-1984",
-                Some(4),
-                Err(PasswordContainsPersonalData),
-            ),
+            ("Pierre-Tournesol-1984", Some(4), Err(PasswordContainsPersonalData)),
+            ("Tournesol-PÎERRE-1984", Some(4), Err(PasswordContainsPersonalData)),
             ("Motdepasse123", Some(1), Err(PasswordTooGuessable)),
             ("Motdepasse123", None, Err(PasswordNotEvaluated)),
             ("Correct-Cheval-Batterie-42", Some(4), Ok(())),
@@ -202,10 +167,7 @@ mod tests {
         ] {
             assert_eq!(check(password, &words(), score), expected, "{password}");
         }
-        assert_eq!(
-            check(&"Aa1".repeat(43), &words(), Some(4)),
-            Err(PasswordTooLong)
-        );
+        assert_eq!(check(&"Aa1".repeat(43), &words(), Some(4)), Err(PasswordTooLong));
     }
 
     #[test]

@@ -108,13 +108,6 @@ mod tests {
             assert_eq!(got, expected, "{input:?}");
         }
         assert_eq!(DEPARTEMENTS.len(), 96 + 11);
-        assert_eq!(
-            PostalCode::parse("64000")
-                .unwrap()
-                .departement()
-                .unwrap()
-                .to_string(),
-            "64 - Pyrénées-Atlantiques"
-        );
+        assert_eq!(PostalCode::parse("64000").unwrap().departement().unwrap().to_string(), "64 - Pyrénées-Atlantiques");
     }
 }

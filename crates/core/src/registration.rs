@@ -142,15 +142,8 @@ pub struct Registration {
     pub membership: Membership,
 }
 
-fn optional<T>(
-    input: &str,
-    parse: impl FnOnce(&str) -> Result<T, ErrorCode>,
-) -> Result<Option<T>, ErrorCode> {
-    if input.trim().is_empty() {
-        Ok(None)
-    } else {
-        parse(input).map(Some)
-    }
+fn optional<T>(input: &str, parse: impl FnOnce(&str) -> Result<T, ErrorCode>) -> Result<Option<T>, ErrorCode> {
+    if input.trim().is_empty() { Ok(None) } else { parse(input).map(Some) }
 }
 
 fn text(input: &str, max: usize) -> Result<String, ErrorCode> {
@@ -190,10 +183,7 @@ impl Draft {
         if let (Some(p), Some(n)) = (&prenom, &nom) {
             e.check(Field::Nom, Identifiant::derive(p, n));
         }
-        let naissance = e.check(
-            Field::Naissance,
-            BirthDayMonth::parse(&self.jour_naissance, &self.mois_naissance),
-        );
+        let naissance = e.check(Field::Naissance, BirthDayMonth::parse(&self.jour_naissance, &self.mois_naissance));
         let email = e.check(Field::Email, Email::parse(&self.email));
         match self.email_confirmation.trim() {
             "" => e.add(Field::EmailConfirmation, ErrorCode::Required),
@@ -202,45 +192,24 @@ impl Draft {
             }
             _ => {}
         }
-        let lieu_exercice = e.check(
-            Field::LieuExercice,
-            text(&self.lieu_exercice, MAX_TEXT_CHARS),
-        );
+        let lieu_exercice = e.check(Field::LieuExercice, text(&self.lieu_exercice, MAX_TEXT_CHARS));
         let profession = if self.profession == nos::PROFESSION_AUTRE {
-            e.check(
-                Field::ProfessionAutre,
-                text(&self.profession_autre, MAX_TEXT_CHARS),
-            )
-            .map(Profession::Autre)
+            e.check(Field::ProfessionAutre, text(&self.profession_autre, MAX_TEXT_CHARS)).map(Profession::Autre)
         } else {
-            e.check(Field::Profession, code(nos::PROFESSIONS, &self.profession))
-                .map(Profession::Sante)
+            e.check(Field::Profession, code(nos::PROFESSIONS, &self.profession)).map(Profession::Sante)
         };
         let rpps = e.check(Field::Rpps, optional(&self.rpps, Rpps::parse));
         let adeli = e.check(Field::Adeli, optional(&self.adeli, Adeli::parse));
         if rpps == Some(None) && adeli == Some(None) {
             e.add(Field::Rpps, ErrorCode::RppsOrAdeliRequired);
         }
-        let specialite_rpps = e.check(
-            Field::SpecialiteRpps,
-            optional(&self.specialite_rpps, |c| code(nos::SPECIALITES_RPPS, c)),
-        );
-        let specialite_adeli = e.check(
-            Field::SpecialiteAdeli,
-            optional(&self.specialite_adeli, |c| code(nos::SPECIALITES_ADELI, c)),
-        );
-        let adresse = e.check(
-            Field::Adresse,
-            optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)),
-        );
-        let code_postal = e.check(
-            Field::CodePostal,
-            optional(&self.code_postal, PostalCode::parse),
-        );
-        let ville = e.check(
-            Field::Ville,
-            optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)),
-        );
+        let specialite_rpps =
+            e.check(Field::SpecialiteRpps, optional(&self.specialite_rpps, |c| code(nos::SPECIALITES_RPPS, c)));
+        let specialite_adeli =
+            e.check(Field::SpecialiteAdeli, optional(&self.specialite_adeli, |c| code(nos::SPECIALITES_ADELI, c)));
+        let adresse = e.check(Field::Adresse, optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)));
+        let code_postal = e.check(Field::CodePostal, optional(&self.code_postal, PostalCode::parse));
+        let ville = e.check(Field::Ville, optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)));
         let telephone = e.check(Field::Telephone, optional(&self.telephone, Phone::parse));
         let mobile = e.check(Field::Mobile, optional(&self.mobile, Phone::parse));
         let fax = e.check(Field::Fax, optional(&self.fax, Phone::parse));
@@ -281,25 +250,14 @@ impl Draft {
     /// The words a password must not contain.
     pub fn personal_words(&self) -> Vec<String> {
         let id = self.identifiant();
-        password::personal_words(
-            &self.prenom,
-            &self.nom,
-            id.as_ref().map_or("", Identifiant::as_str),
-        )
+        password::personal_words(&self.prenom, &self.nom, id.as_ref().map_or("", Identifiant::as_str))
     }
 
     /// Step 3: the identifier and the password, given its zxcvbn score (None while unknown).
-    pub fn credentials(
-        &self,
-        credentials: &Credentials,
-        score: Option<u8>,
-    ) -> Result<Identifiant, FieldErrors> {
+    pub fn credentials(&self, credentials: &Credentials, score: Option<u8>) -> Result<Identifiant, FieldErrors> {
         let mut e = FieldErrors::default();
         let words = self.personal_words();
-        e.check(
-            Field::MotDePasse,
-            password::check(&credentials.mot_de_passe, &words, score),
-        );
+        e.check(Field::MotDePasse, password::check(&credentials.mot_de_passe, &words, score));
         if credentials.mot_de_passe_confirmation.is_empty() {
             e.add(Field::MotDePasseConfirmation, ErrorCode::Required);
         } else if credentials.mot_de_passe_confirmation != credentials.mot_de_passe {
@@ -310,27 +268,18 @@ impl Draft {
 
     /// The valid numbers among Téléphone and Mobile, with their field: those that may be published.
     pub fn publishable_phones(&self) -> Vec<(Field, Phone)> {
-        [
-            (Field::Telephone, &self.telephone),
-            (Field::Mobile, &self.mobile),
-        ]
-        .into_iter()
-        .filter_map(|(field, raw)| Phone::parse(raw).ok().map(|p| (field, p)))
-        .collect()
+        [(Field::Telephone, &self.telephone), (Field::Mobile, &self.mobile)]
+            .into_iter()
+            .filter_map(|(field, raw)| Phone::parse(raw).ok().map(|p| (field, p)))
+            .collect()
     }
 
     /// Step 4: the membership answers; the published number must be one of step 2's.
     pub fn membership(&self) -> Result<Membership, FieldErrors> {
         let phones = self.publishable_phones();
         let mut e = FieldErrors::default();
-        let liste_rouge = e.check(
-            Field::ListeRouge,
-            self.liste_rouge.ok_or(ErrorCode::Required),
-        );
-        let publier = e.check(
-            Field::PublierTelephone,
-            self.publier_telephone.ok_or(ErrorCode::Required),
-        );
+        let liste_rouge = e.check(Field::ListeRouge, self.liste_rouge.ok_or(ErrorCode::Required));
+        let publier = e.check(Field::PublierTelephone, self.publier_telephone.ok_or(ErrorCode::Required));
         let telephone_publie = match publier {
             Some(true) => e
                 .check(
@@ -357,12 +306,7 @@ impl Draft {
     }
 
     /// The errors of one step; `score` is the zxcvbn score of `credentials.mot_de_passe`.
-    pub fn step_errors(
-        &self,
-        step: Step,
-        credentials: &Credentials,
-        score: Option<u8>,
-    ) -> FieldErrors {
+    pub fn step_errors(&self, step: Step, credentials: &Credentials, score: Option<u8>) -> FieldErrors {
         match step {
             Step::Carte => self.mode().err(),
             Step::Donnees => self.personal_data().err(),
@@ -374,37 +318,22 @@ impl Draft {
 
     /// The first step, in order, that is not valid yet (None when all four are).
     pub fn first_invalid_step(&self, credentials: &Credentials, score: Option<u8>) -> Option<Step> {
-        Step::ALL
-            .into_iter()
-            .find(|&s| !self.step_errors(s, credentials, score).is_empty())
+        Step::ALL.into_iter().find(|&s| !self.step_errors(s, credentials, score).is_empty())
     }
 }
 
 impl Registration {
     /// Parses a whole request: every error of every step at once.
-    pub fn parse(
-        request: &RegistrationRequest,
-        score: Option<u8>,
-    ) -> Result<Registration, FieldErrors> {
+    pub fn parse(request: &RegistrationRequest, score: Option<u8>) -> Result<Registration, FieldErrors> {
         let draft = &request.donnees;
         let mut errors = FieldErrors::default();
         let mode = draft.mode().map_err(|e| errors.merge(e)).ok();
         let personal = draft.personal_data().map_err(|e| errors.merge(e)).ok();
-        let identifiant = draft
-            .credentials(&request.secret, score)
-            .map_err(|e| errors.merge(e))
-            .ok();
+        let identifiant = draft.credentials(&request.secret, score).map_err(|e| errors.merge(e)).ok();
         let membership = draft.membership().map_err(|e| errors.merge(e)).ok();
         match (mode, personal, identifiant, membership) {
-            (Some(mode), Some(personal), Some(identifiant), Some(membership))
-                if errors.is_empty() =>
-            {
-                Ok(Registration {
-                    mode,
-                    personal,
-                    identifiant,
-                    membership,
-                })
+            (Some(mode), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
+                Ok(Registration { mode, personal, identifiant, membership })
             }
             _ => Err(errors),
         }

@@ -133,11 +133,7 @@ pub struct ChromeDriver {
 
 impl ChromeDriver {
     pub fn start() -> ChromeDriver {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -149,10 +145,7 @@ impl ChromeDriver {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        ChromeDriver {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        }
+        ChromeDriver { child, url: format!("http://127.0.0.1:{port}") }
     }
 
     /// A headless Chromium session (Debian's), with a fresh profile.
@@ -169,11 +162,7 @@ impl ChromeDriver {
                 ]
             }),
         );
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .expect("WebDriver session")
+        ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&self.url).await.expect("WebDriver session")
     }
 }
 
@@ -233,9 +222,5 @@ pub async fn fill(client: &Client, id: &str, value: &str) {
 
 /// Chooses an option of the select with this id, by value.
 pub async fn select(client: &Client, id: &str, value: &str) {
-    find(client, &format!("#{id} option[value='{value}']"))
-        .await
-        .click()
-        .await
-        .unwrap();
+    find(client, &format!("#{id} option[value='{value}']")).await.click().await.unwrap();
 }

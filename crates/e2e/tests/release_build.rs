@@ -1,9 +1,7 @@
 //! The release build, as trunk writes it to dist/, in headless Chromium: the manual path from step 1 to the
 //! review, the strength meter computed by the real Web Worker, and the worker kept out of the main wasm.
 use fantoccini::{Client, Locator};
-use promess_e2e::{
-    Backend, ChromeDriver, StaticServer, click_text, dist, fill, find, select, until,
-};
+use promess_e2e::{Backend, ChromeDriver, StaticServer, click_text, dist, fill, find, select, until};
 
 #[test]
 fn zxcvbn_lives_in_the_worker_wasm_only() {
@@ -21,36 +19,17 @@ fn zxcvbn_lives_in_the_worker_wasm_only() {
     };
     let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
     // "qwerty" is in zxcvbn's keyboard graphs and dictionaries.
-    assert!(
-        !has(&wasm("promess-web-"), b"qwerty"),
-        "zxcvbn leaked into the main wasm"
-    );
-    assert!(
-        has(&wasm("strength_worker"), b"qwerty"),
-        "the worker wasm should hold zxcvbn"
-    );
+    assert!(!has(&wasm("promess-web-"), b"qwerty"), "zxcvbn leaked into the main wasm");
+    assert!(has(&wasm("strength_worker"), b"qwerty"), "the worker wasm should hold zxcvbn");
 }
 
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver).
 async fn manual_registration_up_to_the_review(c: &Client, base: &str) {
     c.goto(&format!("{base}/")).await.unwrap();
-    let h1 = || async {
-        c.find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    assert_eq!(
-        until(h1, |t| t.contains("Étape 1/4")).await,
-        "Étape 1/4 : Carte CPS"
-    );
+    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    assert_eq!(until(h1, |t| t.contains("Étape 1/4")).await, "Étape 1/4 : Carte CPS");
     click_text(c, "Non, je n'ai pas de carte CPS").await;
-    assert_eq!(
-        until(h1, |t| t.contains("Étape 2/4")).await,
-        "Étape 2/4 : Données personnelles"
-    );
+    assert_eq!(until(h1, |t| t.contains("Étape 2/4")).await, "Étape 2/4 : Données personnelles");
 
     select(c, "civilite", "31").await;
     fill(c, "nom", "D'Arc-de Saint Éxupéry").await;
@@ -66,78 +45,37 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str) {
     fill(c, "ville", "Bordeaux").await;
     fill(c, "telephone", "05 56 00 00 00").await;
     let dep = find(c, "#departement").await;
-    assert_eq!(
-        dep.prop("value").await.unwrap().as_deref(),
-        Some("33 - Gironde")
-    );
+    assert_eq!(dep.prop("value").await.unwrap().as_deref(), Some("33 - Gironde"));
     click_text(c, "Suivant").await;
 
-    assert_eq!(
-        until(h1, |t| t.contains("Étape 3/4")).await,
-        "Étape 3/4 : Choix de votre identifiant"
-    );
+    assert_eq!(until(h1, |t| t.contains("Étape 3/4")).await, "Étape 3/4 : Choix de votre identifiant");
     let id = find(c, "#identifiant").await.prop("value").await.unwrap();
     assert_eq!(id.as_deref(), Some("jean-pierre.d-arc-de-saint-exupery"));
 
-    let meter = || async {
-        find(c, "[data-testid=meter]")
-            .await
-            .attr("class")
-            .await
-            .unwrap()
-            .unwrap_or_default()
-    };
+    let meter = || async { find(c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     let meter_text = || async { find(c, "[data-testid=meter]").await.text().await.unwrap() };
     fill(c, "mot_de_passe", "Bordeaux2024").await;
-    let text = until(meter_text, |t| {
-        t.contains("Faible") || t.contains("Très faible") || t.contains("Moyen")
-    })
-    .await;
+    let text = until(meter_text, |t| t.contains("Faible") || t.contains("Très faible") || t.contains("Moyen")).await;
     assert!(meter().await.contains("insuffisante"), "{text}");
     // 64 characters, typed key by key: the worker answers for the last one.
     fill(c, "mot_de_passe", STRONG_64).await;
     let class = until(meter, |c| c.contains("satisfaisante")).await;
-    assert!(
-        class.contains("satisfaisante"),
-        "the worker never turned the meter green: {}",
-        meter_text().await
-    );
+    assert!(class.contains("satisfaisante"), "the worker never turned the meter green: {}", meter_text().await);
     assert!(meter_text().await.contains("Très fort"));
-    let bar = find(c, ".jauge-barre span")
-        .await
-        .attr("style")
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    assert!(
-        bar.contains("100%"),
-        "the bar is drawn under the CSP: {bar}"
-    );
+    let bar = find(c, ".jauge-barre span").await.attr("style").await.unwrap().unwrap_or_default();
+    assert!(bar.contains("100%"), "the bar is drawn under the CSP: {bar}");
     fill(c, "mot_de_passe_confirmation", STRONG_64).await;
     click_text(c, "Suivant").await;
 
-    assert_eq!(
-        until(h1, |t| t.contains("Étape 4/4")).await,
-        "Étape 4/4 : Adhésion"
-    );
-    let address = find(c, "#adresse_securisee")
-        .await
-        .prop("value")
-        .await
-        .unwrap();
-    assert_eq!(
-        address.as_deref(),
-        Some("jean-pierre.d-arc-de-saint-exupery@sante-na.fr")
-    );
+    assert_eq!(until(h1, |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
+    let address = find(c, "#adresse_securisee").await.prop("value").await.unwrap();
+    assert_eq!(address.as_deref(), Some("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"));
     find(c, "#liste_rouge-non").await.click().await.unwrap();
     find(c, "#publier_telephone").await.click().await.unwrap();
     select(c, "telephone_publie", "+33556000000").await;
     find(c, "#cgu").await.click().await.unwrap();
     click_text(c, "Valider").await;
-    assert_eq!(
-        until(h1, |t| t.contains("Récapitulatif")).await,
-        "Récapitulatif de votre demande"
-    );
+    assert_eq!(until(h1, |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
 }
 
 const STRONG_64: &str = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
@@ -151,17 +89,8 @@ async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("Vos réponses sont conservées")).await;
-    assert!(
-        message.contains("Vos réponses sont conservées"),
-        "{message}"
-    );
-    assert!(
-        c.current_url()
-            .await
-            .unwrap()
-            .path()
-            .ends_with("/recapitulatif")
-    );
+    assert!(message.contains("Vos réponses sont conservées"), "{message}");
+    assert!(c.current_url().await.unwrap().path().ends_with("/recapitulatif"));
     c.close().await.unwrap();
 }
 
@@ -172,41 +101,20 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
     let c = driver.browser().await;
     manual_registration_up_to_the_review(&c, &backend.base).await;
     click_text(&c, "Envoyer ma demande").await;
-    let h1 = || async {
-        c.find(Locator::Css("h1"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    assert_eq!(
-        until(h1, |t| t.contains("enregistrée")).await,
-        "Votre demande d'adhésion est enregistrée"
-    );
+    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
     let page = find(&c, "main").await.text().await.unwrap();
-    assert!(
-        page.contains("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"),
-        "{page}"
-    );
+    assert!(page.contains("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"), "{page}");
     assert!(page.contains("Recommandations générales"));
-    let (rpps, civilite, hash): (String, String, String) = sqlx::query_as(
-        "SELECT rpps, civilite, password_hash FROM registrations WHERE identifiant = $1",
-    )
-    .bind("jean-pierre.d-arc-de-saint-exupery")
-    .fetch_one(&backend.db)
-    .await
-    .unwrap();
+    let (rpps, civilite, hash): (String, String, String) =
+        sqlx::query_as("SELECT rpps, civilite, password_hash FROM registrations WHERE identifiant = $1")
+            .bind("jean-pierre.d-arc-de-saint-exupery")
+            .fetch_one(&backend.db)
+            .await
+            .unwrap();
     assert_eq!((rpps.as_str(), civilite.as_str()), ("10005173140", "31"));
     assert!(promess_server::password::verify(STRONG_64, &hash));
-    let draft = c
-        .execute("return sessionStorage.length", vec![])
-        .await
-        .unwrap();
-    assert_eq!(
-        draft,
-        serde_json::json!(0),
-        "the draft is cleared once registered"
-    );
+    let draft = c.execute("return sessionStorage.length", vec![]).await.unwrap();
+    assert_eq!(draft, serde_json::json!(0), "the draft is cleared once registered");
     c.close().await.unwrap();
 }

@@ -3,20 +3,13 @@ use clap::Parser;
 use std::{net::SocketAddr, path::PathBuf};
 
 #[derive(Parser, Debug, Clone)]
-#[command(
-    name = "promess-server",
-    about = "ProMess Inscription: registration API and wizard"
-)]
+#[command(name = "promess-server", about = "ProMess Inscription: registration API and wizard")]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "PROMESS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
     /// sqlite://… (default: a file in ./data) or postgres://…
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://data/promess.db?mode=rwc"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/promess.db?mode=rwc")]
     pub database_url: String,
     /// The built wizard (trunk build --release).
     #[arg(long, env = "PROMESS_DIST", default_value = "dist")]

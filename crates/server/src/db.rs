@@ -7,29 +7,16 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Connects (creating a SQLite file's folder when needed) and brings the schema up to date.
 pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     sqlx::any::install_default_drivers();
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .map(|p| p.split('?').next().unwrap_or(p))
-    {
-        if let Some(parent) = std::path::Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-        {
+    if let Some(path) = url.strip_prefix("sqlite://").map(|p| p.split('?').next().unwrap_or(p)) {
+        if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent)?;
         }
     }
-    let pool = AnyPoolOptions::new()
-        .max_connections(8)
-        .connect(url)
-        .await?;
+    let pool = AnyPoolOptions::new().max_connections(8).connect(url).await?;
     if url.starts_with("sqlite:") {
         // Concurrent writers wait for each other instead of failing at once.
-        sqlx::query("PRAGMA busy_timeout = 5000")
-            .execute(&pool)
-            .await?;
-        sqlx::query("PRAGMA journal_mode = WAL")
-            .execute(&pool)
-            .await?;
+        sqlx::query("PRAGMA busy_timeout = 5000").execute(&pool).await?;
+        sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
     }
     MIGRATOR.run(&pool).await?;
     Ok(pool)
@@ -37,17 +24,13 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
 
 /// The first identifier of the series prenom.nom, prenom.nom2, prenom.nom3… that nobody has.
 pub async fn free_identifier(db: &AnyPool, base: &Identifiant) -> Result<Identifiant, sqlx::Error> {
-    let taken: Vec<String> = sqlx::query_scalar(
-        "SELECT identifiant FROM registrations WHERE identifiant = $1 OR identifiant LIKE $2",
-    )
-    .bind(base.as_str())
-    .bind(format!("{}%", base.as_str()))
-    .fetch_all(db)
-    .await?;
-    Ok((1..)
-        .map(|n| base.nth(n))
-        .find(|c| !taken.iter().any(|t| t == c.as_str()))
-        .expect("an endless series"))
+    let taken: Vec<String> =
+        sqlx::query_scalar("SELECT identifiant FROM registrations WHERE identifiant = $1 OR identifiant LIKE $2")
+            .bind(base.as_str())
+            .bind(format!("{}%", base.as_str()))
+            .fetch_all(db)
+            .await?;
+    Ok((1..).map(|n| base.nth(n)).find(|c| !taken.iter().any(|t| t == c.as_str())).expect("an endless series"))
 }
 
 /// A new registration row.

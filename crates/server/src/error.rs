@@ -27,13 +27,10 @@ pub enum AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, body) = match self {
-            AppError::BadRequest(message) => {
-                (StatusCode::BAD_REQUEST, json!({ "erreur": message }))
+            AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "erreur": message })),
+            AppError::TooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, json!({ "erreur": "La demande est trop volumineuse." }))
             }
-            AppError::TooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                json!({ "erreur": "La demande est trop volumineuse." }),
-            ),
             AppError::NotJson => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json!({ "erreur": "La demande doit être envoyée en JSON (Content-Type: application/json)." }),
@@ -70,13 +67,13 @@ impl From<JsonRejection> for AppError {
             // serde's message may quote a value (a password sent in the wrong place): only a field name is echoed.
             JsonRejection::JsonDataError(e) => {
                 let text = e.body_text();
-                let unknown = text
-                    .split("unknown field `")
-                    .nth(1)
-                    .and_then(|rest| rest.split('`').next());
+                let unknown = text.split("unknown field `").nth(1).and_then(|rest| rest.split('`').next());
                 AppError::BadRequest(match unknown {
                     Some(field) => format!("La demande contient un champ inconnu : « {field} »."),
-                    None => "La demande ne correspond pas au format attendu (champ manquant ou valeur d'un type inattendu).".into(),
+                    None => {
+                        "La demande ne correspond pas au format attendu (champ manquant ou valeur d'un type inattendu)."
+                            .into()
+                    }
                 })
             }
             other => AppError::BadRequest(other.body_text()),

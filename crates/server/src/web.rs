@@ -29,10 +29,7 @@ fn inline_script_hashes(dist: &Path) -> Vec<String> {
             }
             let body = rest.split("</script>").next()?;
             let digest = Sha256::digest(body.as_bytes());
-            Some(format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            ))
+            Some(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)))
         })
         .collect()
 }
@@ -50,20 +47,10 @@ pub fn content_security_policy(dist: &Path) -> String {
 /// Adds the security headers to a router.
 pub fn secure<S: Clone + Send + Sync + 'static>(router: Router<S>, dist: &Path) -> Router<S> {
     let csp = HeaderValue::from_str(&content_security_policy(dist)).expect("an ASCII policy");
-    let set =
-        |name: HeaderName, value: HeaderValue| SetResponseHeaderLayer::overriding(name, value);
+    let set = |name: HeaderName, value: HeaderValue| SetResponseHeaderLayer::overriding(name, value);
     router
         .layer(set(header::CONTENT_SECURITY_POLICY, csp))
-        .layer(set(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(set(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(set(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
+        .layer(set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }

@@ -1,4 +1,6 @@
-//! The API against a real SQLite database (a fresh file per test), through the router, as axum's testing example.
+//! The API through the router (axum's testing example), against real databases: SQLite (a fresh file per test)
+//! and PostgreSQL (a fresh database per test on the server named by PROMESS_TEST_POSTGRES, which
+//! `scripts/test` starts and stops).
 use axum::{
     Router,
     body::Body,
@@ -29,36 +31,77 @@ impl Drop for TestApp {
     }
 }
 
-async fn test_app(name: &str) -> TestApp {
-    let dir = std::env::temp_dir().join(format!("promess-api-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).unwrap();
-    std::fs::write(
-        dir.join("dist/index.html"),
-        "<html><script type=\"module\">init()</script></html>",
-    )
-    .unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("promess.db").display());
-    let db = db::connect(&url).await.unwrap();
-    let state = AppState {
-        db: db.clone(),
-        operator: Arc::new(OperatorConfig::default()),
-        dist: dir.join("dist"),
-    };
-    TestApp {
-        router: app(state),
-        db,
-        dir,
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database of the given kind; None when PostgreSQL is not available (`scripts/test` always sets it).
+async fn database_url(backend: Backend, name: &str, dir: &std::path::Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("promess.db").display())),
+        Backend::Postgres => {
+            let Ok(server) = std::env::var("PROMESS_TEST_POSTGRES") else {
+                eprintln!("PostgreSQL variant skipped: PROMESS_TEST_POSTGRES is not set (scripts/test sets it)");
+                return None;
+            };
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&format!("{server}/postgres")).await.expect("PostgreSQL server");
+            let db = format!("promess_test_{name}");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&admin).await.unwrap();
+            admin.close().await;
+            Some(format!("{server}/{db}"))
+        }
     }
 }
+
+async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
+    let dir = std::env::temp_dir().join(format!("promess-api-{name}-{backend:?}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), "<html><script type=\"module\">init()</script></html>").unwrap();
+    let url = database_url(backend, name, &dir).await?;
+    let db = db::connect(&url).await.unwrap();
+    let state = AppState { db: db.clone(), operator: Arc::new(OperatorConfig::default()), dist: dir.join("dist") };
+    Some(TestApp { router: app(state), db, dir })
+}
+
+/// Each case runs on SQLite and on PostgreSQL.
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $case() {
+                let app = super::test_app(super::Backend::Sqlite, stringify!($case)).await.unwrap();
+                super::$case(&app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $case() {
+                if let Some(app) = super::test_app(super::Backend::Postgres, stringify!($case)).await {
+                    super::$case(&app).await;
+                }
+            })*
+        }
+    };
+}
+
+on_both!(
+    a_valid_registration_is_created_and_its_password_only_hashed,
+    the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409,
+    broken_rules_answer_422_by_field_with_stable_codes,
+    an_rpps_has_one_active_registration,
+    malformed_unknown_non_json_and_oversized_bodies_are_refused,
+    the_wizard_is_served_with_strict_security_headers,
+);
 
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
     RegistrationRequest {
         donnees: valid_draft(),
-        secret: Credentials {
-            mot_de_passe: STRONG_PASSWORD.into(),
-            mot_de_passe_confirmation: STRONG_PASSWORD.into(),
-        },
+        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
         identifiant: identifiant.map(str::to_owned),
     }
 }
@@ -68,18 +111,11 @@ async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, Value, axum::ht
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        headers,
-    )
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers)
 }
 
 fn post_json(body: String) -> Request<Body> {
-    Request::post("/api/registrations")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(body))
-        .unwrap()
+    Request::post("/api/registrations").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)).unwrap()
 }
 
 async fn register(app: &TestApp, r: &RegistrationRequest) -> (StatusCode, Value) {
@@ -87,71 +123,47 @@ async fn register(app: &TestApp, r: &RegistrationRequest) -> (StatusCode, Value)
     (status, body)
 }
 
-#[tokio::test]
-async fn a_valid_registration_is_created_and_its_password_only_hashed() {
-    let app = test_app("created").await;
-    let (status, body) = register(&app, &request(None)).await;
+async fn a_valid_registration_is_created_and_its_password_only_hashed(app: &TestApp) {
+    let (status, body) = register(app, &request(None)).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(
-        body,
-        json!({"identifiant": "cecile.sage", "adresse": "cecile.sage@sante-na.fr", "statut": "active"})
-    );
-    let (rpps, hash, donnees): (String, String, String) = sqlx::query_as(
-        "SELECT rpps, password_hash, donnees FROM registrations WHERE identifiant = 'cecile.sage'",
-    )
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    assert_eq!(body, json!({"identifiant": "cecile.sage", "adresse": "cecile.sage@sante-na.fr", "statut": "active"}));
+    let (rpps, hash, donnees): (String, String, String) =
+        sqlx::query_as("SELECT rpps, password_hash, donnees FROM registrations WHERE identifiant = 'cecile.sage'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(rpps, "99700771191");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(promess_server::password::verify(STRONG_PASSWORD, &hash));
     let dump: Vec<(String,)> =
-        sqlx::query_as("SELECT donnees || password_hash || email FROM registrations")
-            .fetch_all(&app.db)
-            .await
-            .unwrap();
-    assert!(
-        !dump.iter().any(|(row,)| row.contains(STRONG_PASSWORD)),
-        "the password is never stored in clear"
-    );
+        sqlx::query_as("SELECT donnees || password_hash || email FROM registrations").fetch_all(&app.db).await.unwrap();
+    assert!(!dump.iter().any(|(row,)| row.contains(STRONG_PASSWORD)), "the password is never stored in clear");
     assert!(donnees.contains("\"prenom\":\"Cécile\""));
 }
 
-#[tokio::test]
-async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409() {
-    let app = test_app("names").await;
-    assert_eq!(register(&app, &request(None)).await.0, StatusCode::CREATED);
-    let (_, proposal, _) = send(
-        &app,
-        Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(
-        proposal,
-        json!({"identifiant": "cecile.sage2", "adresse": "cecile.sage2@sante-na.fr"})
-    );
+async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(app: &TestApp) {
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    let (_, proposal, _) =
+        send(&app, Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage").body(Body::empty()).unwrap()).await;
+    assert_eq!(proposal, json!({"identifiant": "cecile.sage2", "adresse": "cecile.sage2@sante-na.fr"}));
 
     let mut second = request(Some("cecile.sage"));
     second.donnees.rpps = "10005173140".into();
-    let (status, body) = register(&app, &second).await;
+    let (status, body) = register(app, &second).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["identifiant"], "cecile.sage2");
     second.identifiant = Some("cecile.sage2".into());
-    let (status, body) = register(&app, &second).await;
+    let (status, body) = register(app, &second).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["adresse"], "cecile.sage2@sante-na.fr");
 }
 
-#[tokio::test]
-async fn broken_rules_answer_422_by_field_with_stable_codes() {
-    let app = test_app("invalid").await;
+async fn broken_rules_answer_422_by_field_with_stable_codes(app: &TestApp) {
     let mut bad = request(None);
     bad.donnees.rpps = "10003461033".into();
     bad.donnees.email_confirmation = "autre@exemple.fr".into();
     bad.secret.mot_de_passe_confirmation = "autre".into();
-    let (status, body) = register(&app, &bad).await;
+    let (status, body) = register(app, &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body,
@@ -162,102 +174,61 @@ async fn broken_rules_answer_422_by_field_with_stable_codes() {
         })
     );
     let mut weak = request(None);
-    weak.secret = Credentials {
-        mot_de_passe: "Motdepasse123".into(),
-        mot_de_passe_confirmation: "Motdepasse123".into(),
-    };
-    let (status, body) = register(&app, &weak).await;
+    weak.secret =
+        Credentials { mot_de_passe: "Motdepasse123".into(), mot_de_passe_confirmation: "Motdepasse123".into() };
+    let (status, body) = register(app, &weak).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(
-        body,
-        json!({"mot_de_passe": ["password_too_guessable"]}),
-        "zxcvbn runs on the server too"
-    );
+    assert_eq!(body, json!({"mot_de_passe": ["password_too_guessable"]}), "zxcvbn runs on the server too");
     assert!(!body.to_string().contains("Motdepasse123"));
-    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&app.db).await.unwrap();
     assert_eq!(count.0, 0, "no half-written record");
 }
 
-#[tokio::test]
-async fn an_rpps_has_one_active_registration() {
-    let app = test_app("rpps").await;
-    assert_eq!(register(&app, &request(None)).await.0, StatusCode::CREATED);
+async fn an_rpps_has_one_active_registration(app: &TestApp) {
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
     let mut again = request(None);
     again.donnees.prenom = "Cecilia".into();
-    let (status, body) = register(&app, &again).await;
+    let (status, body) = register(app, &again).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body, json!({"rpps": ["already_registered"]}));
 }
 
-#[tokio::test]
-async fn malformed_unknown_non_json_and_oversized_bodies_are_refused() {
-    let app = test_app("bodies").await;
-    let (status, body, _) = send(&app, post_json("{\"donnees\":".into())).await;
+async fn malformed_unknown_non_json_and_oversized_bodies_are_refused(app: &TestApp) {
+    let (status, body, _) = send(app, post_json("{\"donnees\":".into())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["erreur"].as_str().unwrap().contains("JSON"), "{body}");
 
     let mut value = serde_json::to_value(request(None)).unwrap();
     value["donnees"]["admin"] = json!(true);
-    let (status, body, _) = send(&app, post_json(value.to_string())).await;
+    let (status, body, _) = send(app, post_json(value.to_string())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        body["erreur"],
-        "La demande contient un champ inconnu : « admin »."
-    );
+    assert_eq!(body["erreur"], "La demande contient un champ inconnu : « admin ».");
 
     let mut value = serde_json::to_value(request(None)).unwrap();
     value["secret"] = json!("Correct-Cheval-Batterie-42");
-    let (status, body, _) = send(&app, post_json(value.to_string())).await;
+    let (status, body, _) = send(app, post_json(value.to_string())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        !body.to_string().contains("Correct-Cheval"),
-        "a password is never echoed: {body}"
-    );
+    assert!(!body.to_string().contains("Correct-Cheval"), "a password is never echoed: {body}");
 
     let plain = Request::post("/api/registrations")
         .header(header::CONTENT_TYPE, "text/plain")
         .body(Body::from(serde_json::to_string(&request(None)).unwrap()))
         .unwrap();
-    assert_eq!(
-        send(&app, plain).await.0,
-        StatusCode::UNSUPPORTED_MEDIA_TYPE
-    );
+    assert_eq!(send(app, plain).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let huge = format!("{{\"donnees\":{{\"nom\":\"{}\"}}}}", "a".repeat(64 * 1024));
-    assert_eq!(
-        send(&app, post_json(huge)).await.0,
-        StatusCode::PAYLOAD_TOO_LARGE
-    );
+    assert_eq!(send(app, post_json(huge)).await.0, StatusCode::PAYLOAD_TOO_LARGE);
 }
 
-#[tokio::test]
-async fn the_wizard_is_served_with_strict_security_headers() {
-    let app = test_app("static").await;
-    let (status, _, headers) = send(
-        &app,
-        Request::get("/identifiant").body(Body::empty()).unwrap(),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "a wizard route falls back to index.html"
-    );
+async fn the_wizard_is_served_with_strict_security_headers(app: &TestApp) {
+    let (status, _, headers) = send(&app, Request::get("/identifiant").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::OK, "a wizard route falls back to index.html");
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
-    assert!(
-        csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
-        "{csp}"
-    );
-    assert!(
-        csp.contains("'sha256-"),
-        "the inline loader is allowed by its hash: {csp}"
-    );
+    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(csp.contains("'sha256-"), "the inline loader is allowed by its hash: {csp}");
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
     assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
-    let (_, _, api_headers) = send(&app, post_json("{}".into())).await;
+    let (_, _, api_headers) = send(app, post_json("{}".into())).await;
     assert_eq!(api_headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
 }

@@ -28,20 +28,14 @@ pub fn estimate(password: &str, user_inputs: &[String]) -> u8 {
     if password.is_empty() {
         return 0;
     }
-    let end = password
-        .char_indices()
-        .nth(MAX_ESTIMATED_CHARS)
-        .map_or(password.len(), |(i, _)| i);
+    let end = password.char_indices().nth(MAX_ESTIMATED_CHARS).map_or(password.len(), |(i, _)| i);
     let inputs: Vec<&str> = user_inputs.iter().map(String::as_str).collect();
     u8::from(zxcvbn::zxcvbn(&password[..end], &inputs).score())
 }
 
 /// Answers a request.
 pub fn answer(request: &StrengthRequest) -> StrengthReply {
-    StrengthReply {
-        seq: request.seq,
-        score: estimate(&request.password, &request.user_inputs),
-    }
+    StrengthReply { seq: request.seq, score: estimate(&request.password, &request.user_inputs) }
 }
 
 #[cfg(feature = "worker")]
@@ -96,11 +90,7 @@ mod tests {
     fn long_passwords_are_cut_at_100_characters() {
         let long = "é".repeat(300);
         assert_eq!(estimate(&long, &[]), estimate(&"é".repeat(100), &[]));
-        let reply = answer(&StrengthRequest {
-            seq: 7,
-            password: "x".into(),
-            user_inputs: vec![],
-        });
+        let reply = answer(&StrengthRequest { seq: 7, password: "x".into(), user_inputs: vec![] });
         assert_eq!(reply.seq, 7);
     }
 }

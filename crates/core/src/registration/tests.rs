@@ -2,48 +2,26 @@ use super::examples::{STRONG_PASSWORD as STRONG, valid_draft};
 use super::*;
 
 fn secret(p: &str) -> Credentials {
-    Credentials {
-        mot_de_passe: p.into(),
-        mot_de_passe_confirmation: p.into(),
-    }
+    Credentials { mot_de_passe: p.into(), mot_de_passe_confirmation: p.into() }
 }
 
 fn codes(errors: &FieldErrors) -> Vec<(Field, ErrorCode)> {
-    errors
-        .0
-        .iter()
-        .flat_map(|(f, cs)| cs.iter().map(move |c| (*f, *c)))
-        .collect()
+    errors.0.iter().flat_map(|(f, cs)| cs.iter().map(move |c| (*f, *c))).collect()
 }
 
 #[test]
 fn a_valid_request_parses() {
-    let request = RegistrationRequest {
-        donnees: valid_draft(),
-        secret: secret(STRONG),
-        identifiant: None,
-    };
+    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None };
     let r = Registration::parse(&request, Some(4)).unwrap();
     assert_eq!(r.identifiant.as_str(), "cecile.sage");
     assert_eq!(r.personal.rpps.as_ref().unwrap().as_str(), "99700771191");
-    assert_eq!(
-        r.personal.telephone.as_ref().unwrap().as_str(),
-        "+33564090090"
-    );
-    assert_eq!(
-        r.membership.telephone_publie.as_ref().unwrap().as_str(),
-        "+33612345678"
-    );
-    assert_eq!(
-        r.address(&OperatorConfig::default()),
-        "cecile.sage@sante-na.fr"
-    );
+    assert_eq!(r.personal.telephone.as_ref().unwrap().as_str(), "+33564090090");
+    assert_eq!(r.membership.telephone_publie.as_ref().unwrap().as_str(), "+33612345678");
+    assert_eq!(r.address(&OperatorConfig::default()), "cecile.sage@sante-na.fr");
     let mut mss = request.clone();
     mss.donnees.mssante = true;
     assert_eq!(
-        Registration::parse(&mss, Some(4))
-            .unwrap()
-            .address(&OperatorConfig::default()),
+        Registration::parse(&mss, Some(4)).unwrap().address(&OperatorConfig::default()),
         "cecile.sage@na.mssante.fr"
     );
 }
@@ -52,35 +30,17 @@ fn a_valid_request_parses() {
 fn every_step_of_an_empty_draft_names_its_fields() {
     let empty = Draft::default();
     let none = Credentials::default();
-    assert_eq!(
-        codes(&empty.step_errors(Step::Carte, &none, None)),
-        [(Field::Mode, ErrorCode::Required)]
-    );
+    assert_eq!(codes(&empty.step_errors(Step::Carte, &none, None)), [(Field::Mode, ErrorCode::Required)]);
     let step2 = codes(&empty.step_errors(Step::Donnees, &none, None));
-    for f in [
-        Field::Civilite,
-        Field::Nom,
-        Field::Prenom,
-        Field::Naissance,
-        Field::Email,
-        Field::LieuExercice,
-    ] {
+    for f in [Field::Civilite, Field::Nom, Field::Prenom, Field::Naissance, Field::Email, Field::LieuExercice] {
         assert!(step2.contains(&(f, ErrorCode::Required)), "{f:?}");
     }
     assert!(step2.contains(&(Field::Rpps, ErrorCode::RppsOrAdeliRequired)));
     assert!(step2.contains(&(Field::Telephone, ErrorCode::PhoneRequired)));
-    assert!(
-        !step2
-            .iter()
-            .any(|(f, _)| *f == Field::Fax || *f == Field::Adresse),
-        "optional fields stay quiet"
-    );
+    assert!(!step2.iter().any(|(f, _)| *f == Field::Fax || *f == Field::Adresse), "optional fields stay quiet");
     assert_eq!(
         codes(&empty.step_errors(Step::Identifiant, &none, None)),
-        [
-            (Field::MotDePasse, ErrorCode::Required),
-            (Field::MotDePasseConfirmation, ErrorCode::Required)
-        ]
+        [(Field::MotDePasse, ErrorCode::Required), (Field::MotDePasseConfirmation, ErrorCode::Required)]
     );
     assert_eq!(
         codes(&empty.step_errors(Step::Adhesion, &none, None)),
@@ -91,14 +51,8 @@ fn every_step_of_an_empty_draft_names_its_fields() {
         ]
     );
     assert_eq!(empty.first_invalid_step(&none, None), Some(Step::Carte));
-    assert_eq!(
-        valid_draft().first_invalid_step(&secret(STRONG), Some(4)),
-        None
-    );
-    assert_eq!(
-        valid_draft().first_invalid_step(&none, None),
-        Some(Step::Identifiant)
-    );
+    assert_eq!(valid_draft().first_invalid_step(&secret(STRONG), Some(4)), None);
+    assert_eq!(valid_draft().first_invalid_step(&none, None), Some(Step::Identifiant));
 }
 
 #[test]
@@ -116,14 +70,8 @@ fn step2_cross_field_rules() {
         with(|d| d.email_confirmation = " Cecile.Sage@EXEMPLE.fr".into()),
         [(Field::EmailConfirmation, ErrorCode::EmailMismatch)]
     );
-    assert_eq!(
-        with(|d| d.email_confirmation = " cecile.sage@EXEMPLE.fr ".into()),
-        []
-    );
-    assert_eq!(
-        with(|d| d.rpps.clear()),
-        [(Field::Rpps, ErrorCode::RppsOrAdeliRequired)]
-    );
+    assert_eq!(with(|d| d.email_confirmation = " cecile.sage@EXEMPLE.fr ".into()), []);
+    assert_eq!(with(|d| d.rpps.clear()), [(Field::Rpps, ErrorCode::RppsOrAdeliRequired)]);
     assert_eq!(
         with(|d| {
             d.rpps.clear();
@@ -131,10 +79,7 @@ fn step2_cross_field_rules() {
         }),
         []
     );
-    assert_eq!(
-        with(|d| d.rpps = "10003461033".into()),
-        [(Field::Rpps, ErrorCode::InvalidChecksum)]
-    );
+    assert_eq!(with(|d| d.rpps = "10003461033".into()), [(Field::Rpps, ErrorCode::InvalidChecksum)]);
     assert_eq!(
         with(|d| {
             d.telephone.clear();
@@ -143,10 +88,7 @@ fn step2_cross_field_rules() {
         [(Field::Telephone, ErrorCode::PhoneRequired)]
     );
     assert_eq!(with(|d| d.telephone.clear()), []);
-    assert_eq!(
-        with(|d| d.profession = "autre".into()),
-        [(Field::ProfessionAutre, ErrorCode::Required)]
-    );
+    assert_eq!(with(|d| d.profession = "autre".into()), [(Field::ProfessionAutre, ErrorCode::Required)]);
     assert_eq!(
         with(|d| {
             d.profession = "autre".into();
@@ -154,31 +96,13 @@ fn step2_cross_field_rules() {
         }),
         []
     );
-    assert_eq!(
-        with(|d| d.profession = "93".into()),
-        [(Field::Profession, ErrorCode::UnknownCode)]
-    );
-    assert_eq!(
-        with(|d| d.jour_naissance = "31".into()),
-        [(Field::Naissance, ErrorCode::InvalidDate)]
-    );
-    assert_eq!(
-        with(|d| d.code_postal = "3300".into()),
-        [(Field::CodePostal, ErrorCode::InvalidFormat)]
-    );
+    assert_eq!(with(|d| d.profession = "93".into()), [(Field::Profession, ErrorCode::UnknownCode)]);
+    assert_eq!(with(|d| d.jour_naissance = "31".into()), [(Field::Naissance, ErrorCode::InvalidDate)]);
+    assert_eq!(with(|d| d.code_postal = "3300".into()), [(Field::CodePostal, ErrorCode::InvalidFormat)]);
     assert_eq!(with(|d| d.specialite_rpps = "SM54".into()), []);
-    assert_eq!(
-        with(|d| d.specialite_rpps = "SP01".into()),
-        [(Field::SpecialiteRpps, ErrorCode::UnknownCode)]
-    );
-    assert_eq!(
-        with(|d| d.civilite = "23".into()),
-        [(Field::Civilite, ErrorCode::UnknownCode)]
-    );
-    assert_eq!(
-        with(|d| d.nom = "Sage2".into()),
-        [(Field::Nom, ErrorCode::InvalidCharacters)]
-    );
+    assert_eq!(with(|d| d.specialite_rpps = "SP01".into()), [(Field::SpecialiteRpps, ErrorCode::UnknownCode)]);
+    assert_eq!(with(|d| d.civilite = "23".into()), [(Field::Civilite, ErrorCode::UnknownCode)]);
+    assert_eq!(with(|d| d.nom = "Sage2".into()), [(Field::Nom, ErrorCode::InvalidCharacters)]);
     assert_eq!(
         with(|d| {
             d.nom = "B".repeat(40);
@@ -192,29 +116,17 @@ fn step2_cross_field_rules() {
 fn step3_password_rules_use_the_names() {
     let d = valid_draft();
     let errs = |p: &str, confirm: &str, score| {
-        let c = Credentials {
-            mot_de_passe: p.into(),
-            mot_de_passe_confirmation: confirm.into(),
-        };
+        let c = Credentials { mot_de_passe: p.into(), mot_de_passe_confirmation: confirm.into() };
         codes(&d.step_errors(Step::Identifiant, &c, score))
     };
     assert_eq!(errs(STRONG, STRONG, Some(4)), []);
-    assert_eq!(
-        errs(STRONG, "autre", Some(4)),
-        [(Field::MotDePasseConfirmation, ErrorCode::PasswordMismatch)]
-    );
+    assert_eq!(errs(STRONG, "autre", Some(4)), [(Field::MotDePasseConfirmation, ErrorCode::PasswordMismatch)]);
     assert_eq!(
         errs("Cecile-Tournesol-1984", "Cecile-Tournesol-1984", Some(4)),
         [(Field::MotDePasse, ErrorCode::PasswordContainsPersonalData)]
     );
-    assert_eq!(
-        errs(STRONG, STRONG, Some(2)),
-        [(Field::MotDePasse, ErrorCode::PasswordTooGuessable)]
-    );
-    assert_eq!(
-        errs(STRONG, STRONG, None),
-        [(Field::MotDePasse, ErrorCode::PasswordNotEvaluated)]
-    );
+    assert_eq!(errs(STRONG, STRONG, Some(2)), [(Field::MotDePasse, ErrorCode::PasswordTooGuessable)]);
+    assert_eq!(errs(STRONG, STRONG, None), [(Field::MotDePasse, ErrorCode::PasswordNotEvaluated)]);
 }
 
 #[test]
@@ -230,10 +142,7 @@ fn step4_published_phone_must_come_from_step2() {
         with(|d| d.telephone_publie = "0699999999".into()),
         [(Field::TelephonePublie, ErrorCode::NotAPhoneOfStep2)]
     );
-    assert_eq!(
-        with(|d| d.telephone_publie.clear()),
-        [(Field::TelephonePublie, ErrorCode::Required)]
-    );
+    assert_eq!(with(|d| d.telephone_publie.clear()), [(Field::TelephonePublie, ErrorCode::Required)]);
     assert_eq!(
         with(|d| {
             d.publier_telephone = Some(false);
@@ -241,43 +150,26 @@ fn step4_published_phone_must_come_from_step2() {
         }),
         []
     );
-    assert_eq!(
-        with(|d| d.cgu = false),
-        [(Field::Cgu, ErrorCode::MustAccept)]
-    );
+    assert_eq!(with(|d| d.cgu = false), [(Field::Cgu, ErrorCode::MustAccept)]);
 }
 
 #[test]
 fn request_json_round_trips_and_refuses_unknown_fields() {
-    let request = RegistrationRequest {
-        donnees: valid_draft(),
-        secret: secret(STRONG),
-        identifiant: None,
-    };
+    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None };
     let json = serde_json::to_string(&request).unwrap();
-    assert_eq!(
-        serde_json::from_str::<RegistrationRequest>(&json).unwrap(),
-        request
-    );
+    assert_eq!(serde_json::from_str::<RegistrationRequest>(&json).unwrap(), request);
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
     value["donnees"]["admin"] = true.into();
     assert!(serde_json::from_value::<RegistrationRequest>(value).is_err());
     let draft_json = serde_json::to_string(&valid_draft()).unwrap();
-    assert!(
-        !draft_json.contains("mot_de_passe"),
-        "a draft never carries the password"
-    );
+    assert!(!draft_json.contains("mot_de_passe"), "a draft never carries the password");
 }
 
 #[test]
 fn an_error_of_step2_does_not_cascade_into_step4() {
     let mut draft = valid_draft();
     draft.rpps = "10003461033".into();
-    let request = RegistrationRequest {
-        donnees: draft,
-        secret: secret(STRONG),
-        identifiant: None,
-    };
+    let request = RegistrationRequest { donnees: draft, secret: secret(STRONG), identifiant: None };
     let errors = Registration::parse(&request, Some(4)).unwrap_err();
     assert_eq!(codes(&errors), [(Field::Rpps, ErrorCode::InvalidChecksum)]);
 }

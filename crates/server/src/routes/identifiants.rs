@@ -4,10 +4,7 @@ use axum::{
     Json,
     extract::{Query, State},
 };
-use promess_core::{
-    ErrorCode, Field, FieldErrors, identifiers::Identifiant, name::PersonName,
-    registration::Proposal,
-};
+use promess_core::{ErrorCode, Field, FieldErrors, identifiers::Identifiant, name::PersonName, registration::Proposal};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -34,14 +31,8 @@ pub fn base(prenom: &str, nom: &str) -> Result<Identifiant, FieldErrors> {
     }
 }
 
-pub async fn propose(
-    State(state): State<AppState>,
-    Query(q): Query<NamesQuery>,
-) -> Result<Json<Proposal>, AppError> {
+pub async fn propose(State(state): State<AppState>, Query(q): Query<NamesQuery>) -> Result<Json<Proposal>, AppError> {
     let base = base(&q.prenom, &q.nom).map_err(AppError::Invalid)?;
     let free = db::free_identifier(&state.db, &base).await?;
-    Ok(Json(Proposal {
-        adresse: free.address(&state.operator, q.mssante),
-        identifiant: free.to_string(),
-    }))
+    Ok(Json(Proposal { adresse: free.address(&state.operator, q.mssante), identifiant: free.to_string() }))
 }

@@ -23,18 +23,12 @@ fn new_id() -> Result<String, AppError> {
 }
 
 fn now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     secs.to_string()
 }
 
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
 pub async fn create(
@@ -42,18 +36,12 @@ pub async fn create(
     request: Result<Json<RegistrationRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<RegistrationAccepted>), AppError> {
     let Json(request) = request?;
-    let (password, words) = (
-        request.secret.mot_de_passe.clone(),
-        request.donnees.personal_words(),
-    );
+    let (password, words) = (request.secret.mot_de_passe.clone(), request.donnees.personal_words());
     let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
     let registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
     let password = request.secret.mot_de_passe.clone();
-    let password_hash = blocking(move || password::hash(&password))
-        .await?
-        .map_err(AppError::Internal)?;
-    let donnees =
-        serde_json::to_string(&registration).map_err(|e| AppError::Internal(e.to_string()))?;
+    let password_hash = blocking(move || password::hash(&password)).await?.map_err(AppError::Internal)?;
+    let donnees = serde_json::to_string(&registration).map_err(|e| AppError::Internal(e.to_string()))?;
 
     let personal = &registration.personal;
     let mssante = registration.membership.mssante;
@@ -88,11 +76,7 @@ pub async fn create(
                 tracing::info!(identifiant = %candidate, profession = ?matches!(personal.profession, Profession::Sante(_)), "registration created");
                 return Ok((
                     StatusCode::CREATED,
-                    Json(RegistrationAccepted {
-                        identifiant: candidate.to_string(),
-                        adresse,
-                        statut: "active".into(),
-                    }),
+                    Json(RegistrationAccepted { identifiant: candidate.to_string(), adresse, statut: "active".into() }),
                 ));
             }
             Err(InsertError::Taken(Taken::Identifier)) => {
@@ -106,11 +90,7 @@ pub async fn create(
                 }
             }
             Err(InsertError::Taken(taken)) => {
-                let field = if taken == Taken::Rpps {
-                    Field::Rpps
-                } else {
-                    Field::Adeli
-                };
+                let field = if taken == Taken::Rpps { Field::Rpps } else { Field::Adeli };
                 let mut errors = FieldErrors::default();
                 errors.add(field, ErrorCode::AlreadyRegistered);
                 return Err(AppError::Invalid(errors));
@@ -118,7 +98,5 @@ pub async fn create(
             Err(InsertError::Db(e)) => return Err(e.into()),
         }
     }
-    Err(AppError::Internal(
-        "no free identifier after many attempts".into(),
-    ))
+    Err(AppError::Internal("no free identifier after many attempts".into()))
 }
