@@ -52,6 +52,7 @@ pub struct NewRegistration<'a> {
 /// Which uniqueness rule an insert broke.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Taken {
+    IdempotencyKey,
     Identifier,
     Rpps,
     Adeli,
@@ -62,7 +63,9 @@ pub enum InsertError {
     Db(sqlx::Error),
 }
 
-pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>) -> Result<(), InsertError> {
+/// Inserts a registration and, when the request carried an Idempotency-Key, its answer, in one transaction.
+pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str, &str)>) -> Result<(), InsertError> {
+    let mut tx = db.begin().await.map_err(InsertError::Db)?;
     let result = sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, adeli, civilite, nom, prenom, email, \
          donnees, password_hash, created_at) VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -79,14 +82,27 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>) -> Result<(), InsertE
     .bind(r.donnees)
     .bind(r.password_hash)
     .bind(r.created_at)
-    .execute(db)
+    .execute(&mut *tx)
     .await;
+    let result = match (result, answer) {
+        (Ok(_), Some((key, body))) => {
+            sqlx::query("INSERT INTO idempotency (key, status, body, created_at) VALUES ($1, 201, $2, $3)")
+                .bind(key)
+                .bind(body)
+                .bind(r.created_at)
+                .execute(&mut *tx)
+                .await
+        }
+        (result, _) => result,
+    };
     match result {
-        Ok(_) => Ok(()),
+        Ok(_) => tx.commit().await.map_err(InsertError::Db),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             // SQLite names the column ("registrations.rpps"), PostgreSQL the constraint or index.
             let what = format!("{} {}", e.constraint().unwrap_or_default(), e.message());
-            Err(InsertError::Taken(if what.contains("rpps") {
+            Err(InsertError::Taken(if what.contains("idempotency") {
+                Taken::IdempotencyKey
+            } else if what.contains("rpps") {
                 Taken::Rpps
             } else if what.contains("adeli") {
                 Taken::Adeli
@@ -96,4 +112,9 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>) -> Result<(), InsertE
         }
         Err(e) => Err(InsertError::Db(e)),
     }
+}
+
+/// The answer already given to an Idempotency-Key, if any.
+pub async fn answer_of(db: &AnyPool, key: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT status, body FROM idempotency WHERE key = $1").bind(key).fetch_optional(db).await
 }

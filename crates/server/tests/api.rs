@@ -96,6 +96,8 @@ on_both!(
     an_rpps_has_one_active_registration,
     malformed_unknown_non_json_and_oversized_bodies_are_refused,
     the_wizard_is_served_with_strict_security_headers,
+    a_retry_with_the_same_idempotency_key_gets_the_first_answer,
+    concurrent_registrations_for_one_name_get_distinct_identifiers,
 );
 
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
@@ -112,6 +114,25 @@ async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, Value, axum::ht
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
     (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers)
+}
+
+/// A valid RPPS number: ten digits of our own and the Luhn key.
+fn rpps(n: u32) -> String {
+    let prefix = format!("1{n:09}");
+    (0..=9).map(|k| format!("{prefix}{k}")).find(|c| promess_core::luhn::is_valid(c)).unwrap()
+}
+
+fn post_with_key(r: &RegistrationRequest, key: &str) -> Request<Body> {
+    Request::post("/api/registrations")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", key)
+        .body(Body::from(serde_json::to_string(r).unwrap()))
+        .unwrap()
+}
+
+async fn count(app: &TestApp) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&app.db).await.unwrap();
+    n
 }
 
 fn post_json(body: String) -> Request<Body> {
@@ -231,4 +252,49 @@ async fn the_wizard_is_served_with_strict_security_headers(app: &TestApp) {
     assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
     let (_, _, api_headers) = send(app, post_json("{}".into())).await;
     assert_eq!(api_headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+}
+
+async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestApp) {
+    let r = request(None);
+    let (first_status, first, _) = send(app, post_with_key(&r, "cle-1")).await;
+    assert_eq!(first_status, StatusCode::CREATED, "{first}");
+    let (again_status, again, _) = send(app, post_with_key(&r, "cle-1")).await;
+    assert_eq!((again_status, &again), (StatusCode::CREATED, &first));
+    assert_eq!(count(app).await, 1, "a retry never creates a second account");
+
+    // A double click: the same request twice at once.
+    let mut other = request(None);
+    other.donnees.prenom = "Zoé".into();
+    other.donnees.rpps = rpps(7);
+    let (a, b) = tokio::join!(send(app, post_with_key(&other, "cle-2")), send(app, post_with_key(&other, "cle-2")));
+    assert_eq!((a.0, b.0), (StatusCode::CREATED, StatusCode::CREATED), "{} {}", a.1, b.1);
+    assert_eq!(a.1, b.1);
+    assert_eq!(count(app).await, 2);
+}
+
+async fn concurrent_registrations_for_one_name_get_distinct_identifiers(app: &TestApp) {
+    const N: u32 = 8;
+    let tasks: Vec<_> = (0..N)
+        .map(|i| {
+            let router = app.router.clone();
+            let mut r = request(None);
+            r.donnees.rpps = rpps(100 + i);
+            tokio::spawn(async move {
+                let response = router.oneshot(post_json(serde_json::to_string(&r).unwrap())).await.unwrap();
+                let status = response.status();
+                let bytes = response.into_body().collect().await.unwrap().to_bytes();
+                (status, serde_json::from_slice::<Value>(&bytes).unwrap())
+            })
+        })
+        .collect();
+    let mut identifiers = Vec::new();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        identifiers.push(body["identifiant"].as_str().unwrap().to_owned());
+    }
+    identifiers.sort();
+    identifiers.dedup();
+    assert_eq!(identifiers.len(), N as usize, "{identifiers:?}");
+    assert!(identifiers.contains(&"cecile.sage".to_owned()) && identifiers.contains(&format!("cecile.sage{N}")));
 }

@@ -6,10 +6,15 @@ use crate::{
     error::AppError,
     password,
 };
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
 use promess_core::{
     ErrorCode, Field, FieldErrors, Registration, RegistrationRequest,
-    registration::{Profession, Proposal, RegistrationAccepted},
+    registration::{Proposal, RegistrationAccepted},
 };
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -31,10 +36,31 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
 }
 
+/// Longest accepted Idempotency-Key (the wizard sends a UUID).
+const MAX_KEY_CHARS: usize = 200;
+
+/// The answer stored for this key, replayed as it was.
+async fn replay(state: &AppState, key: Option<&str>) -> Result<Option<Response>, AppError> {
+    let Some(key) = key else { return Ok(None) };
+    Ok(db::answer_of(&state.db, key).await?.map(|(status, body)| {
+        let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED);
+        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    }))
+}
+
 pub async fn create(
     State(state): State<AppState>,
+    headers: HeaderMap,
     request: Result<Json<RegistrationRequest>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<RegistrationAccepted>), AppError> {
+) -> Result<Response, AppError> {
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
+    if key.is_some_and(|k| k.len() > MAX_KEY_CHARS) {
+        return Err(AppError::BadRequest("L'en-tête Idempotency-Key est trop long.".into()));
+    }
+    // A retry of a request already answered (double click, retry after a timeout): the same answer, no new account.
+    if let Some(stored) = replay(&state, key).await? {
+        return Ok(stored);
+    }
     let Json(request) = request?;
     let (password, words) = (request.secret.mot_de_passe.clone(), request.donnees.personal_words());
     let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
@@ -71,13 +97,22 @@ pub async fn create(
             password_hash: &password_hash,
             created_at: &now(),
         };
-        match db::insert(&state.db, &row).await {
+        let accepted = RegistrationAccepted {
+            identifiant: candidate.to_string(),
+            adresse: adresse.clone(),
+            statut: "active".into(),
+        };
+        let body = serde_json::to_string(&accepted).map_err(|e| AppError::Internal(e.to_string()))?;
+        match db::insert(&state.db, &row, key.map(|k| (k, body.as_str()))).await {
             Ok(()) => {
-                tracing::info!(identifiant = %candidate, profession = ?matches!(personal.profession, Profession::Sante(_)), "registration created");
-                return Ok((
-                    StatusCode::CREATED,
-                    Json(RegistrationAccepted { identifiant: candidate.to_string(), adresse, statut: "active".into() }),
-                ));
+                tracing::info!(identifiant = %candidate, "registration created");
+                return Ok((StatusCode::CREATED, Json(accepted)).into_response());
+            }
+            // The same request, answered meanwhile by a concurrent twin: its answer, and this one rolled back.
+            Err(InsertError::Taken(_))
+                if key.is_some() && db::answer_of(&state.db, key.unwrap_or_default()).await?.is_some() =>
+            {
+                return replay(&state, key).await?.ok_or_else(|| AppError::Internal("answer vanished".into()));
             }
             Err(InsertError::Taken(Taken::Identifier)) => {
                 // Taken by a concurrent registration: the next one, or ask the user to confirm it.
@@ -88,6 +123,9 @@ pub async fn create(
                         identifiant: candidate.to_string(),
                     }));
                 }
+            }
+            Err(InsertError::Taken(Taken::IdempotencyKey)) => {
+                return Err(AppError::Internal("idempotency key taken but no answer stored".into()));
             }
             Err(InsertError::Taken(taken)) => {
                 let field = if taken == Taken::Rpps { Field::Rpps } else { Field::Adeli };
