@@ -1,6 +1,9 @@
 //! The backend call: `POST /api/registrations` with the payload type of promess-core.
 use gloo_net::http::Request;
-use promess_core::{FieldErrors, RegistrationRequest, registration::RegistrationAccepted};
+use promess_core::{
+    FieldErrors, RegistrationRequest,
+    registration::{Proposal, RegistrationAccepted},
+};
 
 pub const REGISTRATIONS: &str = "/api/registrations";
 
@@ -9,6 +12,8 @@ pub const REGISTRATIONS: &str = "/api/registrations";
 pub enum SubmitError {
     /// 422: the server refused some answers.
     Invalid(FieldErrors),
+    /// 409: the identifier shown was given to someone else meanwhile; here is the next one.
+    IdentifierTaken(Proposal),
     /// 429: too many attempts.
     TooMany,
     /// Anything else: network down, server missing or failing.
@@ -20,6 +25,9 @@ impl SubmitError {
         match self {
             SubmitError::Invalid(_) => {
                 "Certaines réponses ont été refusées par le service : corrigez les champs indiqués ci-dessous, puis envoyez à nouveau votre demande."
+            }
+            SubmitError::IdentifierTaken(_) => {
+                "L'identifiant qui vous était proposé vient d'être attribué à une autre personne. Un nouvel identifiant vous est proposé ci-dessus : vérifiez-le, puis envoyez à nouveau votre demande pour le confirmer."
             }
             SubmitError::TooMany => {
                 "Trop de demandes ont été envoyées depuis votre poste. Patientez une minute, puis envoyez à nouveau votre demande : vos réponses sont conservées."
@@ -43,7 +51,17 @@ pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<Registra
     match response.status() {
         200 | 201 => response.json().await.map_err(|_| SubmitError::Unavailable),
         422 => Err(response.json().await.map(SubmitError::Invalid).unwrap_or(SubmitError::Unavailable)),
+        409 => Err(response.json().await.map(SubmitError::IdentifierTaken).unwrap_or(SubmitError::Unavailable)),
         429 => Err(SubmitError::TooMany),
         _ => Err(SubmitError::Unavailable),
     }
+}
+
+/// The identifier the server would give now for these names (None when it cannot be asked).
+pub async fn propose(prenom: &str, nom: &str) -> Option<Proposal> {
+    let response = Request::get("/api/identifiants").query([("prenom", prenom), ("nom", nom)]).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.json().await.ok()
 }

@@ -62,6 +62,8 @@ pub struct Wizard {
     pub server_errors: RwSignal<FieldErrors>,
     /// A message shown at the top of the next screen (e.g. after a redirect).
     pub notice: RwSignal<Option<&'static str>>,
+    /// The identifier the server proposes (prenom.nom2… when prenom.nom is taken); None until it answers.
+    pub proposed: RwSignal<Option<String>>,
     /// The server's answer once the registration is accepted.
     pub accepted: RwSignal<Option<RegistrationAccepted>>,
     pub config: StoredValue<OperatorConfig>,
@@ -76,9 +78,21 @@ impl Wizard {
             touched: RwSignal::new(FieldSet::default()),
             server_errors: RwSignal::new(FieldErrors::default()),
             notice: RwSignal::new(None),
+            proposed: RwSignal::new(None),
             accepted: RwSignal::new(None),
             config: StoredValue::new(config),
         }
+    }
+
+    /// The identifier shown and asked for: the server's proposal, else prenom.nom from the names (reactive).
+    pub fn identifiant(&self) -> Option<String> {
+        self.proposed.get().or_else(|| self.draft.with(|d| d.identifiant().map(|i| i.to_string())))
+    }
+
+    /// The secure address that goes with it (reactive).
+    pub fn address(&self) -> Option<String> {
+        let mssante = self.draft.with(|d| d.mssante);
+        self.identifiant().map(|id| self.config.with_value(|c| c.address(&id, mssante)))
     }
 
     /// The zxcvbn score of the current password, if the worker has rated this very password.

@@ -32,14 +32,8 @@ const CGU: &[(&str, &str)] = &[
 pub fn Adhesion() -> impl IntoView {
     let wizard = use_wizard();
     let draft = wizard.draft;
-    let config = wizard.config.get_value();
-    let address = {
-        let config = config.clone();
-        Signal::derive(move || {
-            draft.with(|d| d.identifiant().map(|i| i.address(&config, d.mssante)).unwrap_or_default())
-        })
-    };
-    let mssante_domain = config.mssante_domain.clone();
+    let address = Signal::derive(move || wizard.address().unwrap_or_default());
+    let mssante_domain = wizard.config.with_value(|c| c.mssante_domain.clone());
     let publish = move || draft.with(|d| d.publier_telephone == Some(true));
     // The numbers of step 2, to choose the one published.
     let phones = move || {

@@ -162,8 +162,14 @@ fn StrengthMeter() -> impl IntoView {
 #[component]
 pub fn Identifiant() -> impl IntoView {
     let wizard = use_wizard();
-    let identifiant =
-        Signal::derive(move || wizard.draft.with(|d| d.identifiant().map(|i| i.to_string()).unwrap_or_default()));
+    let identifiant = Signal::derive(move || wizard.identifiant().unwrap_or_default());
+    // The server knows which identifiers are taken: ask it for the proposal (prenom.nom2… when needed).
+    let (prenom, nom) = wizard.draft.with_untracked(|d| (d.prenom.clone(), d.nom.clone()));
+    leptos::task::spawn_local(async move {
+        if let Some(proposal) = crate::api::propose(&prenom, &nom).await {
+            wizard.proposed.set(Some(proposal.identifiant));
+        }
+    });
     let strength = expect_context::<StoredValue<Strength, LocalStorage>>();
     // Load the worker now, so that the first keystroke is rated at once; re-rate a password kept in memory.
     rate(wizard, strength);

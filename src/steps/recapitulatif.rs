@@ -28,7 +28,7 @@ fn phone(raw: &str) -> String {
 }
 
 /// The lines of one step's group: (label, value); empty optional answers are left out.
-fn lines(step: Step, d: &Draft, config: &promess_core::OperatorConfig) -> Vec<(&'static str, String)> {
+fn lines(step: Step, d: &Draft, identifiant: String, address: String) -> Vec<(&'static str, String)> {
     let lines: Vec<(&'static str, String)> = match step {
         Step::Carte => vec![("Mode d'inscription", "Sans carte CPS (saisie manuelle)".into())],
         Step::Donnees => vec![
@@ -68,15 +68,9 @@ fn lines(step: Step, d: &Draft, config: &promess_core::OperatorConfig) -> Vec<(&
             ("Mobile", phone(&d.mobile)),
             ("Fax", phone(&d.fax)),
         ],
-        Step::Identifiant => vec![
-            ("Identifiant", d.identifiant().map(|i| i.to_string()).unwrap_or_default()),
-            ("Mot de passe", "saisi (non affiché)".into()),
-        ],
+        Step::Identifiant => vec![("Identifiant", identifiant), ("Mot de passe", "saisi (non affiché)".into())],
         Step::Adhesion => vec![
-            (
-                "Adresse de messagerie sécurisée",
-                d.identifiant().map(|i| i.address(config, d.mssante)).unwrap_or_default(),
-            ),
+            ("Adresse de messagerie sécurisée", address),
             ("Boîte MSSanté", yes_no(Some(d.mssante))),
             ("Liste rouge", yes_no(d.liste_rouge)),
             ("Numéro dans l'annuaire MSSanté", yes_no(d.publier_telephone)),
@@ -126,14 +120,13 @@ pub fn Recapitulatif() -> impl IntoView {
     let sending = RwSignal::new(Sending::Idle);
     // One key for this request, kept across retries: the server answers a retry as it answered the first.
     let key = StoredValue::new(idempotency_key());
-    let config = wizard.config.get_value();
     let groups = Step::ALL
         .into_iter()
         .map(|step| {
-            let config = config.clone();
             let rows = move || {
+                let (identifiant, address) = (wizard.identifiant(), wizard.address());
                 wizard.draft.with(|d| {
-                    lines(step, d, &config)
+                    lines(step, d, identifiant.unwrap_or_default(), address.unwrap_or_default())
                         .into_iter()
                         .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
                         .collect_view()
@@ -159,7 +152,7 @@ pub fn Recapitulatif() -> impl IntoView {
         let request = RegistrationRequest {
             donnees: wizard.draft.get_untracked(),
             secret: wizard.secret.get_untracked(),
-            identifiant: None,
+            identifiant: wizard.proposed.get_untracked(),
         };
         spawn_local(async move {
             match api::submit(&request, &key.get_value()).await {
@@ -169,9 +162,14 @@ pub fn Recapitulatif() -> impl IntoView {
                     nav.go(CONFIRMATION);
                 }
                 Err(error) => {
-                    if let SubmitError::Invalid(errors) = &error {
-                        wizard.touched.update(|t| t.extend(errors.fields()));
-                        wizard.server_errors.set(errors.clone());
+                    match &error {
+                        SubmitError::Invalid(errors) => {
+                            wizard.touched.update(|t| t.extend(errors.fields()));
+                            wizard.server_errors.set(errors.clone());
+                        }
+                        // The proposal was taken meanwhile: show the next one; sending again confirms it.
+                        SubmitError::IdentifierTaken(next) => wizard.proposed.set(Some(next.identifiant.clone())),
+                        _ => {}
                     }
                     sending.set(Sending::Failed(error.message()));
                     focus("envoi-erreur");

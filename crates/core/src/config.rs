@@ -15,6 +15,14 @@ impl Default for OperatorConfig {
     }
 }
 
+impl OperatorConfig {
+    /// The secure mailbox of an identifier: identifier@domain, the MSSanté domain when asked for.
+    pub fn address(&self, identifiant: &str, mssante: bool) -> String {
+        let domain = if mssante { &self.mssante_domain } else { &self.domain };
+        format!("{identifiant}@{domain}")
+    }
+}
+
 /// The support contact named by the procedure.
 pub const SUPPORT_PHONE: &str = "05 64 090 090";
 pub const SUPPORT_EMAIL: &str = "support@esea-na.fr";

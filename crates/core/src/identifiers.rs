@@ -77,8 +77,7 @@ impl Identifiant {
 
     /// The secure mailbox: identifier@domain, the MSSanté domain when asked for.
     pub fn address(&self, config: &OperatorConfig, mssante: bool) -> String {
-        let domain = if mssante { &config.mssante_domain } else { &config.domain };
-        format!("{}@{domain}", self.0)
+        config.address(&self.0, mssante)
     }
 }
 

@@ -24,7 +24,7 @@ fn zxcvbn_lives_in_the_worker_wasm_only() {
 }
 
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver).
-async fn manual_registration_up_to_the_review(c: &Client, base: &str) {
+async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str) {
     c.goto(&format!("{base}/")).await.unwrap();
     let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
     assert_eq!(until(h1, |t| t.contains("Étape 1/4")).await, "Étape 1/4 : Carte CPS");
@@ -49,8 +49,12 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str) {
     click_text(c, "Suivant").await;
 
     assert_eq!(until(h1, |t| t.contains("Étape 3/4")).await, "Étape 3/4 : Choix de votre identifiant");
-    let id = find(c, "#identifiant").await.prop("value").await.unwrap();
-    assert_eq!(id.as_deref(), Some("jean-pierre.d-arc-de-saint-exupery"));
+    let id = until(
+        || async { find(c, "#identifiant").await.prop("value").await.unwrap().unwrap_or_default() },
+        |v| v == expected_id,
+    )
+    .await;
+    assert_eq!(id, expected_id);
 
     let meter = || async { find(c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     let meter_text = || async { find(c, "[data-testid=meter]").await.text().await.unwrap() };
@@ -69,13 +73,57 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str) {
 
     assert_eq!(until(h1, |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
     let address = find(c, "#adresse_securisee").await.prop("value").await.unwrap();
-    assert_eq!(address.as_deref(), Some("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"));
+    assert_eq!(address, Some(format!("{expected_id}@sante-na.fr")));
     find(c, "#liste_rouge-non").await.click().await.unwrap();
     find(c, "#publier_telephone").await.click().await.unwrap();
     select(c, "telephone_publie", "+33556000000").await;
     find(c, "#cgu").await.click().await.unwrap();
     click_text(c, "Valider").await;
     assert_eq!(until(h1, |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
+}
+
+const JP: &str = "jean-pierre.d-arc-de-saint-exupery";
+
+/// Someone else takes an identifier, straight in the database.
+async fn take(backend: &Backend, identifiant: &str) {
+    sqlx::query(
+        "INSERT INTO registrations (id, identifiant, adresse, statut, civilite, nom, prenom, email, donnees, \
+         password_hash, created_at) VALUES ($1, $1, $2, 'active', '31', 'X', 'Y', 'x@exemple.fr', '{}', 'x', '0')",
+    )
+    .bind(identifiant)
+    .bind(format!("{identifiant}@sante-na.fr"))
+    .execute(&backend.db)
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() {
+    let backend = Backend::start("taken").await;
+    take(&backend, JP).await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let second = format!("{JP}2");
+    manual_registration_up_to_the_review(&c, &backend.base, &second).await;
+    // Between the proposal and the submission, someone gets the proposed identifier.
+    take(&backend, &second).await;
+    click_text(&c, "Envoyer ma demande").await;
+    let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
+    let message = until(error, |t| t.contains("vient d'être attribué")).await;
+    assert!(message.contains("Un nouvel identifiant vous est proposé"), "{message}");
+    let third = format!("{JP}3");
+    let review = || async { find(&c, "main").await.text().await.unwrap() };
+    assert!(until(review, |t| t.contains(&format!("{third}@sante-na.fr"))).await.contains(&third));
+    click_text(&c, "Envoyer ma demande").await;
+    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
+    let (rpps,): (String,) = sqlx::query_as("SELECT rpps FROM registrations WHERE identifiant = $1")
+        .bind(&third)
+        .fetch_one(&backend.db)
+        .await
+        .unwrap();
+    assert_eq!(rpps, "10005173140");
+    c.close().await.unwrap();
 }
 
 const STRONG_64: &str = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
@@ -85,7 +133,7 @@ async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
     let server = StaticServer::start(dist());
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &server.base).await;
+    manual_registration_up_to_the_review(&c, &server.base, JP).await;
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("Vos réponses sont conservées")).await;
@@ -99,7 +147,7 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &backend.base).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP).await;
     click_text(&c, "Envoyer ma demande").await;
     let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
