@@ -111,10 +111,12 @@ impl Backend {
             db: db.clone(),
             operator: std::sync::Arc::new(promess_core::OperatorConfig::default()),
             dist: dist(),
+            limiter: promess_server::limit::RateLimiter::new(1000, Duration::from_secs(60)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, promess_server::app(state)).await });
+        let app = promess_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        tokio::spawn(async move { axum::serve(listener, app).await });
         Backend { base, db, dir }
     }
 }

@@ -17,6 +17,9 @@ pub struct Config {
     /// Domain of the secure mailboxes.
     #[arg(long, env = "PROMESS_DOMAIN", default_value = "sante-na.fr")]
     pub domain: String,
+    /// Registrations accepted per client address and minute; more answer 429.
+    #[arg(long, env = "PROMESS_RATE_LIMIT", default_value_t = 10)]
+    pub rate_limit: u32,
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,

@@ -20,6 +20,8 @@ pub enum AppError {
     Invalid(FieldErrors),
     /// 409: the confirmed identifier was taken meanwhile; here is the next proposal.
     IdentifierTaken(Proposal),
+    /// 429: too many requests from this client; seconds to wait.
+    TooManyRequests(u64),
     /// 500: logged, never detailed to the client.
     Internal(String),
 }
@@ -44,6 +46,15 @@ impl IntoResponse for AppError {
                     "adresse": next.adresse,
                 }),
             ),
+            AppError::TooManyRequests(wait) => {
+                let body = json!({ "erreur": "Trop de demandes ont été envoyées depuis votre poste : patientez avant de réessayer." });
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(axum::http::header::RETRY_AFTER, wait.to_string())],
+                    Json(body),
+                )
+                    .into_response();
+            }
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "internal error");
                 (

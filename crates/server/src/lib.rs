@@ -3,6 +3,7 @@
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod limit;
 pub mod password;
 mod routes;
 mod web;
@@ -21,13 +22,15 @@ pub struct AppState {
     pub operator: Arc<OperatorConfig>,
     /// The built wizard (trunk's dist/), served with the single-page fallback.
     pub dist: PathBuf,
+    /// Registrations allowed per client and window.
+    pub limiter: Arc<limit::RateLimiter>,
 }
 
 /// The whole application: `/api` and the wizard, with security headers.
 pub fn app(state: AppState) -> Router {
     let dist = state.dist.clone();
     let router = Router::new()
-        .nest("/api", routes::router())
+        .nest("/api", routes::router(state.limiter.clone()))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .merge(web::router(&dist));

@@ -12,10 +12,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = db::connect(&config.database_url).await?;
     let operator =
         Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
-    let state = AppState { db, operator, dist: config.dist.clone() };
+    let limiter = promess_server::limit::RateLimiter::new(config.rate_limit, std::time::Duration::from_secs(60));
+    let state = AppState { db, operator, dist: config.dist.clone(), limiter };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!("ProMess Inscription on http://{}/", config.listen);
-    axum::serve(listener, app(state))
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

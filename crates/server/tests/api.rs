@@ -64,7 +64,9 @@ async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
     std::fs::write(dir.join("dist/index.html"), "<html><script type=\"module\">init()</script></html>").unwrap();
     let url = database_url(backend, name, &dir).await?;
     let db = db::connect(&url).await.unwrap();
-    let state = AppState { db: db.clone(), operator: Arc::new(OperatorConfig::default()), dist: dir.join("dist") };
+    let limiter = promess_server::limit::RateLimiter::new(RATE_LIMIT, std::time::Duration::from_secs(60));
+    let state =
+        AppState { db: db.clone(), operator: Arc::new(OperatorConfig::default()), dist: dir.join("dist"), limiter };
     Some(TestApp { router: app(state), db, dir })
 }
 
@@ -98,7 +100,11 @@ on_both!(
     the_wizard_is_served_with_strict_security_headers,
     a_retry_with_the_same_idempotency_key_gets_the_first_answer,
     concurrent_registrations_for_one_name_get_distinct_identifiers,
+    too_many_registrations_from_one_client_get_429,
 );
+
+/// Registrations per client and minute in these tests (requests without a client address are not counted).
+const RATE_LIMIT: u32 = 3;
 
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
     RegistrationRequest {
@@ -297,4 +303,25 @@ async fn concurrent_registrations_for_one_name_get_distinct_identifiers(app: &Te
     identifiers.dedup();
     assert_eq!(identifiers.len(), N as usize, "{identifiers:?}");
     assert!(identifiers.contains(&"cecile.sage".to_owned()) && identifiers.contains(&format!("cecile.sage{N}")));
+}
+
+async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
+    let from = |ip: [u8; 4], body: &RegistrationRequest| {
+        let mut req = post_json(serde_json::to_string(body).unwrap());
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+        req
+    };
+    for i in 0..RATE_LIMIT {
+        let mut r = request(None);
+        r.donnees.rpps = rpps(200 + i);
+        assert_eq!(send(app, from([10, 0, 0, 1], &r)).await.0, StatusCode::CREATED);
+    }
+    let mut r = request(None);
+    r.donnees.rpps = rpps(300);
+    let (status, body, headers) = send(app, from([10, 0, 0, 1], &r)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    let wait: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(count(app).await, RATE_LIMIT as i64, "refused before any work");
+    assert_eq!(send(app, from([10, 0, 0, 2], &r)).await.0, StatusCode::CREATED, "another client is not limited");
 }
