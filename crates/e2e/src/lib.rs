@@ -111,6 +111,7 @@ impl Backend {
             db: db.clone(),
             operator: std::sync::Arc::new(promess_core::OperatorConfig::default()),
             dist: dist(),
+            webmail: "https://mail.sante-na.fr/".into(),
             limiter: promess_server::limit::RateLimiter::new(1000, Duration::from_secs(60)),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

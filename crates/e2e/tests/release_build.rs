@@ -162,6 +162,10 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
             .unwrap();
     assert_eq!((rpps.as_str(), civilite.as_str()), ("10005173140", "31"));
     assert!(promess_server::password::verify(STRONG_64, &hash));
+    let (recipient, subject): (String, String) =
+        sqlx::query_as("SELECT recipient, subject FROM outbox").fetch_one(&backend.db).await.unwrap();
+    assert_eq!(recipient, "jp.exupery@exemple.fr");
+    assert_eq!(subject, promess_server::email::SUBJECT);
     let draft = c.execute("return sessionStorage.length", vec![]).await.unwrap();
     assert_eq!(draft, serde_json::json!(0), "the draft is cleared once registered");
     c.close().await.unwrap();

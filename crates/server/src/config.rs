@@ -17,6 +17,19 @@ pub struct Config {
     /// Domain of the secure mailboxes.
     #[arg(long, env = "PROMESS_DOMAIN", default_value = "sante-na.fr")]
     pub domain: String,
+    /// Where confirmation emails go: file://FOLDER (.eml files) or smtp://HOST:PORT.
+    #[arg(long, env = "PROMESS_MAIL", default_value = "file://outbox")]
+    pub mail: String,
+    /// Sender of the confirmation emails.
+    #[arg(
+        long,
+        env = "PROMESS_MAIL_FROM",
+        default_value = "Messagerie sécurisée Nouvelle-Aquitaine <notification@esea-na.fr>"
+    )]
+    pub mail_from: String,
+    /// The webmail link given in the confirmation email.
+    #[arg(long, env = "PROMESS_WEBMAIL", default_value = "https://mail.sante-na.fr/")]
+    pub webmail: String,
     /// Registrations accepted per client address and minute; more answer 429.
     #[arg(long, env = "PROMESS_RATE_LIMIT", default_value_t = 10)]
     pub rate_limit: u32,

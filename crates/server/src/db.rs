@@ -43,10 +43,13 @@ pub struct NewRegistration<'a> {
     pub civilite: &'a str,
     pub nom: &'a str,
     pub prenom: &'a str,
-    pub email: &'a str,
+    pub email_to: &'a str,
     pub donnees: &'a str,
     pub password_hash: &'a str,
     pub created_at: &'a str,
+    /// The confirmation email, queued in the same transaction.
+    pub email: &'a crate::email::Rendered,
+    pub outbox_id: &'a str,
 }
 
 /// Which uniqueness rule an insert broke.
@@ -78,12 +81,29 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str,
     .bind(r.civilite)
     .bind(r.nom)
     .bind(r.prenom)
-    .bind(r.email)
+    .bind(r.email_to)
     .bind(r.donnees)
     .bind(r.password_hash)
     .bind(r.created_at)
     .execute(&mut *tx)
     .await;
+    let result =
+        match result {
+            Ok(_) => sqlx::query(
+                "INSERT INTO outbox (id, registration_id, recipient, subject, text_body, html_body, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(r.outbox_id)
+            .bind(r.id)
+            .bind(r.email_to)
+            .bind(&r.email.subject)
+            .bind(&r.email.text)
+            .bind(&r.email.html)
+            .bind(crate::outbox::now_secs())
+            .execute(&mut *tx)
+            .await,
+            e => e,
+        };
     let result = match (result, answer) {
         (Ok(_), Some((key, body))) => {
             sqlx::query("INSERT INTO idempotency (key, status, body, created_at) VALUES ($1, 201, $2, $3)")

@@ -2,8 +2,10 @@
 //! configuration and serves it. Every rule is checked again here with promess-core, the same code as the browser's.
 pub mod config;
 pub mod db;
+pub mod email;
 pub mod error;
 pub mod limit;
+pub mod outbox;
 pub mod password;
 mod routes;
 mod web;
@@ -22,6 +24,8 @@ pub struct AppState {
     pub operator: Arc<OperatorConfig>,
     /// The built wizard (trunk's dist/), served with the single-page fallback.
     pub dist: PathBuf,
+    /// The webmail link of the confirmation email.
+    pub webmail: Arc<str>,
     /// Registrations allowed per client and window.
     pub limiter: Arc<limit::RateLimiter>,
 }

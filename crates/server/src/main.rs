@@ -13,7 +13,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let operator =
         Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
     let limiter = promess_server::limit::RateLimiter::new(config.rate_limit, std::time::Duration::from_secs(60));
-    let state = AppState { db, operator, dist: config.dist.clone(), limiter };
+    let mailer = promess_server::outbox::Mailer::from_url(&config.mail)?;
+    let from = config.mail_from.parse()?;
+    promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
+    let webmail = config.webmail.clone().into();
+    let state = AppState { db, operator, dist: config.dist.clone(), webmail, limiter };
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!("ProMess Inscription on http://{}/", config.listen);
     axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())

@@ -65,8 +65,13 @@ async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
     let url = database_url(backend, name, &dir).await?;
     let db = db::connect(&url).await.unwrap();
     let limiter = promess_server::limit::RateLimiter::new(RATE_LIMIT, std::time::Duration::from_secs(60));
-    let state =
-        AppState { db: db.clone(), operator: Arc::new(OperatorConfig::default()), dist: dir.join("dist"), limiter };
+    let state = AppState {
+        db: db.clone(),
+        operator: Arc::new(OperatorConfig::default()),
+        dist: dir.join("dist"),
+        webmail: "https://mail.sante-na.fr/".into(),
+        limiter,
+    };
     Some(TestApp { router: app(state), db, dir })
 }
 
@@ -101,6 +106,8 @@ on_both!(
     a_retry_with_the_same_idempotency_key_gets_the_first_answer,
     concurrent_registrations_for_one_name_get_distinct_identifiers,
     too_many_registrations_from_one_client_get_429,
+    the_confirmation_email_is_queued_with_the_registration_and_sent_once,
+    an_smtp_outage_delays_the_email_and_delivers_it_once_when_back,
 );
 
 /// Registrations per client and minute in these tests (requests without a client address are not counted).
@@ -324,4 +331,92 @@ async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(count(app).await, RATE_LIMIT as i64, "refused before any work");
     assert_eq!(send(app, from([10, 0, 0, 2], &r)).await.0, StatusCode::CREATED, "another client is not limited");
+}
+
+async fn outbox(app: &TestApp) -> Vec<(String, String, i64, Option<i64>)> {
+    sqlx::query_as("SELECT id, recipient, attempts, sent_at FROM outbox ORDER BY id").fetch_all(&app.db).await.unwrap()
+}
+
+fn mailbox() -> lettre::message::Mailbox {
+    "Messagerie sécurisée Nouvelle-Aquitaine <notification@esea-na.fr>".parse().unwrap()
+}
+
+async fn the_confirmation_email_is_queued_with_the_registration_and_sent_once(app: &TestApp) {
+    let mut bad = request(None);
+    bad.donnees.rpps = "10003461033".into();
+    assert_eq!(register(app, &bad).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(outbox(app).await.is_empty(), "no email for a refused registration");
+
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    let queued = outbox(app).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!((queued[0].1.as_str(), queued[0].3), ("cecile.sage@exemple.fr", None));
+
+    let folder = app.dir.join("outbox");
+    let mailer = promess_server::outbox::Mailer::from_url(&format!("file://{}", folder.display())).unwrap();
+    let now = promess_server::outbox::now_secs();
+    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 1);
+    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now + 3600).await.unwrap(), 0);
+    let files: Vec<_> = std::fs::read_dir(&folder).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("To: cecile.sage@exemple.fr"), "{eml}");
+    assert!(eml.contains(&format!("Message-ID: <{}@promess-inscription>", queued[0].0)));
+    assert!(eml.contains("multipart/alternative") && eml.contains("text/html"));
+    assert!(!eml.contains(STRONG_PASSWORD));
+    assert!(outbox(app).await[0].3.is_some(), "marked sent");
+}
+
+/// Python's standard SMTP server (smtpd), printing what it receives.
+struct SmtpServer(std::process::Child);
+
+impl SmtpServer {
+    fn start(port: u16) -> SmtpServer {
+        let child = std::process::Command::new("python3")
+            .args(["-u", "-W", "ignore", "-m", "smtpd", "-n", "-c", "DebuggingServer", &format!("127.0.0.1:{port}")])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "smtpd did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SmtpServer(child)
+    }
+
+    /// Stops it and returns everything it received.
+    fn stop(mut self) -> String {
+        let _ = self.0.kill();
+        let mut out = String::new();
+        std::io::Read::read_to_string(self.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+        let _ = self.0.wait();
+        out
+    }
+}
+
+async fn an_smtp_outage_delays_the_email_and_delivers_it_once_when_back(app: &TestApp) {
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mailer = promess_server::outbox::Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
+    let now = promess_server::outbox::now_secs();
+
+    // The SMTP server is down: nothing sent, nothing lost, a later attempt planned.
+    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 0);
+    let (attempts, next, error): (i64, i64, String) =
+        sqlx::query_as("SELECT attempts, next_attempt_at, last_error FROM outbox").fetch_one(&app.db).await.unwrap();
+    assert_eq!(attempts, 1);
+    assert!(next > now, "backoff");
+    assert!(!error.is_empty());
+    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 0, "not due yet");
+
+    // Back up: delivered, once.
+    let server = SmtpServer::start(port);
+    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), next).await.unwrap(), 1);
+    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), next + 3600).await.unwrap(), 0);
+    let received = server.stop();
+    let (id,): (String,) = sqlx::query_as("SELECT id FROM outbox").fetch_one(&app.db).await.unwrap();
+    assert_eq!(received.matches(&format!("<{id}@promess-inscription>")).count(), 1, "{received}");
+    assert!(received.contains("cecile.sage@exemple.fr"));
+    assert!(!received.contains(STRONG_PASSWORD));
 }

@@ -3,6 +3,7 @@
 use crate::{
     AppState,
     db::{self, InsertError, NewRegistration, Taken},
+    email,
     error::AppError,
     password,
 };
@@ -82,7 +83,12 @@ pub async fn create(
     }
     for _ in 0..MAX_ATTEMPTS {
         let adresse = candidate.address(&state.operator, mssante);
-        let id = new_id()?;
+        let (id, outbox_id) = (new_id()?, new_id()?);
+        let email = email::render(&email::Confirmation {
+            civilite: personal.civilite,
+            identifiant: candidate.as_str(),
+            webmail: &state.webmail,
+        });
         let row = NewRegistration {
             id: &id,
             identifiant: candidate.as_str(),
@@ -92,7 +98,9 @@ pub async fn create(
             civilite: personal.civilite,
             nom: personal.nom.as_str(),
             prenom: personal.prenom.as_str(),
-            email: personal.email.as_str(),
+            email_to: personal.email.as_str(),
+            email: &email,
+            outbox_id: &outbox_id,
             donnees: &donnees,
             password_hash: &password_hash,
             created_at: &now(),
