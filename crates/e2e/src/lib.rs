@@ -107,15 +107,16 @@ impl Backend {
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("promess.db").display());
         let db = promess_server::db::connect(&url).await.expect("database");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
         let state = promess_server::AppState {
             db: db.clone(),
             operator: std::sync::Arc::new(promess_core::OperatorConfig::default()),
             dist: dist(),
             webmail: "https://mail.sante-na.fr/".into(),
+            origins: std::sync::Arc::new(vec![base.clone()]),
             limiter: promess_server::limit::RateLimiter::new(1000, Duration::from_secs(60)),
         };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
         let app = promess_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Backend { base, db, dir }

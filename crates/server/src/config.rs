@@ -30,6 +30,9 @@ pub struct Config {
     /// The webmail link given in the confirmation email.
     #[arg(long, env = "PROMESS_WEBMAIL", default_value = "https://mail.sante-na.fr/")]
     pub webmail: String,
+    /// Origins of the app allowed to call the API (comma-separated); default: the listen address's.
+    #[arg(long, env = "PROMESS_ORIGINS", value_delimiter = ',')]
+    pub origins: Vec<String>,
     /// Registrations accepted per client address and minute; more answer 429.
     #[arg(long, env = "PROMESS_RATE_LIMIT", default_value_t = 10)]
     pub rate_limit: u32,

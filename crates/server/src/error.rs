@@ -20,6 +20,8 @@ pub enum AppError {
     Invalid(FieldErrors),
     /// 409: the confirmed identifier was taken meanwhile; here is the next proposal.
     IdentifierTaken(Proposal),
+    /// 403: a page of another site called the API.
+    ForeignOrigin,
     /// 429: too many requests from this client; seconds to wait.
     TooManyRequests(u64),
     /// 500: logged, never detailed to the client.
@@ -46,6 +48,9 @@ impl IntoResponse for AppError {
                     "adresse": next.adresse,
                 }),
             ),
+            AppError::ForeignOrigin => {
+                (StatusCode::FORBIDDEN, json!({ "erreur": "Cette demande ne vient pas du site d'inscription." }))
+            }
             AppError::TooManyRequests(wait) => {
                 let body = json!({ "erreur": "Trop de demandes ont été envoyées depuis votre poste : patientez avant de réessayer." });
                 return (

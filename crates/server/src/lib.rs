@@ -26,6 +26,8 @@ pub struct AppState {
     pub dist: PathBuf,
     /// The webmail link of the confirmation email.
     pub webmail: Arc<str>,
+    /// Origins allowed to call the API from a browser (the app's own).
+    pub origins: Arc<Vec<String>>,
     /// Registrations allowed per client and window.
     pub limiter: Arc<limit::RateLimiter>,
 }
@@ -35,6 +37,7 @@ pub fn app(state: AppState) -> Router {
     let dist = state.dist.clone();
     let router = Router::new()
         .nest("/api", routes::router(state.limiter.clone()))
+        .layer(axum::middleware::from_fn_with_state(state.origins.clone(), limit::same_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .merge(web::router(&dist));

@@ -70,6 +70,7 @@ async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
         operator: Arc::new(OperatorConfig::default()),
         dist: dir.join("dist"),
         webmail: "https://mail.sante-na.fr/".into(),
+        origins: Arc::new(vec![ORIGIN.to_owned()]),
         limiter,
     };
     Some(TestApp { router: app(state), db, dir })
@@ -108,7 +109,11 @@ on_both!(
     too_many_registrations_from_one_client_get_429,
     the_confirmation_email_is_queued_with_the_registration_and_sent_once,
     an_smtp_outage_delays_the_email_and_delivers_it_once_when_back,
+    only_the_app_s_origin_may_call_the_api,
 );
+
+/// The app's origin in these tests.
+const ORIGIN: &str = "http://127.0.0.1:8080";
 
 /// Registrations per client and minute in these tests (requests without a client address are not counted).
 const RATE_LIMIT: u32 = 3;
@@ -419,4 +424,20 @@ async fn an_smtp_outage_delays_the_email_and_delivers_it_once_when_back(app: &Te
     assert_eq!(received.matches(&format!("<{id}@promess-inscription>")).count(), 1, "{received}");
     assert!(received.contains("cecile.sage@exemple.fr"));
     assert!(!received.contains(STRONG_PASSWORD));
+}
+
+async fn only_the_app_s_origin_may_call_the_api(app: &TestApp) {
+    let with = |origin: &str, site: &str| {
+        let mut req = post_json(serde_json::to_string(&request(None)).unwrap());
+        req.headers_mut().insert(header::ORIGIN, origin.parse().unwrap());
+        req.headers_mut().insert("sec-fetch-site", site.parse().unwrap());
+        req
+    };
+    let (status, body, _) = send(app, with("https://evil.example", "cross-site")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (status, _, _) = send(app, with("http://127.0.0.1:8081", "same-site")).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another port is another origin");
+    assert_eq!(count(app).await, 0);
+    let (status, body, _) = send(app, with(ORIGIN, "same-origin")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
 }

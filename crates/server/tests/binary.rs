@@ -1,0 +1,85 @@
+//! The real binary, as the run command starts it: defaults, logs at the most verbose level, a registration over
+//! HTTP, the email written to the outbox folder, and the password nowhere in the logs.
+use promess_core::{
+    RegistrationRequest,
+    registration::{
+        Credentials,
+        examples::{STRONG_PASSWORD, valid_draft},
+    },
+};
+use std::{
+    io::{Read, Write},
+    net::TcpStream,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_password() {
+    let dir = std::env::temp_dir().join(format!("promess-binary-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), "<html></html>").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
+        .current_dir(&dir)
+        .env("RUST_LOG", "trace")
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let body = serde_json::to_string(&RegistrationRequest {
+        donnees: valid_draft(),
+        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
+        identifiant: None,
+    })
+    .unwrap();
+    let answer = http(
+        port,
+        &format!(
+            "POST /api/registrations HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("cecile.sage@sante-na.fr"));
+
+    // The worker writes the email to ./outbox, the default.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let eml = loop {
+        let found = std::fs::read_dir(dir.join("outbox"))
+            .ok()
+            .and_then(|d| d.flatten().find(|e| e.path().extension().is_some_and(|x| x == "eml")));
+        if let Some(entry) = found {
+            break std::fs::read_to_string(entry.path()).unwrap();
+        }
+        assert!(Instant::now() < deadline, "no email in the outbox");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(eml.contains("To: cecile.sage@exemple.fr"));
+    assert!(dir.join("data/promess.db").exists(), "SQLite in ./data by default");
+
+    let _ = server.kill();
+    let output = server.wait_with_output().unwrap();
+    let logs = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(logs.contains("registration created"), "the logs are there: {logs}");
+    assert!(!logs.contains(STRONG_PASSWORD), "the password appears in the logs");
+    assert!(!eml.contains(STRONG_PASSWORD));
+    let _ = std::fs::remove_dir_all(&dir);
+}
