@@ -1,0 +1,39 @@
+-- wrk: a distinct, valid registration per request (its own RPPS with a Luhn key, its own given name).
+local template = [[{"donnees":{"mode":"manuel","civilite":"22","nom":"Banc","prenom":"%s","jour_naissance":"29",
+"mois_naissance":"2","email":"banc@exemple.fr","email_confirmation":"banc@exemple.fr","lieu_exercice":"Cabinet",
+"profession":"50","rpps":"%s","code_postal":"33000","ville":"Bordeaux","telephone":"0564090090",
+"liste_rouge":false,"publier_telephone":false,"cgu":true},
+"secret":{"mot_de_passe":"Correct-Cheval-Batterie-42","mot_de_passe_confirmation":"Correct-Cheval-Batterie-42"}}]]
+template = template:gsub("\n", "")
+
+local threads = 0
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
+
+local function luhn(prefix)
+  for key = 0, 9 do
+    local s, sum = prefix .. key, 0
+    for i = #s, 1, -1 do
+      local d = tonumber(s:sub(i, i))
+      if (#s - i) % 2 == 1 then d = d * 2; if d > 9 then d = d - 9 end end
+      sum = sum + d
+    end
+    if sum % 10 == 0 then return s end
+  end
+end
+
+local function letters(n)
+  local s = ""
+  repeat s = string.char(97 + n % 26) .. s; n = math.floor(n / 26) until n == 0
+  return s
+end
+
+local counter = 0
+function request()
+  counter = counter + 1
+  local n = id * 10000000 + counter
+  local body = string.format(template, "Cecile" .. letters(n), luhn(string.format("2%09d", n)))
+  return wrk.format("POST", "/api/registrations", {["Content-Type"] = "application/json"}, body)
+end
