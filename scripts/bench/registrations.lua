@@ -6,6 +6,12 @@ local template = [[{"donnees":{"mode":"manuel","civilite":"22","nom":"Banc","pre
 "secret":{"mot_de_passe":"Correct-Cheval-Batterie-42","mot_de_passe_confirmation":"Correct-Cheval-Batterie-42"}}]]
 template = template:gsub("\n", "")
 
+-- Each run passes its own number (wrk ... -- RUN), so that runs on one database never repeat a registration.
+local run = 0
+function init(args)
+  run = tonumber(args[1] or "0")
+end
+
 local threads = 0
 function setup(thread)
   thread:set("id", threads)
@@ -33,7 +39,7 @@ end
 local counter = 0
 function request()
   counter = counter + 1
-  local n = id * 10000000 + counter
-  local body = string.format(template, "Cecile" .. letters(n), luhn(string.format("2%09d", n)))
+  local n = run * 10000000 + id * 1000000 + counter
+  local body = string.format(template, "Cecile" .. letters(n), luhn(string.format("2%09d", n % 1000000000)))
   return wrk.format("POST", "/api/registrations", {["Content-Type"] = "application/json"}, body)
 end
