@@ -1,9 +1,12 @@
 //! The backend call: `POST /api/registrations` with the payload type of promess-core.
-use gloo_net::http::Request;
+use gloo_net::http::{Request, Response};
+use js_sys::{Array, JSON, Object, Reflect};
+use promess_core::{ErrorCode, Field};
 use promess_core::{
     FieldErrors, RegistrationRequest,
     registration::{Proposal, RegistrationAccepted},
 };
+use wasm_bindgen::{JsCast, JsValue};
 
 pub const REGISTRATIONS: &str = "/api/registrations";
 
@@ -49,9 +52,25 @@ pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<Registra
         .await
         .map_err(|_| SubmitError::Unavailable)?;
     match response.status() {
-        200 | 201 => response.json().await.map_err(|_| SubmitError::Unavailable),
-        422 => Err(response.json().await.map(SubmitError::Invalid).unwrap_or(SubmitError::Unavailable)),
-        409 => Err(response.json().await.map(SubmitError::IdentifierTaken).unwrap_or(SubmitError::Unavailable)),
+        200 | 201 => {
+            let body = json(response).await.ok_or(SubmitError::Unavailable)?;
+            let (identifiant, adresse) = (string(&body, "identifiant"), string(&body, "adresse"));
+            match (identifiant, adresse, string(&body, "statut")) {
+                (Some(identifiant), Some(adresse), Some(statut)) => {
+                    Ok(RegistrationAccepted { identifiant, adresse, statut })
+                }
+                _ => Err(SubmitError::Unavailable),
+            }
+        }
+        422 => Err(json(response)
+            .await
+            .map(|b| SubmitError::Invalid(field_errors(&b)))
+            .unwrap_or(SubmitError::Unavailable)),
+        409 => Err(json(response)
+            .await
+            .and_then(|b| proposal(&b))
+            .map(SubmitError::IdentifierTaken)
+            .unwrap_or(SubmitError::Unavailable)),
         429 => Err(SubmitError::TooMany),
         _ => Err(SubmitError::Unavailable),
     }
@@ -63,5 +82,36 @@ pub async fn propose(prenom: &str, nom: &str) -> Option<Proposal> {
     if !response.ok() {
         return None;
     }
-    response.json().await.ok()
+    proposal(&json(response).await?)
+}
+
+// The server's answers are read with the browser's JSON parser: a serde deserializer would weigh about 18 KB
+// (brotli) in the wasm.
+
+async fn json(response: Response) -> Option<JsValue> {
+    JSON::parse(&response.text().await.ok()?).ok()
+}
+
+fn string(object: &JsValue, key: &str) -> Option<String> {
+    Reflect::get(object, &JsValue::from_str(key)).ok()?.as_string()
+}
+
+fn proposal(body: &JsValue) -> Option<Proposal> {
+    Some(Proposal { identifiant: string(body, "identifiant")?, adresse: string(body, "adresse")? })
+}
+
+/// `{"field": ["code", …]}`; unknown fields or codes (a newer server) are skipped.
+fn field_errors(body: &JsValue) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    let Some(object) = body.dyn_ref::<Object>() else { return errors };
+    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
+        let Some(field) = Field::from_key(&key) else { continue };
+        let codes = Reflect::get(body, &JsValue::from_str(&key)).ok().and_then(|c| c.dyn_into::<Array>().ok());
+        for code in codes.iter().flat_map(|a| a.iter()).filter_map(|c| c.as_string()) {
+            if let Some(code) = ErrorCode::from_key(&code) {
+                errors.add(field, code);
+            }
+        }
+    }
+    errors
 }

@@ -9,7 +9,7 @@ mod layout;
 mod router;
 mod state;
 mod steps;
-mod storage;
+pub mod storage;
 pub mod strength;
 
 pub use app::App;

@@ -81,7 +81,7 @@ impl Page {
     async fn open(path: &str, saved: Option<&Draft>) -> Page {
         session().clear().unwrap();
         if let Some(draft) = saved {
-            session().set_item(DRAFT_KEY, &serde_json::to_string(draft).unwrap()).unwrap();
+            session().set_item(DRAFT_KEY, &promess_web::storage::encode(draft)).unwrap();
         }
         web_sys::window().unwrap().history().unwrap().replace_state_with_url(&JsValue::NULL, "", Some(path)).unwrap();
         let handle = mount();
@@ -334,7 +334,7 @@ async fn a_reload_keeps_the_answers_but_never_the_password() {
     type_into("mot_de_passe", STRONG_PASSWORD).await;
     type_into("mot_de_passe_confirmation", STRONG_PASSWORD).await;
     let saved = session().get_item(DRAFT_KEY).unwrap().unwrap();
-    assert!(saved.contains("Cabinet des Chartrons"));
+    assert_eq!(promess_web::storage::load().lieu_exercice, "Cabinet des Chartrons");
     assert!(!saved.contains(STRONG_PASSWORD), "the password is never stored");
     let local = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     assert_eq!(local.length().unwrap(), 0, "nothing in localStorage");
@@ -409,7 +409,7 @@ async fn the_review_groups_answers_and_a_failed_submission_keeps_them() {
         text_of("envoi-erreur")
     );
     assert_eq!(path(), "/recapitulatif", "never a fake success");
-    assert!(session().get_item(DRAFT_KEY).unwrap().unwrap().contains("Maternité du CHU de Bordeaux"));
+    assert_eq!(promess_web::storage::load().lieu_exercice, "Maternité du CHU de Bordeaux");
 
     click(button("Modifier")).await;
     assert_eq!(h1(), "Étape 1/4 : Carte CPS");

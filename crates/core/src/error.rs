@@ -3,34 +3,55 @@ use crate::field::Field;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Why a field was refused. The snake_case name is stable: the server answers it in 422 bodies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    Required,
-    TooLong,
-    InvalidCharacters,
-    InvalidFormat,
-    InvalidChecksum,
-    InvalidDate,
-    UnknownCode,
-    UnknownPostalCode,
-    EmailMismatch,
-    RppsOrAdeliRequired,
-    PhoneRequired,
-    NotAPhoneOfStep2,
-    IdentifierTooLong,
-    PasswordTooShort,
-    PasswordTooLong,
-    PasswordMissingLowercase,
-    PasswordMissingUppercase,
-    PasswordMissingDigit,
-    PasswordContainsPersonalData,
-    PasswordTooGuessable,
-    PasswordNotEvaluated,
-    PasswordMismatch,
-    MustAccept,
-    AlreadyRegistered,
+macro_rules! error_codes {
+    ($($variant:ident => $key:literal,)*) => {
+        /// Why a field was refused. The snake_case name is stable: the server answers it in 422 bodies.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The stable name (the same as serde's, tested).
+            pub const fn key(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $key,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    Required => "required",
+    TooLong => "too_long",
+    InvalidCharacters => "invalid_characters",
+    InvalidFormat => "invalid_format",
+    InvalidChecksum => "invalid_checksum",
+    InvalidDate => "invalid_date",
+    UnknownCode => "unknown_code",
+    UnknownPostalCode => "unknown_postal_code",
+    EmailMismatch => "email_mismatch",
+    RppsOrAdeliRequired => "rpps_or_adeli_required",
+    PhoneRequired => "phone_required",
+    NotAPhoneOfStep2 => "not_a_phone_of_step2",
+    IdentifierTooLong => "identifier_too_long",
+    PasswordTooShort => "password_too_short",
+    PasswordTooLong => "password_too_long",
+    PasswordMissingLowercase => "password_missing_lowercase",
+    PasswordMissingUppercase => "password_missing_uppercase",
+    PasswordMissingDigit => "password_missing_digit",
+    PasswordContainsPersonalData => "password_contains_personal_data",
+    PasswordTooGuessable => "password_too_guessable",
+    PasswordNotEvaluated => "password_not_evaluated",
+    PasswordMismatch => "password_mismatch",
+    MustAccept => "must_accept",
+    AlreadyRegistered => "already_registered",
+}
+
+impl ErrorCode {
+    pub fn from_key(key: &str) -> Option<ErrorCode> {
+        ErrorCode::ALL.iter().copied().find(|c| c.key() == key)
+    }
 }
 
 impl ErrorCode {
@@ -156,6 +177,14 @@ mod tests {
     fn message_names_the_field() {
         assert_eq!(ErrorCode::Required.message(Field::Nom), "Nom : ce champ est obligatoire.");
         assert!(ErrorCode::InvalidChecksum.message(Field::Rpps).starts_with("N° RPPS : "));
+    }
+
+    #[test]
+    fn keys_are_serde_names() {
+        for code in ErrorCode::ALL {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.key(), "{code:?}");
+            assert_eq!(ErrorCode::from_key(code.key()), Some(*code));
+        }
     }
 
     #[test]

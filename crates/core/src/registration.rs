@@ -61,6 +61,49 @@ pub struct Draft {
     pub cgu: bool,
 }
 
+/// The draft as text pairs, for a store that holds text (the browser's sessionStorage) without a JSON parser in
+/// the wasm. Every field of `Draft` is listed here once; a test checks the round trip.
+macro_rules! draft_text {
+    (text: $($t:ident),*; flags: $($f:ident),*; choices: $($c:ident),*;) => {
+        impl Draft {
+            pub const TEXT_KEYS: &[&str] = &["mode", $(stringify!($t),)* $(stringify!($f),)* $(stringify!($c),)*];
+
+            pub fn to_text_pairs(&self) -> Vec<(&'static str, String)> {
+                let mode = match self.mode { Some(Mode::Carte) => "carte", Some(Mode::Manuel) => "manuel", None => "" };
+                let choice = |c: Option<bool>| match c { Some(true) => "oui", Some(false) => "non", None => "" };
+                let mut pairs = vec![("mode", mode.to_owned())];
+                $(pairs.push((stringify!($t), self.$t.clone()));)*
+                $(pairs.push((stringify!($f), if self.$f { "oui" } else { "non" }.to_owned()));)*
+                $(pairs.push((stringify!($c), choice(self.$c).to_owned()));)*
+                pairs
+            }
+
+            /// Unknown keys and values are ignored: an older draft loads as far as it can.
+            pub fn from_text_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Draft {
+                let mut d = Draft::default();
+                for (key, value) in pairs {
+                    match key {
+                        "mode" => d.mode = match value { "carte" => Some(Mode::Carte), "manuel" => Some(Mode::Manuel), _ => None },
+                        $(stringify!($t) => d.$t = value.to_owned(),)*
+                        $(stringify!($f) => d.$f = value == "oui",)*
+                        $(stringify!($c) => d.$c = match value { "oui" => Some(true), "non" => Some(false), _ => None },)*
+                        _ => {}
+                    }
+                }
+                d
+            }
+        }
+    };
+}
+
+draft_text! {
+    text: civilite, nom, prenom, jour_naissance, mois_naissance, email, email_confirmation, lieu_exercice,
+        profession, profession_autre, rpps, specialite_rpps, adeli, specialite_adeli, adresse, code_postal, ville,
+        telephone, mobile, fax, telephone_publie;
+    flags: mssante, documents_electroniques, cgu;
+    choices: liste_rouge, publier_telephone;
+}
+
 /// The password as typed twice; lives in memory only.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

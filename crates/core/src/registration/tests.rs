@@ -173,3 +173,22 @@ fn an_error_of_step2_does_not_cascade_into_step4() {
     let errors = Registration::parse(&request, Some(4)).unwrap_err();
     assert_eq!(codes(&errors), [(Field::Rpps, ErrorCode::InvalidChecksum)]);
 }
+
+#[test]
+fn the_draft_round_trips_through_text_pairs() {
+    let mut draft = valid_draft();
+    draft.nom = "D'Arc & Fils = 100 %".into();
+    draft.mssante = true;
+    draft.liste_rouge = None;
+    let pairs = draft.to_text_pairs();
+    assert_eq!(pairs.len(), Draft::TEXT_KEYS.len());
+    assert_eq!(Draft::from_text_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str()))), draft);
+    // Every field of the JSON form is in the text form too (a field added to Draft but not listed fails here).
+    let json = serde_json::to_value(Draft::default()).unwrap();
+    let mut json_keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
+    let mut text_keys = Draft::TEXT_KEYS.to_vec();
+    json_keys.sort();
+    text_keys.sort();
+    assert_eq!(json_keys, text_keys);
+    assert_eq!(Draft::from_text_pairs([("inconnu", "x"), ("cgu", "oui")]), Draft { cgu: true, ..Draft::default() });
+}
