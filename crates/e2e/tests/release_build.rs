@@ -170,3 +170,29 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
     assert_eq!(draft, serde_json::json!(0), "the draft is cleared once registered");
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
+    let backend = Backend::start("refused").await;
+    // Someone already registered with this RPPS.
+    sqlx::query(
+        "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, civilite, nom, prenom, email, donnees, \
+         password_hash, created_at) VALUES ('x', 'x.y', 'x.y@sante-na.fr', 'active', '10005173140', '31', 'X', 'Y', \
+         'x@exemple.fr', '{}', 'x', '0')",
+    )
+    .execute(&backend.db)
+    .await
+    .unwrap();
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP).await;
+    click_text(&c, "Envoyer ma demande").await;
+    let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
+    let message = until(error, |t| t.contains("refusées")).await;
+    assert!(message.contains("N° RPPS : un compte existe déjà pour ce numéro"), "{message}");
+    // The link leads to step 2, where the field shows the server's verdict.
+    click_text(&c, "N° RPPS : un compte existe déjà").await;
+    let rpps_error = || async { find(&c, "#rpps-erreur").await.text().await.unwrap() };
+    assert!(until(rpps_error, |t| t.contains("un compte existe déjà")).await.contains("un compte existe déjà"));
+    c.close().await.unwrap();
+}
