@@ -11,11 +11,11 @@ use std::{
 };
 
 /// Sends a request; the reply comes back through the callback given to the factory.
-pub type Send = Rc<dyn Fn(StrengthRequest)>;
+pub type Sender = Rc<dyn Fn(StrengthRequest)>;
 
 /// Builds a sender whose replies go to the given callback.
 #[derive(Clone)]
-pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Send>);
+pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Sender>);
 
 /// The URL of the worker's loader, written by trunk next to index.html (absolute: routes change the page URL).
 pub const WORKER_LOADER: &str = "/strength_worker_loader.js";
@@ -31,13 +31,13 @@ pub fn worker_estimator() -> Estimator {
                 StrengthWorker::spawner().callback(move |reply| on_reply(reply)).with_loader(true).spawn(WORKER_LOADER)
             });
             worker.send(request);
-        }) as Send
+        }) as Sender
     }))
 }
 
 /// One request in flight, the newest one queued, stale answers dropped.
 pub struct Scheduler {
-    send: RefCell<Option<Send>>,
+    send: RefCell<Option<Sender>>,
     next_seq: Cell<u64>,
     in_flight: Cell<bool>,
     queued: RefCell<Option<StrengthRequest>>,

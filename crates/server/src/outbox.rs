@@ -55,19 +55,34 @@ pub fn backoff(attempts: i64) -> i64 {
     2_i64.saturating_pow(attempts.clamp(1, 30) as u32).min(600)
 }
 
-type Row = (String, String, String, String, String, i64);
+type Row = (String, String, String, String, String, i64, i64);
+
+/// How long a worker owns an email it is sending: another server process on the same database leaves it alone
+/// meanwhile, so that two workers never send the same email.
+const LEASE_SECS: i64 = 300;
 
 /// Sends every email due at `now`; returns how many were sent.
 pub async fn deliver_due(db: &AnyPool, mailer: &Mailer, from: &Mailbox, now: i64) -> Result<usize, sqlx::Error> {
     let due: Vec<Row> = sqlx::query_as(
-        "SELECT id, recipient, subject, text_body, html_body, attempts FROM outbox \
+        "SELECT id, recipient, subject, text_body, html_body, attempts, next_attempt_at FROM outbox \
          WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 50",
     )
     .bind(now)
     .fetch_all(db)
     .await?;
     let mut sent = 0;
-    for (id, recipient, subject, text, html, attempts) in due {
+    for (id, recipient, subject, text, html, attempts, due_at) in due {
+        let claimed = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL",
+        )
+        .bind(now + LEASE_SECS)
+        .bind(&id)
+        .bind(due_at)
+        .execute(db)
+        .await?;
+        if claimed.rows_affected() != 1 {
+            continue; // Another worker took it.
+        }
         let result = match build(&id, from, &recipient, &subject, text, html) {
             Ok(message) => mailer.send(&id, &message).await,
             Err(e) => Err(e),
