@@ -60,6 +60,8 @@ pub struct Wizard {
     pub touched: RwSignal<FieldSet>,
     /// Errors the server answered (422), shown until the field changes.
     pub server_errors: RwSignal<FieldErrors>,
+    /// The errors of each step, now.
+    step_errors: [Memo<FieldErrors>; 4],
     /// A message shown at the top of the next screen (e.g. after a redirect).
     pub notice: RwSignal<Option<&'static str>>,
     /// The identifier the server proposes (prenom.nom2… when prenom.nom is taken); None until it answers.
@@ -71,12 +73,26 @@ pub struct Wizard {
 
 impl Wizard {
     pub fn new(draft: Draft, config: OperatorConfig) -> Self {
+        let draft = RwSignal::new(draft);
+        let secret = RwSignal::new(Credentials::default());
+        let scored = RwSignal::new(None);
+        let server_errors = RwSignal::new(FieldErrors::default());
+        // Each step is validated once per change, all its fields at once; the fields read their error from here.
+        let step_errors = Step::ALL.map(|step| {
+            Memo::new(move |_| {
+                let score = current_score(secret, scored);
+                let mut errors = draft.with(|d| secret.with(|s| d.step_errors(step, s, score)));
+                errors.merge(server_errors.with(|e| e.of_step(step)));
+                errors
+            })
+        });
         Wizard {
-            draft: RwSignal::new(draft),
-            secret: RwSignal::new(Credentials::default()),
-            scored: RwSignal::new(None),
+            draft,
+            secret,
+            scored,
             touched: RwSignal::new(FieldSet::default()),
-            server_errors: RwSignal::new(FieldErrors::default()),
+            server_errors,
+            step_errors,
             notice: RwSignal::new(None),
             proposed: RwSignal::new(None),
             accepted: RwSignal::new(None),
@@ -97,23 +113,20 @@ impl Wizard {
 
     /// The zxcvbn score of the current password, if the worker has rated this very password.
     pub fn score(&self) -> Option<u8> {
-        let password = self.secret.with(|s| s.mot_de_passe.clone());
-        self.scored.with(|s| s.as_ref().filter(|(p, _)| *p == password).map(|(_, score)| *score))
+        current_score(self.secret, self.scored)
     }
 
     /// The errors of a step, now (reactive).
     pub fn errors(&self, step: Step) -> FieldErrors {
-        let score = self.score();
-        let mut errors = self.draft.with(|d| self.secret.with(|s| d.step_errors(step, s, score)));
-        errors.merge(self.server_errors.with(|e| e.of_step(step)));
-        errors
+        self.step_errors[step as usize].get()
     }
 
     /// The message to show under a field, if it was touched and is invalid.
     pub fn shown_error(&self, field: Field) -> Option<String> {
         let touched = self.touched.with(|t| t.contains(field));
         let server = self.server_errors.with(|e| e.first(field));
-        let code = server.or_else(|| touched.then(|| self.errors(field.step()).first(field)).flatten())?;
+        let code = server
+            .or_else(|| touched.then(|| self.step_errors[field.step() as usize].with(|e| e.first(field))).flatten())?;
         Some(code.message(field))
     }
 
@@ -125,9 +138,10 @@ impl Wizard {
 
     /// The first step before `step` that is not complete, if any.
     pub fn blocking_step(&self, step: Step) -> Option<Step> {
-        let score = self.score();
-        let first = self.draft.with(|d| self.secret.with(|s| d.first_invalid_step(s, score)));
-        first.filter(|f| *f < step)
+        Step::ALL
+            .into_iter()
+            .take_while(|s| *s < step)
+            .find(|s| !self.step_errors[*s as usize].with(FieldErrors::is_empty))
     }
 
     /// An answer changed: the server's verdict on that field no longer holds.
@@ -138,6 +152,12 @@ impl Wizard {
             });
         }
     }
+}
+
+/// The zxcvbn score of the current password, if the worker has rated this very password.
+fn current_score(secret: RwSignal<Credentials>, scored: RwSignal<Option<(String, u8)>>) -> Option<u8> {
+    let password = secret.with(|s| s.mot_de_passe.clone());
+    scored.with(|s| s.as_ref().filter(|(p, _)| *p == password).map(|(_, score)| *score))
 }
 
 pub fn use_wizard() -> Wizard {
