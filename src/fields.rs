@@ -13,7 +13,7 @@ fn hint_id(field: Field) -> String {
 }
 
 /// `aria-describedby`: the help text, then the error when one is shown.
-fn described_by(field: Field, hint: bool) -> impl Fn() -> Option<String> + Send + Sync + 'static {
+pub fn described_by(field: Field, hint: bool) -> impl Fn() -> Option<String> + Send + Sync + 'static {
     let wizard = use_wizard();
     move || {
         let mut ids = Vec::new();
@@ -27,7 +27,7 @@ fn described_by(field: Field, hint: bool) -> impl Fn() -> Option<String> + Send 
     }
 }
 
-fn invalid(field: Field) -> impl Fn() -> &'static str + Send + Sync + 'static {
+pub fn invalid(field: Field) -> impl Fn() -> &'static str + Send + Sync + 'static {
     let wizard = use_wizard();
     move || {
         if wizard.shown_error(field).is_some() { "true" } else { "false" }
@@ -46,7 +46,7 @@ pub fn FieldError(field: Field) -> impl IntoView {
 }
 
 #[component]
-fn Label(field: Field, required: bool, #[prop(optional)] text: Option<&'static str>) -> impl IntoView {
+pub fn Label(field: Field, required: bool, #[prop(optional)] text: Option<&'static str>) -> impl IntoView {
     view! {
         <label for=field.key()>
             {text.unwrap_or(field.label())}
@@ -55,7 +55,7 @@ fn Label(field: Field, required: bool, #[prop(optional)] text: Option<&'static s
     }
 }
 
-fn hint_view(field: Field, hint: Option<&'static str>) -> impl IntoView {
+pub fn hint_view(field: Field, hint: Option<&'static str>) -> impl IntoView {
     hint.map(|h| view! { <p id=hint_id(field) class="aide">{h}</p> })
 }
 

@@ -1,7 +1,7 @@
 //! Étape 3/4 : Choix de votre identifiant — the proposed identifier, the password and its strength meter.
 use crate::{
     app::Strength,
-    fields::{FieldError, ReadOnly},
+    fields::{FieldError, Label, ReadOnly, described_by, hint_view, invalid},
     layout::StepPage,
     state::{Wizard, use_wizard},
 };
@@ -30,25 +30,10 @@ fn PasswordField(
 ) -> impl IntoView {
     let wizard = use_wizard();
     let visible = RwSignal::new(false);
-    let hint_id = format!("{}-aide", field.key());
-    let error_id = format!("{}-erreur", field.key());
-    let described = {
-        let (hint_id, error_id) = (hint_id.clone(), error_id.clone());
-        move || {
-            let mut ids = vec![];
-            if hint.is_some() {
-                ids.push(hint_id.clone());
-            }
-            if wizard.shown_error(field).is_some() {
-                ids.push(error_id.clone());
-            }
-            (!ids.is_empty()).then(|| ids.join(" "))
-        }
-    };
     view! {
         <div class="champ">
-            <label for=field.key()>{field.label()} <span class="requis" aria-hidden="true">"*"</span></label>
-            {hint.map(|h| view! { <p id=hint_id class="aide">{h}</p> })}
+            <Label field required=true />
+            {hint_view(field, hint)}
             <div class="mot-de-passe">
                 <input
                     id=field.key()
@@ -56,8 +41,8 @@ fn PasswordField(
                     type=move || if visible.get() { "text" } else { "password" }
                     autocomplete="new-password"
                     aria-required="true"
-                    aria-invalid=move || if wizard.shown_error(field).is_some() { "true" } else { "false" }
-                    aria-describedby=described
+                    aria-invalid=invalid(field)
+                    aria-describedby=described_by(field, hint.is_some())
                     prop:value=move || wizard.secret.with(|s| get(s).clone())
                     on:input=move |ev| {
                         let value = event_target_value(&ev);

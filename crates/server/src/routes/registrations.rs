@@ -5,7 +5,7 @@ use crate::{
     db::{self, InsertError, NewRegistration, Taken},
     email,
     error::AppError,
-    password,
+    outbox, password,
 };
 use axum::{
     Json,
@@ -17,7 +17,6 @@ use promess_core::{
     ErrorCode, Field, FieldErrors, Registration, RegistrationRequest,
     registration::{Proposal, RegistrationAccepted},
 };
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// How many times an identifier taken by a concurrent registration is replaced by the next one.
 const MAX_ATTEMPTS: u32 = 20;
@@ -26,11 +25,6 @@ fn new_id() -> Result<String, AppError> {
     let mut bytes = [0u8; 16];
     getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-fn now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    secs.to_string()
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
@@ -103,7 +97,7 @@ pub async fn create(
             outbox_id: &outbox_id,
             donnees: &donnees,
             password_hash: &password_hash,
-            created_at: &now(),
+            created_at: &outbox::now_secs().to_string(),
         };
         let accepted = RegistrationAccepted {
             identifiant: candidate.to_string(),
