@@ -85,6 +85,16 @@ pub async fn propose(prenom: &str, nom: &str) -> Option<Proposal> {
     proposal(&json(response).await?)
 }
 
+/// A text file of the app (e.g. reference data): Ok(None) when there is none (404), Err when it cannot be had.
+pub async fn text(url: &str) -> Result<Option<String>, ()> {
+    let response = Request::get(url).send().await.map_err(|_| ())?;
+    match response.status() {
+        200 => response.text().await.map(Some).map_err(|_| ()),
+        404 => Ok(None),
+        _ => Err(()),
+    }
+}
+
 // The server's answers are read with the browser's JSON parser: a serde deserializer would weigh about 18 KB
 // (brotli) in the wasm.
 

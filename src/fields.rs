@@ -1,8 +1,8 @@
 //! Form fields. A field owns its label, its help text and its error, tied together for assistive
 //! technologies (label for, aria-describedby, aria-invalid); its value lives in the wizard's draft.
 use crate::state::{ChoiceLens, FlagLens, Lens, use_wizard};
-use leptos::prelude::*;
-use promess_core::Field;
+use leptos::{either::Either, prelude::*};
+use promess_core::{Field, nos::Code};
 
 fn error_id(field: Field) -> String {
     format!("{}-erreur", field.key())
@@ -100,13 +100,39 @@ pub fn TextField(
     }
 }
 
-/// A select bound to a draft answer; `options` are (value, label), an empty first choice is added.
-/// With `id`, the select is one of several controls of the field, whose group shows the error.
+/// The choices of a select: (value, label) pairs, in groups (`<optgroup>`) when a group has a label.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Choices(pub Vec<(Option<&'static str>, Vec<(String, String)>)>);
+
+impl Choices {
+    /// One choice per code of `table`, showing its label.
+    pub fn of(table: &'static [Code]) -> Choices {
+        Choices(vec![(None, codes(table))])
+    }
+
+    /// One group per (label, table).
+    pub fn grouped(groups: &[(&'static str, &'static [Code])]) -> Choices {
+        Choices(groups.iter().map(|(label, table)| (Some(*label), codes(table))).collect())
+    }
+}
+
+impl From<Vec<(String, String)>> for Choices {
+    fn from(options: Vec<(String, String)>) -> Self {
+        Choices(vec![(None, options)])
+    }
+}
+
+fn codes(table: &'static [Code]) -> Vec<(String, String)> {
+    table.iter().map(|c| (c.code.to_owned(), c.label.to_owned())).collect()
+}
+
+/// A select bound to a draft answer, its choices possibly changing with other answers; an empty first choice is
+/// added. With `id`, the select is one of several controls of the field, whose group shows the error.
 #[component]
 pub fn SelectField(
     field: Field,
     lens: Lens,
-    options: Vec<(String, String)>,
+    #[prop(into)] options: Signal<Choices>,
     #[prop(optional)] required: bool,
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] hint: Option<&'static str>,
@@ -117,13 +143,24 @@ pub fn SelectField(
     let wizard = use_wizard();
     let draft = wizard.draft;
     let current = move || draft.with(|d| (lens.get)(d).clone());
-    let options = options
-        .into_iter()
-        .map(|(value, text)| {
-            let selected = value.clone();
-            view! { <option value=value selected=move || current() == selected>{text}</option> }
-        })
-        .collect_view();
+    let option = move |(value, text): (String, String)| {
+        let selected = value.clone();
+        view! { <option value=value selected=move || current() == selected>{text}</option> }
+    };
+    let options = move || {
+        options
+            .get()
+            .0
+            .into_iter()
+            .map(|(group, items)| {
+                let items = items.into_iter().map(option).collect_view();
+                match group {
+                    Some(label) => Either::Left(view! { <optgroup label=label>{items}</optgroup> }),
+                    None => Either::Right(items),
+                }
+            })
+            .collect_view()
+    };
     view! {
         <div class="champ">
             <label for=id.unwrap_or(field.key())>

@@ -257,9 +257,67 @@ async fn profession_autre_reveals_its_field() {
         Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
     assert!(document().get_element_by_id("profession_autre").is_none());
     choose("profession", "autre").await;
-    assert!(document().get_element_by_id("profession_autre").is_some());
+    let autre: HtmlSelectElement = by_id("profession_autre");
+    let groups = autre.query_selector_all("optgroup").unwrap();
+    assert_eq!(groups.length(), 2, "TRE_R95 and TRE_R94");
+    let labels: Vec<String> =
+        (0..autre.length()).filter_map(|i| autre.item(i)).map(|o| o.text_content().unwrap()).collect();
+    assert!(labels.iter().any(|l| l == "Ostéopathe") && labels.iter().any(|l| l == "Assistant de service social"));
+    assert_eq!(labels.len(), 1 + 5 + 12, "the active titles only: {labels:?}");
     click(button("Suivant")).await;
-    assert_eq!(text_of("profession_autre-erreur"), "Profession (autre) : ce champ est obligatoire.");
+    assert_eq!(text_of("profession_autre-erreur"), "Profession (autre) : choisissez une réponse.");
+    choose("profession_autre", "71").await;
+    assert_eq!(text_of("profession_autre-erreur"), "");
+}
+
+fn option_values(id: &str) -> Vec<String> {
+    let select: HtmlSelectElement = by_id(id);
+    (0..select.length()).filter_map(|i| select.item(i)).map(|o| o.get_attribute("value").unwrap_or_default()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn civilite_offers_the_civilites_d_exercice() {
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
+    assert_eq!(option_values("civilite"), ["", "22", "31", "DR", "MC", "MG", "PC", "PG", "PR"]);
+    let group = document().query_selector("#civilite optgroup[label=\"Civilité d'exercice\"]").unwrap();
+    assert_eq!(group.unwrap().child_element_count(), 6);
+}
+
+#[wasm_bindgen_test]
+async fn the_specialties_are_those_of_the_chosen_profession() {
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
+    assert!(document().get_element_by_id("specialite_rpps").is_none(), "no profession, no specialty");
+    choose("profession", "40").await;
+    assert_eq!(option_values("specialite_rpps"), ["", "SCD01", "SCD02", "SCD03"]);
+    assert_eq!(
+        by_id::<HtmlSelectElement>("specialite_rpps").item(2).unwrap().text_content().unwrap(),
+        "Chirurgie orale"
+    );
+    choose("specialite_rpps", "SCD02").await;
+    choose("profession", "10").await;
+    let doctor = option_values("specialite_rpps");
+    assert_eq!(doctor.len(), 1 + 72);
+    assert!(doctor[1..].iter().all(|c| c.starts_with("SM")));
+    assert_eq!(by_id::<HtmlSelectElement>("specialite_rpps").value(), "", "the dentist's specialty was dropped");
+    choose("profession", "50").await;
+    assert!(document().get_element_by_id("specialite_rpps").is_none(), "a midwife has no ordinal specialty");
+}
+
+#[wasm_bindgen_test]
+async fn without_the_communes_file_the_town_is_typed() {
+    // The test server has no /communes/ files: the wizard says so and Ville stays a text field.
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
+    assert_eq!(text_of("code_postal-communes"), "");
+    type_into("code_postal", "33000").await;
+    assert!(eventually(|| text_of("code_postal-communes").starts_with("Aucune commune connue")).await);
+    assert!(document().get_element_by_id("ville").unwrap().dyn_into::<HtmlInputElement>().is_ok());
+    type_into("ville", "Bordeaux").await;
+    assert_eq!(by_id::<HtmlInputElement>("departement").value(), "33 - Gironde");
+    type_into("code_postal", "20000").await;
+    assert_eq!(by_id::<HtmlInputElement>("departement").value(), "2A - Corse-du-Sud");
 }
 
 #[wasm_bindgen_test]

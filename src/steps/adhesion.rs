@@ -1,6 +1,6 @@
 //! Étape 4/4 : Adhésion — the secure address, the MSSanté directory options and the terms of use.
 use crate::{
-    fields::{CheckField, ReadOnly, SelectField, YesNoField},
+    fields::{CheckField, Choices, ReadOnly, SelectField, YesNoField},
     layout::StepPage,
     state::{choice, flag, lens, use_wizard},
 };
@@ -72,7 +72,7 @@ pub fn Adhesion() -> impl IntoView {
                     legend="Souhaitez-vous que votre numéro de téléphone apparaisse dans l'annuaire MSSanté ?" />
                 <Show when=publish>
                     {move || view! {
-                        <SelectField field=Field::TelephonePublie lens=lens!(telephone_publie) options=phones() required=true
+                        <SelectField field=Field::TelephonePublie lens=lens!(telephone_publie) options=Choices::from(phones()) required=true
                             label="Si oui, précisez le numéro de téléphone à publier" />
                     }}
                 </Show>

@@ -1,15 +1,16 @@
 //! Étape 2/4 : Données personnelles.
 use crate::{
-    fields::{FieldError, ReadOnly, SelectField, TextField},
+    communes::{Communes, communes, departement},
+    fields::{Choices, FieldError, ReadOnly, SelectField, TextField},
     layout::StepPage,
     state::{lens, use_wizard},
 };
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use promess_core::{
     Field, Step,
     birth::MONTHS,
-    nos::{self, Code, PROFESSION_AUTRE},
-    postal::PostalCode,
+    commune,
+    nos::{self, PROFESSION_AUTRE},
 };
 
 const DAYS: [&str; 31] = [
@@ -18,31 +19,73 @@ const DAYS: [&str; 31] = [
 ];
 const MONTH_NUMBERS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"];
 
-fn options(table: &'static [Code]) -> Vec<(String, String)> {
-    table.iter().map(|c| (c.code.to_owned(), c.label.to_owned())).collect()
-}
-
 #[component]
 pub fn Donnees() -> impl IntoView {
     let wizard = use_wizard();
     let draft = wizard.draft;
     let autre = move || draft.with(|d| d.profession == PROFESSION_AUTRE);
-    let departement = Signal::derive(move || {
-        draft
-            .with(|d| PostalCode::parse(&d.code_postal).ok().and_then(|p| p.departement()).map(|d| d.to_string()))
-            .unwrap_or_default()
+    let communes = communes(draft);
+    // One commune: it is the town. Several: the town must be one of them (spelt as the data spells it).
+    Effect::new(move |_| {
+        communes.with(|c| {
+            let Communes::Found(list) = c else { return };
+            let ville = draft.with(|d| d.ville.clone());
+            let chosen = match (list.as_slice(), commune::find(list, &ville)) {
+                ([only], _) => only.nom.clone(),
+                (_, Some(c)) => c.nom.clone(),
+                (_, None) => String::new(),
+            };
+            if chosen != ville {
+                draft.update(|d| d.ville = chosen);
+                wizard.edited(Field::Ville);
+            }
+        })
     });
-    let mut professions = options(nos::PROFESSIONS);
-    professions.push((PROFESSION_AUTRE.to_owned(), "Autre".to_owned()));
+    let departement = Signal::derive(move || communes.with(|c| draft.with(|d| departement(c, d))));
+    let ville = move || match communes.get() {
+        Communes::Found(list) if list.len() > 1 => {
+            let names: Vec<_> = list.into_iter().map(|c| (c.nom.clone(), c.nom)).collect();
+            Either::Left(view! {
+                <SelectField field=Field::Ville lens=lens!(ville) options=Choices::from(names) autocomplete="address-level2" />
+            })
+        }
+        _ => Either::Right(
+            view! { <TextField field=Field::Ville lens=lens!(ville) autocomplete="address-level2" maxlength=100 /> },
+        ),
+    };
+    // The specialties of the chosen profession only; a specialty of another profession is dropped.
+    let specialites = Memo::new(move |_| {
+        draft.with(|d| {
+            nos::specialites_rpps(&d.profession)
+                .map(|c| (c.code.to_owned(), nos::short_label(c).to_owned()))
+                .collect::<Vec<_>>()
+        })
+    });
+    Effect::new(move |_| {
+        let stale = draft.with(|d| {
+            !d.specialite_rpps.is_empty() && nos::parse_specialite_rpps(&d.profession, &d.specialite_rpps).is_err()
+        });
+        if stale {
+            draft.update(|d| d.specialite_rpps.clear());
+        }
+    });
+    let mut professions = Choices::of(nos::PROFESSIONS);
+    professions.0[0].1.push((PROFESSION_AUTRE.to_owned(), "Autre".to_owned()));
+    let civilites = Choices::grouped(&[("Civilité", nos::CIVILITES), ("Civilité d'exercice", nos::CIVILITES_EXERCICE)]);
+    let autres = Choices::grouped(&[
+        ("Usagers de titre professionnel", nos::USAGERS_TITRE),
+        ("Professions du social", nos::PROFESSIONS_SOCIAL),
+    ]);
     let days: Vec<_> = DAYS.iter().map(|d| (d.to_string(), d.to_string())).collect();
     let months: Vec<_> = MONTH_NUMBERS.iter().zip(MONTHS).map(|(n, m)| (n.to_string(), m.to_owned())).collect();
+    let (days, months) = (Choices::from(days), Choices::from(months));
 
     view! {
         <StepPage step=Step::Donnees>
             <p class="aide">"Les champs signalés par un astérisque (*) sont obligatoires."</p>
             <fieldset class="groupe">
                 <legend>"Saisie des données personnelles"</legend>
-                <SelectField field=Field::Civilite lens=lens!(civilite) options=options(nos::CIVILITES) required=true autocomplete="honorific-prefix" />
+                <SelectField field=Field::Civilite lens=lens!(civilite) options=civilites required=true autocomplete="honorific-prefix" />
                 <TextField field=Field::Nom lens=lens!(nom) required=true autocomplete="family-name" maxlength=50 />
                 <TextField field=Field::Prenom lens=lens!(prenom) required=true autocomplete="given-name" maxlength=50 />
                 <fieldset class="champ naissance">
@@ -64,18 +107,21 @@ pub fn Donnees() -> impl IntoView {
                 <p class="avis-discret">"Professionnels de Santé : merci de veiller à compléter le champ n°RPPS ou n°ADELI."</p>
                 <SelectField field=Field::Profession lens=lens!(profession) options=professions required=true />
                 <Show when=autre>
-                    <TextField field=Field::ProfessionAutre lens=lens!(profession_autre) required=true maxlength=100 />
+                    <SelectField field=Field::ProfessionAutre lens=lens!(profession_autre) options=autres.clone() required=true />
                 </Show>
                 <TextField field=Field::Rpps lens=lens!(rpps) inputmode="numeric" hint="11 chiffres, inscrits sur votre carte CPS." />
-                <SelectField field=Field::SpecialiteRpps lens=lens!(specialite_rpps) options=options(nos::SPECIALITES_RPPS) empty="Aucune" />
+                <Show when=move || specialites.with(|s| !s.is_empty())>
+                    <SelectField field=Field::SpecialiteRpps lens=lens!(specialite_rpps) options=Signal::derive(move || Choices::from(specialites.get())) empty="Aucune" />
+                </Show>
                 <TextField field=Field::Adeli lens=lens!(adeli) inputmode="numeric" hint="9 chiffres." />
-                <SelectField field=Field::SpecialiteAdeli lens=lens!(specialite_adeli) options=options(nos::SPECIALITES_ADELI) empty="Aucune" />
+                <SelectField field=Field::SpecialiteAdeli lens=lens!(specialite_adeli) options=Choices::of(nos::SPECIALITES_ADELI) empty="Aucune" />
             </fieldset>
             <fieldset class="groupe">
                 <legend>"Adresse professionnelle"</legend>
                 <TextField field=Field::Adresse lens=lens!(adresse) autocomplete="street-address" maxlength=200 />
                 <TextField field=Field::CodePostal lens=lens!(code_postal) inputmode="numeric" autocomplete="postal-code" maxlength=5 />
-                <TextField field=Field::Ville lens=lens!(ville) autocomplete="address-level2" maxlength=100 />
+                <p id="code_postal-communes" class="aide" role="status">{move || communes.with(Communes::status)}</p>
+                {ville}
                 <ReadOnly id="departement" label="Département" value=departement />
             </fieldset>
             <fieldset class="groupe">

@@ -1,6 +1,7 @@
 //! Récapitulatif: every answer grouped by step, each group with "Modifier", then the submission.
 use crate::{
     api::{self, SubmitError},
+    communes::{communes, departement},
     layout::{CONFIRMATION, Notice, Progress, focus, route},
     router::{redirect, use_nav},
     state::use_wizard,
@@ -12,7 +13,6 @@ use promess_core::{
     birth::BirthDayMonth,
     contact::Phone,
     nos::{self, PROFESSION_AUTRE},
-    postal::PostalCode,
 };
 
 fn yes_no(answer: Option<bool>) -> String {
@@ -28,11 +28,17 @@ fn phone(raw: &str) -> String {
 }
 
 /// The lines of one step's group: (label, value); empty optional answers are left out.
-fn lines(step: Step, d: &Draft, identifiant: String, address: String) -> Vec<(&'static str, String)> {
+fn lines(
+    step: Step,
+    d: &Draft,
+    identifiant: String,
+    address: String,
+    departement: &str,
+) -> Vec<(&'static str, String)> {
     let lines: Vec<(&'static str, String)> = match step {
         Step::Carte => vec![("Mode d'inscription", "Sans carte CPS (saisie manuelle)".into())],
         Step::Donnees => vec![
-            ("Civilité", nos::label(nos::CIVILITES, &d.civilite).into()),
+            ("Civilité", nos::label(nos::CIVILITE_TABLES, &d.civilite).into()),
             ("Nom", d.nom.trim().into()),
             ("Prénom", d.prenom.trim().into()),
             (
@@ -44,26 +50,19 @@ fn lines(step: Step, d: &Draft, identifiant: String, address: String) -> Vec<(&'
             (
                 "Profession",
                 if d.profession == PROFESSION_AUTRE {
-                    format!("Autre : {}", d.profession_autre.trim())
+                    format!("Autre : {}", nos::label(nos::PROFESSION_AUTRE_TABLES, &d.profession_autre))
                 } else {
-                    nos::label(nos::PROFESSIONS, &d.profession).into()
+                    nos::label(&[nos::PROFESSIONS], &d.profession).into()
                 },
             ),
             ("N° RPPS", d.rpps.split_whitespace().collect()),
-            ("Spécialité RPPS", nos::label(nos::SPECIALITES_RPPS, &d.specialite_rpps).into()),
+            ("Spécialité RPPS", nos::label(&[nos::SPECIALITES_RPPS], &d.specialite_rpps).into()),
             ("N° ADELI", d.adeli.split_whitespace().collect()),
-            ("Spécialité ADELI", nos::label(nos::SPECIALITES_ADELI, &d.specialite_adeli).into()),
+            ("Spécialité ADELI", nos::label(&[nos::SPECIALITES_ADELI], &d.specialite_adeli).into()),
             ("Adresse", d.adresse.trim().into()),
             ("Code postal", d.code_postal.trim().into()),
             ("Ville", d.ville.trim().into()),
-            (
-                "Département",
-                PostalCode::parse(&d.code_postal)
-                    .ok()
-                    .and_then(|p| p.departement())
-                    .map(|dep| dep.to_string())
-                    .unwrap_or_default(),
-            ),
+            ("Département", departement.to_owned()),
             ("Téléphone", phone(&d.telephone)),
             ("Mobile", phone(&d.mobile)),
             ("Fax", phone(&d.fax)),
@@ -120,13 +119,15 @@ pub fn Recapitulatif() -> impl IntoView {
     let sending = RwSignal::new(Sending::Idle);
     // One key for this request, kept across retries: the server answers a retry as it answered the first.
     let key = StoredValue::new(idempotency_key());
+    let communes = communes(wizard.draft);
     let groups = Step::ALL
         .into_iter()
         .map(|step| {
             let rows = move || {
                 let (identifiant, address) = (wizard.identifiant(), wizard.address());
                 wizard.draft.with(|d| {
-                    lines(step, d, identifiant.unwrap_or_default(), address.unwrap_or_default())
+                    let departement = communes.with(|c| departement(c, d));
+                    lines(step, d, identifiant.unwrap_or_default(), address.unwrap_or_default(), &departement)
                         .into_iter()
                         .map(|(label, value)| view! { <dt>{label}</dt><dd>{value}</dd> })
                         .collect_view()

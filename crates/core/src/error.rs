@@ -30,6 +30,7 @@ error_codes! {
     InvalidDate => "invalid_date",
     UnknownCode => "unknown_code",
     UnknownPostalCode => "unknown_postal_code",
+    SpecialtyOfOtherProfession => "specialty_of_other_profession",
     EmailMismatch => "email_mismatch",
     RppsOrAdeliRequired => "rpps_or_adeli_required",
     PhoneRequired => "phone_required",
@@ -61,9 +62,11 @@ impl ErrorCode {
         match self {
             Required => match field {
                 Field::Mode => "choisissez l'une des deux options.",
-                Field::Civilite | Field::Profession | Field::ListeRouge | Field::PublierTelephone => {
-                    "choisissez une réponse."
-                }
+                Field::Civilite
+                | Field::Profession
+                | Field::ProfessionAutre
+                | Field::ListeRouge
+                | Field::PublierTelephone => "choisissez une réponse.",
                 Field::TelephonePublie => "choisissez le numéro à publier.",
                 _ => "ce champ est obligatoire.",
             },
@@ -88,6 +91,7 @@ impl ErrorCode {
             InvalidDate => "cette date n'existe pas.",
             UnknownCode => "choisissez une valeur de la liste.",
             UnknownPostalCode => "ce code postal ne correspond à aucun département.",
+            SpecialtyOfOtherProfession => "cette spécialité n'est pas une spécialité de la profession choisie.",
             EmailMismatch => "les deux adresses email ne sont pas identiques.",
             RppsOrAdeliRequired => "merci de compléter le champ n°RPPS ou n°ADELI.",
             PhoneRequired => "renseignez un numéro de téléphone fixe ou mobile.",

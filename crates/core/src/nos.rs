@@ -6,7 +6,17 @@ use crate::error::ErrorCode;
 pub struct Code {
     pub code: &'static str,
     pub label: &'static str,
-    pub short: &'static str,
+}
+
+/// A table as compiled, with where it comes from (data/nos/SOURCE.md).
+#[derive(Debug)]
+pub struct Source {
+    pub table: &'static str,
+    pub file: &'static str,
+    pub oid: &'static str,
+    pub version: &'static str,
+    pub date: &'static str,
+    pub codes: &'static [Code],
 }
 
 include!(concat!(env!("OUT_DIR"), "/nos_tables.rs"));
@@ -14,21 +24,66 @@ include!(concat!(env!("OUT_DIR"), "/nos_tables.rs"));
 /// The value the Profession select takes for "Autre" (not a TRE_G15 code).
 pub const PROFESSION_AUTRE: &str = "autre";
 
-pub fn find(table: &'static [Code], code: &str) -> Option<&'static Code> {
-    table.iter().find(|c| c.code == code)
+/// Civilité: TRE_G03 (Madame, Monsieur) or a civilité d'exercice of TRE_R11 (Docteur, Professeur…).
+pub static CIVILITE_TABLES: &[&[Code]] = &[CIVILITES, CIVILITES_EXERCICE];
+
+/// Profession (autre): the non-PS titles, TRE_R95 (usagers de titre) and TRE_R94 (professions du social).
+pub static PROFESSION_AUTRE_TABLES: &[&[Code]] = &[USAGERS_TITRE, PROFESSIONS_SOCIAL];
+
+pub fn find(tables: &[&'static [Code]], code: &str) -> Option<&'static Code> {
+    tables.iter().flat_map(|t| t.iter()).find(|c| c.code == code)
 }
 
-/// Parses a selected code of `table`: empty → Required, unknown → UnknownCode.
-pub fn parse(table: &'static [Code], code: &str) -> Result<&'static Code, ErrorCode> {
+/// Parses a selected code of `tables`: empty → Required, unknown → UnknownCode.
+pub fn parse(tables: &[&'static [Code]], code: &str) -> Result<&'static Code, ErrorCode> {
     match code.trim() {
         "" => Err(ErrorCode::Required),
-        code => find(table, code).ok_or(ErrorCode::UnknownCode),
+        code => find(tables, code).ok_or(ErrorCode::UnknownCode),
     }
 }
 
 /// The label of a code, empty when the code is unknown.
-pub fn label(table: &'static [Code], code: &str) -> &'static str {
-    find(table, code).map_or("", |c| c.label)
+pub fn label(tables: &[&'static [Code]], code: &str) -> &'static str {
+    find(tables, code).map_or("", |c| c.label)
+}
+
+/// The TRE_R38 code prefix of the specialties of a TRE_G15 profession: SM médecin, SCD chirurgien-dentiste,
+/// SI infirmier (pratique avancée), SP pharmacien. Other professions have no ordinal specialty.
+fn specialty_prefix(profession: &str) -> Option<&'static str> {
+    match profession {
+        "10" => Some("SM"),
+        "40" => Some("SCD"),
+        "60" | "69" => Some("SI"),
+        "21" => Some("SP"),
+        _ => None,
+    }
+}
+
+/// The TRE_R38 specialties of a profession (none for a profession without one).
+pub fn specialites_rpps(profession: &str) -> impl Iterator<Item = &'static Code> {
+    let prefix = specialty_prefix(profession);
+    SPECIALITES_RPPS.iter().filter(move |c| {
+        prefix.is_some_and(|p| c.code.strip_prefix(p).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+    })
+}
+
+/// A specialty's label without the table's profession suffix, e.g. "Chirurgie orale (SCD)" → "Chirurgie orale".
+pub fn short_label(code: &Code) -> &'static str {
+    match code.label.rfind(" (") {
+        Some(i)
+            if code.label.ends_with(')')
+                && code.label[i + 2..].bytes().all(|b| b.is_ascii_uppercase() || b == b')') =>
+        {
+            &code.label[..i]
+        }
+        _ => code.label,
+    }
+}
+
+/// Parses the Spécialité RPPS of a profession: a TRE_R38 code whose prefix is the profession's.
+pub fn parse_specialite_rpps(profession: &str, code: &str) -> Result<&'static Code, ErrorCode> {
+    let found = parse(&[SPECIALITES_RPPS], code)?;
+    specialites_rpps(profession).find(|c| c.code == found.code).ok_or(ErrorCode::SpecialtyOfOtherProfession)
 }
 
 #[cfg(test)]
@@ -38,20 +93,60 @@ mod tests {
     #[test]
     fn tables_load_without_retired_codes() {
         assert_eq!(PROFESSIONS.len(), 29);
-        assert!(find(PROFESSIONS, "93").is_none(), "Psychologue is retired in TRE_G15");
-        assert_eq!(find(PROFESSIONS, "50").unwrap().label, "Sage-Femme");
+        assert!(find(&[PROFESSIONS], "93").is_none(), "Psychologue is retired in TRE_G15");
+        assert_eq!(find(&[PROFESSIONS], "50").unwrap().label, "Sage-Femme");
         assert_eq!(CIVILITES.iter().map(|c| c.label).collect::<Vec<_>>(), ["Madame", "Monsieur"]);
+        assert_eq!(CIVILITES_EXERCICE.iter().map(|c| c.code).collect::<Vec<_>>(), ["DR", "MC", "MG", "PC", "PG", "PR"]);
         assert_eq!(SPECIALITES_RPPS.len(), 80);
-        assert!(find(SPECIALITES_RPPS, "SP01").is_none());
+        assert!(find(&[SPECIALITES_RPPS], "SP01").is_none());
         assert_eq!(SPECIALITES_ADELI.len(), 131);
         assert_eq!(USAGERS_TITRE.iter().map(|c| c.code).collect::<Vec<_>>(), ["71", "72", "73", "93", "97"]);
         assert_eq!(PROFESSIONS_SOCIAL.len(), 12);
+        assert!(PROFESSIONS_SOCIAL.iter().all(|c| !c.code.starts_with('2')), "retired 2xx codes");
+    }
+
+    #[test]
+    fn sources_are_recorded() {
+        assert_eq!(COMMIT, "b8b0cc32cc5e1471d417d6d3a3dd17bfb0fce3e9");
+        assert_eq!(SOURCES.len(), 7);
+        let g15 = SOURCES.iter().find(|s| s.table == "TRE_G15").unwrap();
+        assert_eq!((g15.oid, g15.version, g15.date), ("1.2.250.1.71.1.2.7", "0.1.0", "2021-12-17T12:00:00+01:00"));
+        assert_eq!(g15.codes.len(), PROFESSIONS.len());
+        let r38 = SOURCES.iter().find(|s| s.table == "TRE_R38").unwrap();
+        assert_eq!((r38.oid, r38.date), ("1.2.250.1.213.2.28", "2022-08-26T12:00:00+01:00"));
     }
 
     #[test]
     fn parse_codes() {
-        assert_eq!(parse(PROFESSIONS, "10").unwrap().label, "Médecin");
-        assert_eq!(parse(PROFESSIONS, ""), Err(ErrorCode::Required));
-        assert_eq!(parse(PROFESSIONS, "93"), Err(ErrorCode::UnknownCode));
+        assert_eq!(parse(&[PROFESSIONS], "10").unwrap().label, "Médecin");
+        assert_eq!(parse(&[PROFESSIONS], ""), Err(ErrorCode::Required));
+        assert_eq!(parse(&[PROFESSIONS], "93"), Err(ErrorCode::UnknownCode));
+        assert_eq!(parse(CIVILITE_TABLES, "DR").unwrap().label, "Docteur");
+        assert_eq!(parse(CIVILITE_TABLES, "22").unwrap().label, "Madame");
+        assert_eq!(parse(CIVILITE_TABLES, "23"), Err(ErrorCode::UnknownCode), "Mademoiselle is retired");
+        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "71").unwrap().label, "Ostéopathe");
+        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "41").unwrap().label, "Assistant de service social");
+        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "171"), Err(ErrorCode::UnknownCode));
+        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "10"), Err(ErrorCode::UnknownCode), "a PS profession is not autre");
+    }
+
+    #[test]
+    fn specialties_follow_the_profession() {
+        let codes = |p| specialites_rpps(p).map(|c| c.code).collect::<Vec<_>>();
+        assert_eq!(codes("10").len(), 72, "SM01–SM72");
+        assert!(codes("10").iter().all(|c| c.starts_with("SM")));
+        assert_eq!(codes("40"), ["SCD01", "SCD02", "SCD03"]);
+        assert_eq!(codes("60"), ["SI01", "SI02", "SI03", "SI04", "SI05"]);
+        assert!(codes("21").is_empty(), "the SP specialties are all retired");
+        assert!(codes("50").is_empty() && codes(PROFESSION_AUTRE).is_empty());
+        assert_eq!(parse_specialite_rpps("10", "SM26").unwrap().code, "SM26");
+        assert_eq!(parse_specialite_rpps("40", "SM26"), Err(ErrorCode::SpecialtyOfOtherProfession));
+        assert_eq!(parse_specialite_rpps("50", "SI01"), Err(ErrorCode::SpecialtyOfOtherProfession));
+        assert_eq!(parse_specialite_rpps("10", "XX"), Err(ErrorCode::UnknownCode));
+        assert_eq!(short_label(find(&[SPECIALITES_RPPS], "SCD02").unwrap()), "Chirurgie orale");
+        assert_eq!(
+            short_label(find(&[SPECIALITES_RPPS], "SI05").unwrap()),
+            find(&[SPECIALITES_RPPS], "SI05").unwrap().label
+        );
     }
 }

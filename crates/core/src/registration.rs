@@ -139,12 +139,12 @@ pub struct RegistrationAccepted {
     pub statut: String,
 }
 
-/// A profession: a TRE_G15 code, or "Autre" with its free text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// A profession: a TRE_G15 code, or "Autre" with a TRE_R95/TRE_R94 title.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Profession {
     Sante(&'static str),
-    Autre(String),
+    Autre(&'static str),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -198,8 +198,8 @@ fn text(input: &str, max: usize) -> Result<String, ErrorCode> {
     }
 }
 
-fn code(table: &'static [Code], input: &str) -> Result<&'static str, ErrorCode> {
-    nos::parse(table, input).map(|c| c.code)
+fn code(tables: &[&'static [Code]], input: &str) -> Result<&'static str, ErrorCode> {
+    nos::parse(tables, input).map(|c| c.code)
 }
 
 fn done<T>(value: Option<T>, errors: FieldErrors) -> Result<T, FieldErrors> {
@@ -220,7 +220,7 @@ impl Draft {
     /// Step 2: the personal and professional data.
     pub fn personal_data(&self) -> Result<PersonalData, FieldErrors> {
         let mut e = FieldErrors::default();
-        let civilite = e.check(Field::Civilite, code(nos::CIVILITES, &self.civilite));
+        let civilite = e.check(Field::Civilite, code(nos::CIVILITE_TABLES, &self.civilite));
         let nom = e.check(Field::Nom, PersonName::parse(&self.nom));
         let prenom = e.check(Field::Prenom, PersonName::parse(&self.prenom));
         if let (Some(p), Some(n)) = (&prenom, &nom) {
@@ -237,19 +237,22 @@ impl Draft {
         }
         let lieu_exercice = e.check(Field::LieuExercice, text(&self.lieu_exercice, MAX_TEXT_CHARS));
         let profession = if self.profession == nos::PROFESSION_AUTRE {
-            e.check(Field::ProfessionAutre, text(&self.profession_autre, MAX_TEXT_CHARS)).map(Profession::Autre)
+            e.check(Field::ProfessionAutre, code(nos::PROFESSION_AUTRE_TABLES, &self.profession_autre))
+                .map(Profession::Autre)
         } else {
-            e.check(Field::Profession, code(nos::PROFESSIONS, &self.profession)).map(Profession::Sante)
+            e.check(Field::Profession, code(&[nos::PROFESSIONS], &self.profession)).map(Profession::Sante)
         };
         let rpps = e.check(Field::Rpps, optional(&self.rpps, Rpps::parse));
         let adeli = e.check(Field::Adeli, optional(&self.adeli, Adeli::parse));
         if rpps == Some(None) && adeli == Some(None) {
             e.add(Field::Rpps, ErrorCode::RppsOrAdeliRequired);
         }
-        let specialite_rpps =
-            e.check(Field::SpecialiteRpps, optional(&self.specialite_rpps, |c| code(nos::SPECIALITES_RPPS, c)));
+        let specialite_rpps = e.check(
+            Field::SpecialiteRpps,
+            optional(&self.specialite_rpps, |c| nos::parse_specialite_rpps(&self.profession, c).map(|c| c.code)),
+        );
         let specialite_adeli =
-            e.check(Field::SpecialiteAdeli, optional(&self.specialite_adeli, |c| code(nos::SPECIALITES_ADELI, c)));
+            e.check(Field::SpecialiteAdeli, optional(&self.specialite_adeli, |c| code(&[nos::SPECIALITES_ADELI], c)));
         let adresse = e.check(Field::Adresse, optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)));
         let code_postal = e.check(Field::CodePostal, optional(&self.code_postal, PostalCode::parse));
         let ville = e.check(Field::Ville, optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)));

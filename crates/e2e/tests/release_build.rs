@@ -196,3 +196,42 @@ async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
     assert!(until(rpps_error, |t| t.contains("un compte existe déjà")).await.contains("un compte existe déjà"));
     c.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_postal_code_offers_its_communes_and_fills_the_departement() {
+    let server = StaticServer::start(dist());
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    let status = || async { find(&c, "#code_postal-communes").await.text().await.unwrap() };
+    let value = |css: &'static str| {
+        let c = &c;
+        move || async move { find(c, css).await.prop("value").await.unwrap().unwrap_or_default() }
+    };
+
+    // Several communes: Ville becomes the list of them.
+    fill(&c, "code_postal", "01400").await;
+    let said = until(status, |t| t.starts_with("10 communes")).await;
+    assert_eq!(said, "10 communes ont ce code postal : choisissez la vôtre dans la liste Ville.");
+    let options = c.find_all(Locator::Css("select#ville option")).await.unwrap();
+    assert_eq!(options.len(), 1 + 10);
+    select(&c, "ville", "Châtillon-sur-Chalaronne").await;
+    assert_eq!(until(value("#departement"), |v| v.starts_with("01")).await, "01 - Ain");
+
+    // One commune: chosen at once; Corsica and overseas get their own département.
+    fill(&c, "code_postal", "20000").await;
+    assert_eq!(until(value("input#ville"), |v| v == "Ajaccio").await, "Ajaccio");
+    assert_eq!(until(value("#departement"), |v| v.starts_with("2A")).await, "2A - Corse-du-Sud");
+    fill(&c, "code_postal", "97400").await;
+    assert_eq!(until(value("input#ville"), |v| v == "Saint-Denis").await, "Saint-Denis");
+    assert_eq!(until(value("#departement"), |v| v.starts_with("974")).await, "974 - La Réunion");
+
+    // A code no commune has (CEDEX): said plainly, and the town is typed.
+    fill(&c, "code_postal", "33999").await;
+    let said = until(status, |t| t.starts_with("Aucune commune")).await;
+    assert!(said.starts_with("Aucune commune connue pour ce code postal"), "{said}");
+    fill(&c, "ville", "Bordeaux Cedex").await;
+    assert_eq!(value("input#ville")().await, "Bordeaux Cedex");
+    c.close().await.unwrap();
+}

@@ -1,11 +1,14 @@
 //! The confirmation email of the procedure, in plain text and HTML. It never holds the password.
-use promess_core::config::{SUPPORT_EMAIL, SUPPORT_PHONE};
+use promess_core::{
+    config::{SUPPORT_EMAIL, SUPPORT_PHONE},
+    nos,
+};
 
 pub const SUBJECT: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion";
 
 /// What the email says, filled in for one registration.
 pub struct Confirmation<'a> {
-    /// TRE_G03 code: 22 Madame, 31 Monsieur.
+    /// TRE_G03 code (22 Madame, 31 Monsieur) or TRE_R11 civilité d'exercice (DR Docteur, PR Professeur…).
     pub civilite: &'a str,
     pub identifiant: &'a str,
     pub webmail: &'a str,
@@ -22,10 +25,9 @@ fn escape(s: &str) -> String {
 }
 
 pub fn render(c: &Confirmation) -> Rendered {
-    let salutation = match c.civilite {
-        "22" => "Bonjour Madame",
-        "31" => "Bonjour Monsieur",
-        _ => "Bonjour",
+    let salutation = match nos::find(nos::CIVILITE_TABLES, c.civilite) {
+        Some(civilite) => format!("Bonjour {}", civilite.label),
+        None => "Bonjour".to_owned(),
     };
     let text = format!(
         "{salutation},\n\n\
@@ -79,5 +81,7 @@ mod tests {
         let m = render(&Confirmation { civilite: "31", identifiant: "a<b", webmail: "https://w/" });
         assert!(m.text.starts_with("Bonjour Monsieur,"));
         assert!(m.html.contains("a&lt;b"), "HTML is escaped");
+        let dr = render(&Confirmation { civilite: "DR", identifiant: "a", webmail: "https://w/" });
+        assert!(dr.text.starts_with("Bonjour Docteur,") && dr.html.contains("<p>Bonjour Docteur,</p>"));
     }
 }

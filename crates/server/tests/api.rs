@@ -202,13 +202,18 @@ async fn broken_rules_answer_422_by_field_with_stable_codes(app: &TestApp) {
     bad.donnees.rpps = "10003461033".into();
     bad.donnees.email_confirmation = "autre@exemple.fr".into();
     bad.secret.mot_de_passe_confirmation = "autre".into();
+    // A doctor's specialty for a midwife, and a civilité from no table.
+    bad.donnees.specialite_rpps = "SM54".into();
+    bad.donnees.civilite = "MLLE".into();
     let (status, body) = register(app, &bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         body,
         json!({
+            "civilite": ["unknown_code"],
             "email_confirmation": ["email_mismatch"],
             "rpps": ["invalid_checksum"],
+            "specialite_rpps": ["specialty_of_other_profession"],
             "mot_de_passe_confirmation": ["password_mismatch"]
         })
     );

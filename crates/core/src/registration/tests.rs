@@ -92,14 +92,41 @@ fn step2_cross_field_rules() {
     assert_eq!(
         with(|d| {
             d.profession = "autre".into();
-            d.profession_autre = "Ostéopathe".into()
+            d.profession_autre = "71".into()
         }),
         []
+    );
+    assert_eq!(
+        with(|d| {
+            d.profession = "autre".into();
+            d.profession_autre = "Ostéopathe".into()
+        }),
+        [(Field::ProfessionAutre, ErrorCode::UnknownCode)],
+        "a title of TRE_R95/TRE_R94, not free text"
     );
     assert_eq!(with(|d| d.profession = "93".into()), [(Field::Profession, ErrorCode::UnknownCode)]);
     assert_eq!(with(|d| d.jour_naissance = "31".into()), [(Field::Naissance, ErrorCode::InvalidDate)]);
     assert_eq!(with(|d| d.code_postal = "3300".into()), [(Field::CodePostal, ErrorCode::InvalidFormat)]);
-    assert_eq!(with(|d| d.specialite_rpps = "SM54".into()), []);
+    assert_eq!(
+        with(|d| {
+            d.profession = "10".into();
+            d.specialite_rpps = "SM54".into()
+        }),
+        []
+    );
+    assert_eq!(
+        with(|d| d.specialite_rpps = "SM54".into()),
+        [(Field::SpecialiteRpps, ErrorCode::SpecialtyOfOtherProfession)],
+        "a doctor's specialty for a midwife"
+    );
+    assert_eq!(
+        with(|d| {
+            d.profession = "40".into();
+            d.specialite_rpps = "SI01".into()
+        }),
+        [(Field::SpecialiteRpps, ErrorCode::SpecialtyOfOtherProfession)]
+    );
+    assert_eq!(with(|d| d.civilite = "DR".into()), []);
     assert_eq!(with(|d| d.specialite_rpps = "SP01".into()), [(Field::SpecialiteRpps, ErrorCode::UnknownCode)]);
     assert_eq!(with(|d| d.civilite = "23".into()), [(Field::Civilite, ErrorCode::UnknownCode)]);
     assert_eq!(with(|d| d.nom = "Sage2".into()), [(Field::Nom, ErrorCode::InvalidCharacters)]);
