@@ -1,0 +1,301 @@
+//! A simulated CPS3 card. To pcscd it is a real card in a real reader: the vsmartcard `vpcd` driver gives pcscd a
+//! "Virtual PCD" reader whose card is this program, over TCP on loopback (domain.md §8).
+//!
+//! What the card does, and the commands it answers (the layout of our simulation; the real CPS3 profile is IAS-ECC):
+//!
+//! | command | APDU | answer |
+//! |---|---|---|
+//! | SELECT the IAS application | `00 A4 04 00 0D E8 28 BD 08 0F 80 25 00 00 01 FF 00 10` | `9000` |
+//! | SELECT a file | `00 A4 02 0C 02 <FID>`: `D0 01` authentication certificate, `D0 02` identity data | `9000`, `6A82` |
+//! | READ BINARY | `00 B0 <offset> <Le>` | data `9000`; `6B00` past the end; `6982` identity data before the PIN |
+//! | PIN status | `00 CB 3F FF 03 BF 81 01 00` | `BF 81 01 06 9A 01 <max> 9B 01 <remaining> 9000` |
+//! | VERIFY | `00 20 00 01 08 <PIN, ASCII, padded with FF>` | `9000`; `63Cx` (x tries left); `6983` blocked |
+//! | VERIFY, no data | `00 20 00 01` | `9000` if verified, else `63Cx` or `6983` |
+//!
+//! The certificate is issued at start by a test CA, its subject laid out like a CPS certificate's:
+//! `C=FR, title=<profession>, {GN=<given name> + CN=<national id> + SN=<surname>}` (one multi-valued RDN), with the
+//! profession code as an INTEGER in the extension 1.2.250.1.71.1.2.7. The identity data (after the PIN) is UTF-8
+//! `key=value` lines: `civilite`, `specialite`, `specialite_libelle`. Power-off and reset clear the verified state;
+//! the try counter is kept.
+use serde::{Deserialize, Serialize};
+
+pub mod cert;
+pub mod pcscd;
+pub mod vpcd;
+
+/// The contact ATR of a CPS3 card (IAS-ECC).
+pub const ATR_CPS3: [u8; 17] =
+    [0x3B, 0xAC, 0x00, 0x40, 0x2A, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x00, 0x03, 0x10, 0x00, 0x90, 0x00];
+/// The IAS application identifier.
+pub const AID_IAS: [u8; 13] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10];
+/// The authentication certificate's file.
+pub const FID_CERTIFICATE: [u8; 2] = [0xD0, 0x01];
+/// The identity data's file, readable once the PIN is verified.
+pub const FID_IDENTITY: [u8; 2] = [0xD0, 0x02];
+/// The PIN status query (answers tags 9A and 9B).
+pub const PIN_STATUS: [u8; 9] = [0x00, 0xCB, 0x3F, 0xFF, 0x03, 0xBF, 0x81, 0x01, 0x00];
+/// PIN tries of a fresh card.
+pub const MAX_TRIES: u8 = 3;
+
+/// The professional the card belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Identity {
+    /// 11-digit RPPS number (the national id is `8` followed by it); or use `adeli`.
+    #[serde(default)]
+    pub rpps: Option<String>,
+    /// 9-digit ADELI number (national id `0` followed by it), when there is no RPPS.
+    #[serde(default)]
+    pub adeli: Option<String>,
+    pub nom: String,
+    pub prenom: String,
+    /// TRE_G15 profession code, e.g. 50.
+    pub profession: u32,
+    /// The profession as the certificate's `title` shows it, e.g. "Sage-Femme".
+    pub titre: String,
+    /// TRE_R11 civilité d'exercice (e.g. DR) or TRE_G03 civilité (22, 31).
+    pub civilite: String,
+    /// TRE_R38 specialty code, if any, and its label.
+    #[serde(default)]
+    pub specialite: Option<String>,
+    #[serde(default)]
+    pub specialite_libelle: Option<String>,
+    /// The PIN (code porteur); ANS test cards use 1234.
+    #[serde(default = "default_pin")]
+    pub pin: String,
+}
+
+fn default_pin() -> String {
+    "1234".into()
+}
+
+impl Identity {
+    /// A midwife with the ANS test RPPS, as on a test card.
+    pub fn example() -> Identity {
+        Identity {
+            rpps: Some("99700771191".into()),
+            adeli: None,
+            nom: "SAGE".into(),
+            prenom: "CECILE".into(),
+            profession: 50,
+            titre: "Sage-Femme".into(),
+            civilite: "22".into(),
+            specialite: None,
+            specialite_libelle: None,
+            pin: default_pin(),
+        }
+    }
+
+    /// The national id of the certificate's CN: 8 + RPPS, or 0 + ADELI.
+    pub fn national_id(&self) -> String {
+        match (&self.rpps, &self.adeli) {
+            (Some(rpps), _) => format!("8{rpps}"),
+            (None, Some(adeli)) => format!("0{adeli}"),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// The identity data file (after the PIN).
+    pub fn data_file(&self) -> Vec<u8> {
+        let mut out = format!("civilite={}\n", self.civilite);
+        if let Some(s) = &self.specialite {
+            out.push_str(&format!("specialite={s}\n"));
+        }
+        if let Some(s) = &self.specialite_libelle {
+            out.push_str(&format!("specialite_libelle={s}\n"));
+        }
+        out.into_bytes()
+    }
+}
+
+/// Status words.
+const OK: [u8; 2] = [0x90, 0x00];
+const NOT_FOUND: [u8; 2] = [0x6A, 0x82];
+const SECURITY: [u8; 2] = [0x69, 0x82];
+const BLOCKED: [u8; 2] = [0x69, 0x83];
+const WRONG_OFFSET: [u8; 2] = [0x6B, 0x00];
+const WRONG_LENGTH: [u8; 2] = [0x67, 0x00];
+const NO_INS: [u8; 2] = [0x6D, 0x00];
+const NO_CLA: [u8; 2] = [0x6E, 0x00];
+
+/// The card: its files and its PIN state.
+pub struct Card {
+    identity: Identity,
+    certificate: Vec<u8>,
+    remaining: u8,
+    verified: bool,
+    application: bool,
+    selected: Option<[u8; 2]>,
+}
+
+impl Card {
+    pub fn new(identity: Identity, certificate: Vec<u8>) -> Card {
+        Card { identity, certificate, remaining: MAX_TRIES, verified: false, application: false, selected: None }
+    }
+
+    /// Power-off or reset: the session ends (verified state, selection); the try counter stays.
+    pub fn reset(&mut self) {
+        self.verified = false;
+        self.application = false;
+        self.selected = None;
+    }
+
+    pub fn remaining_tries(&self) -> u8 {
+        self.remaining
+    }
+
+    /// Answers one command APDU with the response data and status word.
+    pub fn transmit(&mut self, apdu: &[u8]) -> Vec<u8> {
+        let reply = |data: &[u8], sw: [u8; 2]| [data, &sw].concat();
+        if apdu.len() < 4 {
+            return WRONG_LENGTH.to_vec();
+        }
+        if apdu[0] != 0x00 {
+            return NO_CLA.to_vec();
+        }
+        let (ins, p1, p2) = (apdu[1], apdu[2], apdu[3]);
+        let body = &apdu[4..];
+        // Lc and its data, when present (short APDUs only).
+        let data = match body {
+            [lc, rest @ ..] if *lc as usize <= rest.len() && *lc > 0 && ins != 0xB0 => &rest[..*lc as usize],
+            _ => &[],
+        };
+        match ins {
+            0xA4 if p1 == 0x04 => {
+                self.application = data == AID_IAS;
+                self.selected = None;
+                if self.application { OK.to_vec() } else { NOT_FOUND.to_vec() }
+            }
+            0xA4 if p1 == 0x02 && self.application => match data {
+                [a, b] if [*a, *b] == FID_CERTIFICATE || [*a, *b] == FID_IDENTITY => {
+                    self.selected = Some([*a, *b]);
+                    OK.to_vec()
+                }
+                _ => NOT_FOUND.to_vec(),
+            },
+            0xA4 => NOT_FOUND.to_vec(),
+            0xB0 => {
+                let content = match self.selected {
+                    Some(FID_CERTIFICATE) => self.certificate.clone(),
+                    Some(FID_IDENTITY) if self.verified => self.identity.data_file(),
+                    Some(FID_IDENTITY) => return SECURITY.to_vec(),
+                    _ => return NOT_FOUND.to_vec(),
+                };
+                let offset = u16::from_be_bytes([p1 & 0x7F, p2]) as usize;
+                let le = match body.first() {
+                    Some(0) | None => 256,
+                    Some(n) => *n as usize,
+                };
+                if offset > content.len() {
+                    return WRONG_OFFSET.to_vec();
+                }
+                let end = (offset + le).min(content.len());
+                reply(&content[offset..end], OK)
+            }
+            0xCB if apdu[..PIN_STATUS.len().min(apdu.len())] == PIN_STATUS[..] => {
+                reply(&[0xBF, 0x81, 0x01, 0x06, 0x9A, 0x01, MAX_TRIES, 0x9B, 0x01, self.remaining], OK)
+            }
+            0x20 if p2 == 0x01 => self.verify(data).to_vec(),
+            _ => NO_INS.to_vec(),
+        }
+    }
+
+    fn verify(&mut self, pin: &[u8]) -> [u8; 2] {
+        if self.remaining == 0 {
+            return BLOCKED;
+        }
+        if pin.is_empty() {
+            return if self.verified { OK } else { [0x63, 0xC0 | self.remaining] };
+        }
+        let typed: Vec<u8> = pin.iter().copied().take_while(|b| *b != 0xFF).collect();
+        if typed == self.identity.pin.as_bytes() {
+            self.remaining = MAX_TRIES;
+            self.verified = true;
+            OK
+        } else {
+            self.verified = false;
+            self.remaining -= 1;
+            if self.remaining == 0 { BLOCKED } else { [0x63, 0xC0 | self.remaining] }
+        }
+    }
+}
+
+/// The VERIFY APDU for a PIN as the agent sends it: ASCII, padded with FF to 8 bytes.
+pub fn verify_apdu(pin: &str) -> Vec<u8> {
+    let mut apdu = vec![0x00, 0x20, 0x00, 0x01, 0x08];
+    let mut block = [0xFF; 8];
+    for (slot, b) in block.iter_mut().zip(pin.bytes()) {
+        *slot = b;
+    }
+    apdu.extend_from_slice(&block);
+    apdu
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card() -> Card {
+        Card::new(Identity { specialite: Some("SM54".into()), ..Identity::example() }, vec![0x30; 600])
+    }
+
+    fn sw(reply: &[u8]) -> [u8; 2] {
+        [reply[reply.len() - 2], reply[reply.len() - 1]]
+    }
+
+    fn select(card: &mut Card, fid: [u8; 2]) -> [u8; 2] {
+        sw(&card.transmit(&[0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]]))
+    }
+
+    fn select_ias(card: &mut Card) {
+        let mut apdu = vec![0x00, 0xA4, 0x04, 0x00, 0x0D];
+        apdu.extend_from_slice(&AID_IAS);
+        assert_eq!(sw(&card.transmit(&apdu)), OK);
+    }
+
+    #[test]
+    fn files_are_read_in_chunks_after_selecting_the_application() {
+        let mut c = card();
+        assert_eq!(select(&mut c, FID_CERTIFICATE), NOT_FOUND, "files need the IAS application");
+        select_ias(&mut c);
+        assert_eq!(select(&mut c, [0xEE, 0xEE]), NOT_FOUND);
+        assert_eq!(select(&mut c, FID_CERTIFICATE), OK);
+        let first = c.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00]);
+        assert_eq!(first.len(), 256 + 2);
+        let last = c.transmit(&[0x00, 0xB0, 0x02, 0x00, 0x00]);
+        assert_eq!(last.len(), 600 - 512 + 2, "a short read marks the end");
+        assert_eq!(sw(&c.transmit(&[0x00, 0xB0, 0x03, 0x00, 0x00])), WRONG_OFFSET);
+    }
+
+    #[test]
+    fn the_pin_guards_the_identity_data_and_blocks_after_three_errors() {
+        let mut c = card();
+        select_ias(&mut c);
+        assert_eq!(select(&mut c, FID_IDENTITY), OK);
+        assert_eq!(sw(&c.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00])), SECURITY);
+        assert_eq!(c.transmit(&PIN_STATUS), [0xBF, 0x81, 0x01, 0x06, 0x9A, 0x01, 3, 0x9B, 0x01, 3, 0x90, 0x00]);
+        assert_eq!(sw(&c.transmit(&verify_apdu("0000"))), [0x63, 0xC2]);
+        assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), OK, "a right PIN resets the counter");
+        assert_eq!(c.remaining_tries(), 3);
+        let data = c.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00]);
+        assert_eq!(String::from_utf8_lossy(&data[..data.len() - 2]), "civilite=22\nspecialite=SM54\n");
+        assert_eq!(sw(&c.transmit(&[0x00, 0x20, 0x00, 0x01])), OK, "verified");
+
+        c.reset();
+        assert_eq!(sw(&c.transmit(&[0x00, 0x20, 0x00, 0x01])), [0x63, 0xC3], "a reset clears the verified state");
+        assert_eq!(sw(&c.transmit(&verify_apdu("1111"))), [0x63, 0xC2]);
+        c.reset();
+        assert_eq!(sw(&c.transmit(&verify_apdu("2222"))), [0x63, 0xC1], "the counter survives a reset");
+        assert_eq!(sw(&c.transmit(&verify_apdu("3333"))), BLOCKED);
+        assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), BLOCKED, "blocked, even with the right PIN");
+        assert_eq!(c.transmit(&PIN_STATUS)[9], 0);
+    }
+
+    #[test]
+    fn unknown_commands_are_refused() {
+        let mut c = card();
+        assert_eq!(c.transmit(&[0x80, 0xB0, 0, 0, 0]), NO_CLA);
+        assert_eq!(c.transmit(&[0x00, 0x84, 0, 0, 8]), NO_INS);
+        assert_eq!(c.transmit(&[0x00]), WRONG_LENGTH);
+    }
+}
