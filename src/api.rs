@@ -98,11 +98,11 @@ pub async fn text(url: &str) -> Result<Option<String>, ()> {
 // The server's answers are read with the browser's JSON parser: a serde deserializer would weigh about 18 KB
 // (brotli) in the wasm.
 
-async fn json(response: Response) -> Option<JsValue> {
+pub(crate) async fn json(response: Response) -> Option<JsValue> {
     JSON::parse(&response.text().await.ok()?).ok()
 }
 
-fn string(object: &JsValue, key: &str) -> Option<String> {
+pub(crate) fn string(object: &JsValue, key: &str) -> Option<String> {
     Reflect::get(object, &JsValue::from_str(key)).ok()?.as_string()
 }
 

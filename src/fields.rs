@@ -45,12 +45,25 @@ pub fn FieldError(field: Field) -> impl IntoView {
     }
 }
 
+/// Whether the card filled this field in (it is then locked).
+pub fn from_card(field: Field) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let draft = use_wizard().draft;
+    move || draft.with(|d| d.from_card(field))
+}
+
+/// The mark of a field the card filled in.
+fn card_mark(field: Field) -> impl IntoView {
+    let locked = from_card(field);
+    move || locked().then(|| view! { <span class="lu-carte">" (lu sur votre carte CPS)"</span> })
+}
+
 #[component]
 pub fn Label(field: Field, required: bool, #[prop(optional)] text: Option<&'static str>) -> impl IntoView {
     view! {
         <label for=field.key()>
             {text.unwrap_or(field.label())}
             {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
+            {card_mark(field)}
         </label>
     }
 }
@@ -84,6 +97,7 @@ pub fn TextField(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 maxlength=maxlength
+                readonly=from_card(field)
                 aria-required=required.then_some("true")
                 aria-invalid=invalid(field)
                 aria-describedby=described_by(field, hint.is_some())
@@ -166,9 +180,11 @@ pub fn SelectField(
             <label for=id.unwrap_or(field.key())>
                 {label.unwrap_or(field.label())}
                 {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
+                {card_mark(field)}
             </label>
             {hint_view(field, hint)}
             <select
+                disabled=from_card(field)
                 id=id.unwrap_or(field.key())
                 name=id.unwrap_or(field.key())
                 autocomplete=autocomplete

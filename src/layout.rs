@@ -30,6 +30,11 @@ pub fn focus(id: &str) {
     }
 }
 
+/// Moves the focus once the screen has been redrawn (after a state change that renders the element).
+pub fn focus_later(id: &'static str) {
+    request_animation_frame(move || focus(id));
+}
+
 #[component]
 pub fn Header() -> impl IntoView {
     view! {

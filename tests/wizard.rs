@@ -172,15 +172,45 @@ fn through_step2() -> Draft {
 }
 
 #[wasm_bindgen_test]
-async fn step1_offers_the_manual_path_and_no_fake_card() {
+async fn without_the_card_agent_step1_says_what_to_do_and_offers_the_manual_path() {
+    // No agent listens at the default address in the test browser: the workstation check says so.
     let _page = Page::open("/", None).await;
     assert_eq!(h1(), "Étape 1/4 : Carte CPS");
     click(button("Oui, j'ai une carte CPS")).await;
-    assert!(text_of("carte-indisponible").contains("pas encore disponible"), "{}", text_of("carte-indisponible"));
+    assert!(eventually(|| !text_of("carte-probleme").is_empty()).await, "{}", text_of("carte-etat"));
+    assert!(text_of("carte-probleme").contains("ne répond pas sur votre ordinateur"), "{}", text_of("carte-probleme"));
+    let checks = text_of("carte-etat");
+    assert!(checks.contains("Logiciel de lecture de carte (ProMess Carte) : problème"), "{checks}");
+    assert!(checks.contains("Carte CPS : non testé"), "{checks}");
+    assert_eq!(active_id(), "contenu-carte", "focus moves to the explanation");
     assert_eq!(path(), "/", "no card, no step 2 pre-filled");
+    click(button("Tester à nouveau")).await;
+    assert!(eventually(|| text_of("carte-probleme").contains("ne répond pas")).await);
     click(button("Continuer sans carte CPS")).await;
     assert_eq!(h1(), "Étape 2/4 : Données personnelles");
     assert_eq!(path(), "/donnees-personnelles");
+}
+
+#[wasm_bindgen_test]
+async fn what_the_card_gave_is_locked_and_marked() {
+    let mut draft = valid_draft();
+    draft.fill_from_card(&promess_core::registration::CardData {
+        identifiant_national: "899700771191".into(),
+        rpps: Some("99700771191".into()),
+        nom: "SAGE".into(),
+        prenom: "CECILE".into(),
+        profession: Some("50".into()),
+        certificat: "ab".repeat(32),
+        ..Default::default()
+    });
+    let _page = Page::open("/donnees-personnelles", Some(&draft)).await;
+    assert!(by_id::<HtmlInputElement>("nom").read_only() && by_id::<HtmlInputElement>("rpps").read_only());
+    assert!(by_id::<HtmlSelectElement>("profession").disabled());
+    assert!(!by_id::<HtmlInputElement>("email").read_only(), "the rest stays editable");
+    let label = document().query_selector("label[for=nom]").unwrap().unwrap().text_content().unwrap();
+    assert!(label.contains("(lu sur votre carte CPS)"), "{label}");
+    click(button("Suivant")).await;
+    assert_eq!(h1(), "Étape 3/4 : Choix de votre identifiant", "the card's answers are valid as they are");
 }
 
 #[wasm_bindgen_test]

@@ -1,21 +1,362 @@
-//! Étape 1/4 : Carte CPS.
+//! Étape 1/4 : Carte CPS. The recommended path reads the card through the local agent (crate::card): the
+//! workstation is checked, the card chosen, the PIN typed, then step 2 arrives pre-filled. Every failure says what
+//! to do, with the manual path one click away.
 use crate::{
-    layout::{Notice, Progress, route},
+    card::{self, AgentFailure, CardHolder, Reader},
+    layout::{Notice, Progress, focus_later, route},
     router::use_nav,
     state::use_wizard,
 };
-use leptos::prelude::*;
-use promess_core::{Step, registration::Mode};
+use leptos::{prelude::*, task::spawn_local};
+use promess_core::{
+    Step,
+    config::{SUPPORT_EMAIL, SUPPORT_PHONE},
+    registration::{CardData, Mode},
+};
+
+/// Where the card path stands.
+#[derive(Clone, Debug, PartialEq)]
+enum Flow {
+    Start,
+    Checking,
+    /// The workstation check stopped here.
+    Problem(Problem),
+    /// Several cards: the user chooses.
+    Choose(Vec<Reader>),
+    Reading,
+    Pin {
+        reader: String,
+        holder: CardHolder,
+        tries: Option<u32>,
+        error: Option<String>,
+        busy: bool,
+    },
+    Blocked,
+}
+
+/// The checks of "Tester votre poste", in order.
+const CHECKS: [&str; 4] = [
+    "Logiciel de lecture de carte (ProMess Carte)",
+    "Service de cartes à puce (PC/SC)",
+    "Lecteur de carte",
+    "Carte CPS",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Problem {
+    Unreachable,
+    NoService,
+    NoReader,
+    NoCard,
+    UnknownCard,
+    Removed,
+    TooLong,
+    Other,
+}
+
+impl Problem {
+    fn of(failure: &AgentFailure) -> Problem {
+        match failure {
+            AgentFailure::Unreachable => Problem::Unreachable,
+            AgentFailure::TooLong => Problem::TooLong,
+            AgentFailure::Code(code) => match code.as_str() {
+                "no_service" => Problem::NoService,
+                "no_reader" => Problem::NoReader,
+                "no_card" => Problem::NoCard,
+                "unknown_card" => Problem::UnknownCard,
+                "card_removed" => Problem::Removed,
+                "timeout" => Problem::TooLong,
+                _ => Problem::Other,
+            },
+            _ => Problem::Other,
+        }
+    }
+
+    /// The index in CHECKS of the check that failed (CHECKS.len() when the check passed but the read failed).
+    fn failed_check(self) -> usize {
+        match self {
+            Problem::Unreachable => 0,
+            Problem::NoService => 1,
+            Problem::NoReader => 2,
+            Problem::NoCard | Problem::UnknownCard => 3,
+            Problem::Removed | Problem::TooLong | Problem::Other => CHECKS.len(),
+        }
+    }
+
+    fn message(self) -> String {
+        match self {
+            Problem::Unreachable => "Le logiciel de lecture de carte (ProMess Carte, « promess-card-agent ») ne répond pas sur votre ordinateur. Démarrez-le, puis cliquez sur « Tester à nouveau ».".into(),
+            Problem::NoService => "Le service de cartes à puce de votre ordinateur n'est pas démarré (PC/SC : « pcscd » sous Linux, service « Carte à puce » sous Windows). Démarrez-le, puis cliquez sur « Tester à nouveau ».".into(),
+            Problem::NoReader => "Aucun lecteur de carte n'est branché à votre ordinateur. Branchez votre lecteur, puis cliquez sur « Tester à nouveau ».".into(),
+            Problem::NoCard => "Aucune carte n'est insérée dans le lecteur. Insérez votre carte CPS, puce vers le lecteur, puis cliquez sur « Tester à nouveau ».".into(),
+            Problem::UnknownCard => "La carte insérée n'est pas reconnue comme une carte CPS. Vérifiez que vous avez inséré votre carte CPS, puis cliquez sur « Tester à nouveau ».".into(),
+            Problem::Removed => "La carte a été retirée du lecteur pendant la lecture. Réinsérez-la, puis cliquez sur « Tester à nouveau ».".into(),
+            Problem::TooLong => format!("Attention : la lecture de la carte CPS dure trop longtemps, il y a un problème technique sur votre ordinateur. Contactez l'assistance technique au {SUPPORT_PHONE} ou à {SUPPORT_EMAIL}, ou inscrivez-vous sans carte CPS."),
+            Problem::Other => format!("La carte n'a pas pu être lue. Cliquez sur « Tester à nouveau » ; si le problème persiste, contactez l'assistance technique au {SUPPORT_PHONE} ou à {SUPPORT_EMAIL}, ou inscrivez-vous sans carte CPS."),
+        }
+    }
+}
+
+fn known(reader: &Reader) -> bool {
+    reader.card && matches!(reader.kind.as_deref(), Some("cps3" | "cps4"))
+}
+
+fn kind_label(reader: &Reader) -> &'static str {
+    match reader.kind.as_deref() {
+        Some("cps4") => "carte CPS4",
+        _ => "carte CPS3",
+    }
+}
+
+fn tries_text(tries: Option<u32>) -> String {
+    match tries {
+        Some(1) => "Il vous reste 1 essai.".into(),
+        Some(n) => format!("Il vous reste {n} essais."),
+        None => String::new(),
+    }
+}
 
 #[component]
 pub fn Carte() -> impl IntoView {
     let wizard = use_wizard();
     let nav = use_nav();
-    let card_asked = RwSignal::new(false);
+    let flow = RwSignal::new(Flow::Start);
+    let agent = StoredValue::new(card::agent_url());
     let manual = move |_| {
-        wizard.draft.update(|d| d.mode = Some(Mode::Manuel));
+        wizard.draft.update(|d| {
+            if d.mode == Some(Mode::Carte) {
+                d.leave_card();
+            } else {
+                d.mode = Some(Mode::Manuel);
+            }
+        });
         nav.go(route(Step::Donnees));
     };
+
+    // Reads the identity of one reader's card, then asks for the PIN.
+    let read = move |reader: Reader| {
+        flow.set(Flow::Reading);
+        spawn_local(async move {
+            let base = agent.get_value();
+            flow.set(match card::identity(&base, &reader.name).await {
+                Ok(holder) => Flow::Pin { reader: reader.name, holder, tries: reader.tries, error: None, busy: false },
+                Err(failure) => Flow::Problem(Problem::of(&failure)),
+            });
+            focus_later("contenu-carte");
+        });
+    };
+    let check = move || {
+        flow.set(Flow::Checking);
+        spawn_local(async move {
+            let base = agent.get_value();
+            let next = match card::status(&base).await {
+                Err(failure) => Flow::Problem(Problem::of(&failure)),
+                Ok(readers) if readers.is_empty() => Flow::Problem(Problem::NoReader),
+                Ok(readers) => {
+                    let cards: Vec<Reader> = readers.iter().filter(|r| known(r)).cloned().collect();
+                    match cards.as_slice() {
+                        [] if readers.iter().any(|r| r.card) => Flow::Problem(Problem::UnknownCard),
+                        [] => Flow::Problem(Problem::NoCard),
+                        [one] => {
+                            read(one.clone());
+                            return;
+                        }
+                        _ => Flow::Choose(cards),
+                    }
+                }
+            };
+            flow.set(next);
+            focus_later("contenu-carte");
+        });
+    };
+    let verify = move |pin: String, confirmed: bool| {
+        let Flow::Pin { reader, holder, tries, .. } = flow.get_untracked() else { return };
+        let refuse = |error: &str| {
+            flow.update(|f| {
+                if let Flow::Pin { error: e, .. } = f {
+                    *e = Some(error.to_owned());
+                }
+            });
+            focus_later("pin");
+        };
+        if pin.is_empty() || pin.len() > 8 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+            return refuse("Code porteur : saisissez les 4 à 8 chiffres de votre code.");
+        }
+        if tries == Some(1) && !confirmed {
+            return refuse("Code porteur : confirmez l'utilisation de votre dernier essai en cochant la case.");
+        }
+        flow.update(|f| {
+            if let Flow::Pin { busy, error, .. } = f {
+                (*busy, *error) = (true, None);
+            }
+        });
+        spawn_local(async move {
+            let base = agent.get_value();
+            match card::verify_pin(&base, &reader, &pin).await {
+                Ok(full) => {
+                    let data = CardData {
+                        identifiant_national: full.national_id,
+                        rpps: full.rpps,
+                        adeli: full.adeli,
+                        nom: full.nom,
+                        prenom: full.prenom,
+                        profession: full.profession,
+                        civilite: full.civilite,
+                        specialite: full.specialite,
+                        certificat: full.certificate,
+                    };
+                    wizard.draft.update(|d| d.fill_from_card(&data));
+                    wizard.notice.set(Some(
+                        "Vos informations ont été lues sur votre carte CPS : elles sont verrouillées. Complétez les champs restants.",
+                    ));
+                    nav.go(route(Step::Donnees));
+                }
+                Err(AgentFailure::PinIncorrect { remaining }) => {
+                    flow.set(Flow::Pin {
+                        reader,
+                        holder,
+                        tries: Some(remaining),
+                        error: Some(format!("Code porteur : code incorrect. {}", tries_text(Some(remaining)))),
+                        busy: false,
+                    });
+                    focus_later("pin");
+                }
+                Err(AgentFailure::PinBlocked) => {
+                    flow.set(Flow::Blocked);
+                    focus_later("contenu-carte");
+                }
+                Err(failure) => {
+                    flow.set(Flow::Problem(Problem::of(&failure)));
+                    focus_later("contenu-carte");
+                }
+            }
+        });
+    };
+
+    let manual_button = move || {
+        view! {
+            <button type="button" class="bouton" on:click=manual>"> Continuer sans carte CPS"</button>
+        }
+    };
+    let screen = move || {
+        match flow.get() {
+        Flow::Start => ().into_any(),
+        Flow::Checking | Flow::Reading => view! {
+            <p class="avis" id="contenu-carte" tabindex="-1" role="status">"Test de votre poste et lecture de la carte en cours…"</p>
+        }
+        .into_any(),
+        Flow::Problem(problem) => {
+            let failed = problem.failed_check();
+            let checks = CHECKS
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let state = match i.cmp(&failed) {
+                        std::cmp::Ordering::Less => "OK",
+                        std::cmp::Ordering::Equal => "problème",
+                        std::cmp::Ordering::Greater => "non testé",
+                    };
+                    let class = if i == failed { "verif echec" } else { "verif" };
+                    view! { <li class=class>{*name}" : "<strong>{state}</strong></li> }
+                })
+                .collect_view();
+            view! {
+                <div class="avis erreur-carte" id="contenu-carte" tabindex="-1">
+                    <h2>"Tester votre poste"</h2>
+                    <ul class="poste">{checks}</ul>
+                    <p id="carte-probleme"><strong>{problem.message()}</strong></p>
+                    <div class="choix-carte">
+                        <button type="button" class="bouton principal" on:click=move |_| check()>"Tester à nouveau"</button>
+                        {manual_button()}
+                    </div>
+                </div>
+            }
+            .into_any()
+        }
+        Flow::Choose(readers) => {
+            let choices = readers
+                .into_iter()
+                .map(|r| {
+                    let text = format!("{} ({})", r.name, kind_label(&r));
+                    view! { <li><button type="button" class="bouton" on:click=move |_| read(r.clone())>{text}</button></li> }
+                })
+                .collect_view();
+            view! {
+                <div id="contenu-carte" tabindex="-1">
+                    <h2>"Choisissez votre carte"</h2>
+                    <p>"Plusieurs cartes sont insérées : choisissez celle avec laquelle vous vous inscrivez."</p>
+                    <ul class="lecteurs">{choices}</ul>
+                    {manual_button()}
+                </div>
+            }
+            .into_any()
+        }
+        Flow::Pin { holder, tries, error, busy, .. } => {
+            let who = format!(
+                "{} {} — {}{}",
+                holder.prenom,
+                holder.nom,
+                holder.titre,
+                holder.rpps.as_ref().map(|r| format!(", RPPS {r}")).or(holder.adeli.as_ref().map(|a| format!(", ADELI {a}"))).unwrap_or_default()
+            );
+            let last = tries == Some(1);
+            let confirmed = RwSignal::new(false);
+            let invalid = if error.is_some() { "true" } else { "false" };
+            let submit = move |ev: leptos::ev::SubmitEvent| {
+                ev.prevent_default();
+                let pin = document()
+                    .get_element_by_id("pin")
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+                    .map(|i| i.value())
+                    .unwrap_or_default();
+                verify(pin, confirmed.get_untracked());
+            };
+            view! {
+                <form id="contenu-carte" tabindex="-1" class="pin" on:submit=submit novalidate>
+                    <h2>"Code porteur de votre carte CPS"</h2>
+                    <p>"Carte de " <strong>{who}</strong></p>
+                    <div class="champ">
+                        <label for="pin">"Code porteur (PIN)" <span class="requis" aria-hidden="true">"*"</span></label>
+                        <p id="pin-aide" class="aide">
+                            "4 à 8 chiffres. Le code est vérifié par votre carte, sur votre ordinateur : il n'est jamais envoyé au service. "
+                            {tries_text(tries)}
+                        </p>
+                        <input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="8"
+                            aria-required="true" aria-invalid=invalid aria-describedby="pin-aide pin-erreur" disabled=busy />
+                        <p id="pin-erreur" class="erreur" aria-live="polite">{error}</p>
+                    </div>
+                    {last.then(|| view! {
+                        <div class="champ case avertissement">
+                            <input type="checkbox" id="pin-dernier" prop:checked=move || confirmed.get()
+                                on:change=move |ev| confirmed.set(event_target_checked(&ev)) />
+                            <label for="pin-dernier">
+                                "Il ne vous reste qu'un essai : si ce code est faux, votre carte sera bloquée. Je confirme la saisie."
+                            </label>
+                        </div>
+                    })}
+                    <div class="choix-carte">
+                        <button type="submit" class="bouton principal" disabled=busy>
+                            {if busy { "Vérification en cours…" } else { "Valider le code" }}
+                        </button>
+                        {manual_button()}
+                    </div>
+                </form>
+            }
+            .into_any()
+        }
+        Flow::Blocked => view! {
+            <div class="avis erreur-carte" id="contenu-carte" tabindex="-1">
+                <h2>"Votre carte CPS est bloquée"</h2>
+                <p id="carte-probleme"><strong>{format!(
+                    "Le code porteur a été saisi trois fois de façon erronée : votre carte est bloquée. Pour la débloquer, utilisez le code de déblocage reçu avec votre carte (outil de gestion de la carte CPS installé sur votre poste). Besoin d'aide : contactez l'assistance technique au {SUPPORT_PHONE} ou à {SUPPORT_EMAIL}. Vous pouvez aussi vous inscrire dès maintenant sans carte CPS."
+                )}</strong></p>
+                {manual_button()}
+            </div>
+        }
+        .into_any(),
+    }
+    };
+
     view! {
         <Progress current=Some(Step::Carte) title="Étape 1/4 : Carte CPS".to_owned() />
         <Notice />
@@ -33,25 +374,13 @@ pub fn Carte() -> impl IntoView {
         </p>
         <p class="aide">"Attention : l'inscription par carte CPS nécessite l'emploi d'un lecteur connecté à l'ordinateur de l'utilisateur."</p>
         <div class="choix-carte">
-            <button type="button" class="bouton principal" aria-controls="carte-indisponible" on:click=move |_| card_asked.set(true)>
+            <button type="button" class="bouton principal" aria-controls="carte-etat" on:click=move |_| check()>
                 "> Oui, j'ai une carte CPS"
             </button>
-            <button type="button" class="bouton" on:click=manual.clone()>
+            <button type="button" class="bouton" on:click=manual>
                 "> Non, je n'ai pas de carte CPS"
             </button>
         </div>
-        <div id="carte-indisponible" role="status">
-            <Show when=move || card_asked.get()>
-                <div class="avis">
-                    <p>
-                        <strong>"La lecture de la carte CPS n'est pas encore disponible dans cette version du service."</strong>
-                        " Aucune donnée n'a été lue. Vous pouvez vous inscrire dès maintenant sans carte, en saisissant vos informations."
-                    </p>
-                    <button type="button" class="bouton principal" on:click=manual.clone()>
-                        "> Continuer sans carte CPS"
-                    </button>
-                </div>
-            </Show>
-        </div>
+        <div id="carte-etat">{screen}</div>
     }
 }

@@ -36,7 +36,13 @@ fn lines(
     departement: &str,
 ) -> Vec<(&'static str, String)> {
     let lines: Vec<(&'static str, String)> = match step {
-        Step::Carte => vec![("Mode d'inscription", "Sans carte CPS (saisie manuelle)".into())],
+        Step::Carte => vec![(
+            "Mode d'inscription",
+            match d.card_use() {
+                Ok(Some(card)) => format!("Avec carte CPS (identifiant national {})", card.identifiant_national),
+                _ => "Sans carte CPS (saisie manuelle)".into(),
+            },
+        )],
         Step::Donnees => vec![
             ("Civilité", nos::label(nos::CIVILITE_TABLES, &d.civilite).into()),
             ("Nom", d.nom.trim().into()),

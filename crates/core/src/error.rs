@@ -47,6 +47,7 @@ error_codes! {
     PasswordMismatch => "password_mismatch",
     MustAccept => "must_accept",
     AlreadyRegistered => "already_registered",
+    CardMismatch => "card_mismatch",
 }
 
 impl ErrorCode {
@@ -111,6 +112,9 @@ impl ErrorCode {
             PasswordNotEvaluated => "la sécurité du mot de passe est en cours d'évaluation, patientez un instant.",
             PasswordMismatch => "les deux mots de passe ne sont pas identiques.",
             MustAccept => "vous devez les accepter pour créer votre compte.",
+            CardMismatch => {
+                "les informations de la carte CPS sont incomplètes ou ne correspondent pas au numéro RPPS/ADELI : lisez à nouveau la carte, ou inscrivez-vous sans carte."
+            }
             AlreadyRegistered => {
                 "un compte existe déjà pour ce numéro : contactez l'assistance technique si vous ne l'avez pas créé."
             }

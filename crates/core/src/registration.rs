@@ -59,6 +59,9 @@ pub struct Draft {
     pub telephone_publie: String,
     pub documents_electroniques: bool,
     pub cgu: bool,
+    /// With the card: the SHA-256 of the authentication certificate read, and the national id it names.
+    pub carte_certificat: String,
+    pub carte_identifiant_national: String,
 }
 
 /// The draft as text pairs, for a store that holds text (the browser's sessionStorage) without a JSON parser in
@@ -99,7 +102,7 @@ macro_rules! draft_text {
 draft_text! {
     text: civilite, nom, prenom, jour_naissance, mois_naissance, email, email_confirmation, lieu_exercice,
         profession, profession_autre, rpps, specialite_rpps, adeli, specialite_adeli, adresse, code_postal, ville,
-        telephone, mobile, fax, telephone_publie;
+        telephone, mobile, fax, telephone_publie, carte_certificat, carte_identifiant_national;
     flags: mssante, documents_electroniques, cgu;
     choices: liste_rouge, publier_telephone;
 }
@@ -176,10 +179,36 @@ pub struct Membership {
     pub documents_electroniques: bool,
 }
 
+/// The CPS card the identity was read from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CardUse {
+    /// SHA-256 of the authentication certificate, hexadecimal.
+    pub certificat: String,
+    pub identifiant_national: String,
+}
+
+/// What the CPS card gave (the certificate, then the card's data once the PIN is verified).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CardData {
+    pub identifiant_national: String,
+    pub rpps: Option<String>,
+    pub adeli: Option<String>,
+    pub nom: String,
+    pub prenom: String,
+    /// TRE_G15 code.
+    pub profession: Option<String>,
+    pub civilite: Option<String>,
+    /// TRE_R38 code.
+    pub specialite: Option<String>,
+    /// SHA-256 of the authentication certificate.
+    pub certificat: String,
+}
+
 /// A registration whose every answer is valid. The password is not kept here: hash it first.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Registration {
     pub mode: Mode,
+    pub carte: Option<CardUse>,
     pub personal: PersonalData,
     pub identifiant: Identifiant,
     pub membership: Membership,
@@ -214,7 +243,68 @@ impl Draft {
     pub fn mode(&self) -> Result<Mode, FieldErrors> {
         let mut e = FieldErrors::default();
         let mode = e.check(Field::Mode, self.mode.ok_or(ErrorCode::Required));
+        if let Err(code) = self.card_use() {
+            e.add(Field::Mode, code);
+        }
         done(mode, e)
+    }
+
+    /// The fields the card filled in, locked while the card path is taken.
+    pub fn from_card(&self, field: Field) -> bool {
+        self.mode == Some(Mode::Carte)
+            && matches!(field, Field::Nom | Field::Prenom | Field::Profession | Field::Rpps | Field::Adeli)
+    }
+
+    /// Step 2 pre-filled from the card: the identity fields (locked, see `from_card`), and the civilité, profession
+    /// and specialty when the national tables know them; the rest of the answers is kept.
+    pub fn fill_from_card(&mut self, card: &CardData) {
+        self.mode = Some(Mode::Carte);
+        self.nom = card.nom.clone();
+        self.prenom = card.prenom.clone();
+        self.rpps = card.rpps.clone().unwrap_or_default();
+        self.adeli = card.adeli.clone().unwrap_or_default();
+        self.carte_certificat = card.certificat.clone();
+        self.carte_identifiant_national = card.identifiant_national.clone();
+        let known = |tables: &[&'static [Code]], code: &Option<String>| {
+            code.as_deref().and_then(|c| nos::find(tables, c)).map(|c| c.code.to_owned())
+        };
+        if let Some(profession) = known(&[nos::PROFESSIONS], &card.profession) {
+            self.profession = profession;
+        }
+        if let Some(civilite) = known(nos::CIVILITE_TABLES, &card.civilite) {
+            self.civilite = civilite;
+        }
+        if let Some(specialite) =
+            card.specialite.as_deref().and_then(|s| nos::parse_specialite_rpps(&self.profession, s).ok())
+        {
+            self.specialite_rpps = specialite.code.to_owned();
+        }
+    }
+
+    /// Leaves the card path: the answers stay, editable; the card's record goes.
+    pub fn leave_card(&mut self) {
+        self.mode = Some(Mode::Manuel);
+        self.carte_certificat.clear();
+        self.carte_identifiant_national.clear();
+    }
+
+    /// With the card: the certificate read and the national id, which must name the RPPS (8…) or ADELI (0…) given.
+    pub fn card_use(&self) -> Result<Option<CardUse>, ErrorCode> {
+        if self.mode != Some(Mode::Carte) {
+            return Ok(None);
+        }
+        let certificat = self.carte_certificat.trim().to_ascii_lowercase();
+        let national = self.carte_identifiant_national.trim();
+        let digits = |s: &str| s.split_whitespace().collect::<String>();
+        let names_number = match national.split_at_checked(1) {
+            Some(("8", rpps)) => rpps == digits(&self.rpps),
+            Some(("0", adeli)) => adeli == digits(&self.adeli),
+            _ => false,
+        };
+        if certificat.len() != 64 || !certificat.bytes().all(|b| b.is_ascii_hexdigit()) || !names_number {
+            return Err(ErrorCode::CardMismatch);
+        }
+        Ok(Some(CardUse { certificat, identifiant_national: national.to_owned() }))
     }
 
     /// Step 2: the personal and professional data.
@@ -374,12 +464,14 @@ impl Registration {
         let draft = &request.donnees;
         let mut errors = FieldErrors::default();
         let mode = draft.mode().map_err(|e| errors.merge(e)).ok();
+        // Its errors are step 1's, counted by `mode()`.
+        let carte = draft.card_use().ok();
         let personal = draft.personal_data().map_err(|e| errors.merge(e)).ok();
         let identifiant = draft.credentials(&request.secret, score).map_err(|e| errors.merge(e)).ok();
         let membership = draft.membership().map_err(|e| errors.merge(e)).ok();
-        match (mode, personal, identifiant, membership) {
-            (Some(mode), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
-                Ok(Registration { mode, personal, identifiant, membership })
+        match (mode, carte, personal, identifiant, membership) {
+            (Some(mode), Some(carte), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
+                Ok(Registration { mode, carte, personal, identifiant, membership })
             }
             _ => Err(errors),
         }

@@ -34,12 +34,26 @@ fn inline_script_hashes(dist: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A strict Content-Security-Policy for a wasm app: own origin only, wasm compilation allowed, no framing.
+/// The local card agent the page calls, from index.html's `<meta name="promess:agent">`: an http(s) origin on a
+/// loopback address, or nothing.
+fn card_agent(dist: &Path) -> Option<String> {
+    let html = std::fs::read_to_string(dist.join("index.html")).ok()?;
+    let meta = html.split("<meta").find(|m| m.contains("name=\"promess:agent\""))?;
+    let url = meta.split("content=\"").nth(1)?.split('"').next()?.trim_end_matches('/');
+    let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
+    let host = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
+    let safe = url.bytes().all(|b| b.is_ascii_alphanumeric() || b":/.[]-".contains(&b));
+    (safe && matches!(host, "127.0.0.1" | "localhost" | "[::1]")).then(|| url.to_owned())
+}
+
+/// A strict Content-Security-Policy for a wasm app: own origin only (and the local card agent), wasm compilation
+/// allowed, no framing.
 pub fn content_security_policy(dist: &Path) -> String {
     let scripts = inline_script_hashes(dist).join(" ");
+    let agent = card_agent(dist).map(|a| format!(" {a}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         connect-src 'self'{agent}; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"
     )
 }
@@ -53,4 +67,29 @@ pub fn secure<S: Clone + Send + Sync + 'static>(router: Router<S>, dist: &Path) 
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy_for(html: &str) -> String {
+        let dir = std::env::temp_dir().join(format!("promess-csp-{}-{}", std::process::id(), html.len()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("index.html"), html).unwrap();
+        let policy = content_security_policy(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        policy
+    }
+
+    #[test]
+    fn the_card_agent_is_allowed_only_on_loopback() {
+        let page =
+            |agent: &str| format!("<html><head><meta name=\"promess:agent\" content=\"{agent}\" /></head></html>");
+        assert!(policy_for(&page("http://127.0.0.1:8765")).contains("connect-src 'self' http://127.0.0.1:8765;"));
+        assert!(policy_for(&page("http://localhost:9000/")).contains("connect-src 'self' http://localhost:9000;"));
+        assert!(policy_for(&page("https://evil.example")).contains("connect-src 'self';"), "not loopback");
+        assert!(policy_for(&page("http://127.0.0.1:1; script-src *")).contains("connect-src 'self';"), "injection");
+        assert!(policy_for("<html></html>").contains("connect-src 'self';"));
+    }
 }

@@ -219,3 +219,65 @@ fn the_draft_round_trips_through_text_pairs() {
     assert_eq!(json_keys, text_keys);
     assert_eq!(Draft::from_text_pairs([("inconnu", "x"), ("cgu", "oui")]), Draft { cgu: true, ..Draft::default() });
 }
+
+#[test]
+fn the_card_path_records_the_certificate_and_its_national_id() {
+    let manual = valid_draft();
+    assert_eq!(manual.card_use(), Ok(None));
+    assert!(!manual.from_card(Field::Nom));
+    let card = Draft {
+        mode: Some(Mode::Carte),
+        carte_certificat: "AB".repeat(32),
+        carte_identifiant_national: "899700771191".into(),
+        ..valid_draft()
+    };
+    let used = card.card_use().unwrap().unwrap();
+    assert_eq!((used.certificat, used.identifiant_national.as_str()), ("ab".repeat(32), "899700771191"));
+    assert!(card.from_card(Field::Nom) && card.from_card(Field::Rpps) && !card.from_card(Field::Email));
+    let other = Draft { carte_identifiant_national: "810005173140".into(), ..card.clone() };
+    assert_eq!(other.card_use(), Err(ErrorCode::CardMismatch), "the card names another RPPS");
+    let none = Draft { carte_certificat: String::new(), ..card.clone() };
+    assert_eq!(none.card_use(), Err(ErrorCode::CardMismatch));
+    let adeli = Draft {
+        rpps: String::new(),
+        adeli: "33 123 456 4".into(),
+        carte_identifiant_national: "0331234564".into(),
+        ..card.clone()
+    };
+    assert!(adeli.card_use().unwrap().is_some());
+    // The text pairs of the draft keep the card's fields.
+    assert_eq!(Draft::from_text_pairs(card.to_text_pairs().iter().map(|(k, v)| (*k, v.as_str()))), card);
+}
+
+#[test]
+fn the_card_fills_step_2_and_its_answers_are_valid() {
+    let mut draft = Draft { email: "paul.martin@exemple.fr".into(), profession: "50".into(), ..Draft::default() };
+    let card = CardData {
+        identifiant_national: "810005173140".into(),
+        rpps: Some("10005173140".into()),
+        adeli: None,
+        nom: "MARTIN".into(),
+        prenom: "PAUL".into(),
+        profession: Some("10".into()),
+        civilite: Some("DR".into()),
+        specialite: Some("SM54".into()),
+        certificat: "0f".repeat(32),
+    };
+    draft.fill_from_card(&card);
+    assert_eq!(draft.mode, Some(Mode::Carte));
+    assert_eq!((draft.nom.as_str(), draft.prenom.as_str(), draft.rpps.as_str()), ("MARTIN", "PAUL", "10005173140"));
+    assert_eq!((draft.profession.as_str(), draft.civilite.as_str()), ("10", "DR"));
+    assert_eq!(draft.specialite_rpps, "SM54");
+    assert_eq!(draft.email, "paul.martin@exemple.fr", "what the card does not say is kept");
+    assert_eq!(draft.card_use().unwrap().unwrap().identifiant_national, "810005173140");
+    assert_eq!(draft.identifiant().unwrap().as_str(), "paul.martin");
+
+    // Codes the tables do not know are left for the user to choose.
+    let mut other = Draft::default();
+    other.fill_from_card(&CardData { profession: Some("99".into()), civilite: Some("XX".into()), ..card.clone() });
+    assert_eq!((other.profession.as_str(), other.civilite.as_str(), other.specialite_rpps.as_str()), ("", "", ""));
+
+    draft.leave_card();
+    assert_eq!((draft.mode, draft.card_use()), (Some(Mode::Manuel), Ok(None)));
+    assert_eq!(draft.nom, "MARTIN", "the answers stay");
+}
