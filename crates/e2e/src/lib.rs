@@ -228,3 +228,23 @@ pub async fn fill(client: &Client, id: &str, value: &str) {
 pub async fn select(client: &Client, id: &str, value: &str) {
     find(client, &format!("#{id} option[value='{value}']")).await.click().await.unwrap();
 }
+
+/// A password every rule accepts, 64 characters long (the meter's worst case).
+pub const STRONG_64: &str = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
+
+async fn h1(c: &Client) -> String {
+    c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+}
+
+/// Step 4 (address shown, directory answers, CGU) up to the review; `phone` is the E.164 number to publish.
+pub async fn step4_to_the_review(c: &Client, expected_id: &str, phone: &str) {
+    assert_eq!(until(|| h1(c), |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
+    let address = find(c, "#adresse_securisee").await.prop("value").await.unwrap();
+    assert_eq!(address, Some(format!("{expected_id}@sante-na.fr")));
+    find(c, "#liste_rouge-non").await.click().await.unwrap();
+    find(c, "#publier_telephone").await.click().await.unwrap();
+    select(c, "telephone_publie", phone).await;
+    find(c, "#cgu").await.click().await.unwrap();
+    click_text(c, "Valider").await;
+    assert_eq!(until(|| h1(c), |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
+}

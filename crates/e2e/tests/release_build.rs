@@ -1,7 +1,9 @@
 //! The release build, as trunk writes it to dist/, in headless Chromium: the manual path from step 1 to the
 //! review, the strength meter computed by the real Web Worker, and the worker kept out of the main wasm.
 use fantoccini::{Client, Locator};
-use promess_e2e::{Backend, ChromeDriver, StaticServer, click_text, dist, fill, find, select, until};
+use promess_e2e::{
+    Backend, ChromeDriver, STRONG_64, StaticServer, click_text, dist, fill, find, select, step4_to_the_review, until,
+};
 
 #[test]
 fn zxcvbn_lives_in_the_worker_wasm_only() {
@@ -71,15 +73,7 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_i
     fill(c, "mot_de_passe_confirmation", STRONG_64).await;
     click_text(c, "Suivant").await;
 
-    assert_eq!(until(h1, |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
-    let address = find(c, "#adresse_securisee").await.prop("value").await.unwrap();
-    assert_eq!(address, Some(format!("{expected_id}@sante-na.fr")));
-    find(c, "#liste_rouge-non").await.click().await.unwrap();
-    find(c, "#publier_telephone").await.click().await.unwrap();
-    select(c, "telephone_publie", "+33556000000").await;
-    find(c, "#cgu").await.click().await.unwrap();
-    click_text(c, "Valider").await;
-    assert_eq!(until(h1, |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
+    step4_to_the_review(c, expected_id, "+33556000000").await;
 }
 
 const JP: &str = "jean-pierre.d-arc-de-saint-exupery";
@@ -125,8 +119,6 @@ async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() 
     assert_eq!(rpps, "10005173140");
     c.close().await.unwrap();
 }
-
-const STRONG_64: &str = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {

@@ -1,0 +1,129 @@
+//! Registration with the CPS card, end to end: headless Chromium on the release build served by the real server,
+//! the real card agent on its default loopback port (the one index.html names), a real pcscd with the vpcd driver
+//! and the simulated CPS3 card. From step 1 to the confirmation; the stored registration carries the card's identity.
+use fantoccini::{Client, Locator};
+use promess_card_agent::{AgentConfig, app};
+use promess_card_sim::{Card, Identity, cert, pcscd::Pcscd, vpcd::Inserted};
+use promess_e2e::{Backend, ChromeDriver, STRONG_64, click_text, fill, find, select, step4_to_the_review, until};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+/// The agent's address in index.html's `<meta name="promess:agent">`.
+const AGENT: &str = "127.0.0.1:8765";
+
+async fn start_agent(app_origin: &str) {
+    let listener = tokio::net::TcpListener::bind(AGENT)
+        .await
+        .unwrap_or_else(|e| panic!("{AGENT} is taken ({e}): stop the card agent that runs there (scripts/run) first"));
+    let agent = app(AgentConfig { origins: vec![app_origin.to_owned()], timeout: Duration::from_secs(20) });
+    tokio::spawn(async move { axum::serve(listener, agent).await });
+}
+
+fn doctor() -> Identity {
+    Identity {
+        rpps: Some("10005173140".into()),
+        nom: "MARTIN".into(),
+        prenom: "PAUL".into(),
+        profession: 10,
+        titre: "Médecin".into(),
+        civilite: "DR".into(),
+        specialite: Some("SM54".into()),
+        specialite_libelle: Some("Médecine générale".into()),
+        ..Identity::example()
+    }
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    find(c, css).await.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registration_with_the_simulated_cps_card() {
+    let pcscd = Pcscd::start().expect("pcscd");
+    let identity = doctor();
+    let issued = cert::issue(&identity).unwrap();
+    let _card = Inserted::insert(pcscd.vpcd_addr(), Arc::new(Mutex::new(Card::new(identity, issued.leaf))));
+    let backend = Backend::start("card").await;
+    start_agent(&backend.base).await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+
+    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    // pcscd needs a moment to see the card: "Tester à nouveau" until the PIN is asked.
+    click_text(&c, "Oui, j'ai une carte CPS").await;
+    let mut asked = false;
+    for _ in 0..20 {
+        if c.find(Locator::Css("#pin")).await.is_ok() {
+            asked = true;
+            break;
+        }
+        if c.find(Locator::Css("#carte-probleme")).await.is_ok() {
+            click_text(&c, "Tester à nouveau").await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(asked, "the PIN was never asked: {}", text(&c, "#carte-etat").await);
+    let who = text(&c, "#contenu-carte").await;
+    assert!(who.contains("PAUL MARTIN — Médecin, RPPS 10005173140"), "{who}");
+    assert!(who.contains("Il vous reste 3 essais."), "{who}");
+
+    // A wrong PIN first: the card counts it.
+    fill(&c, "pin", "0000").await;
+    click_text(&c, "Valider le code").await;
+    let error = until(|| text(&c, "#pin-erreur"), |t| t.contains("incorrect")).await;
+    assert_eq!(error, "Code porteur : code incorrect. Il vous reste 2 essais.");
+    fill(&c, "pin", "1234").await;
+    click_text(&c, "Valider le code").await;
+
+    // Step 2 arrives filled in from the card, locked.
+    assert_eq!(until(h1, |t| t.contains("Étape 2/4")).await, "Étape 2/4 : Données personnelles");
+    let value = |id: &'static str| {
+        let c = &c;
+        async move { find(c, &format!("#{id}")).await.prop("value").await.unwrap().unwrap_or_default() }
+    };
+    assert_eq!(
+        (value("nom").await, value("prenom").await, value("rpps").await),
+        ("MARTIN".into(), "PAUL".into(), "10005173140".into())
+    );
+    assert_eq!(
+        (value("profession").await, value("civilite").await, value("specialite_rpps").await),
+        ("10".into(), "DR".into(), "SM54".into())
+    );
+    assert!(find(&c, "#nom").await.attr("readonly").await.unwrap().is_some(), "locked");
+    select(&c, "naissance", "12").await;
+    select(&c, "naissance_mois", "5").await;
+    fill(&c, "email", "paul.martin@exemple.fr").await;
+    fill(&c, "email_confirmation", "paul.martin@exemple.fr").await;
+    fill(&c, "lieu_exercice", "Cabinet médical des Chartrons").await;
+    fill(&c, "telephone", "05 56 11 22 33").await;
+    click_text(&c, "Suivant").await;
+
+    assert_eq!(until(h1, |t| t.contains("Étape 3/4")).await, "Étape 3/4 : Choix de votre identifiant");
+    assert_eq!(until(|| value("identifiant"), |v| v == "paul.martin").await, "paul.martin");
+    fill(&c, "mot_de_passe", STRONG_64).await;
+    fill(&c, "mot_de_passe_confirmation", STRONG_64).await;
+    let meter = || async { find(&c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
+    until(meter, |m| m.contains("satisfaisante")).await;
+    click_text(&c, "Suivant").await;
+    step4_to_the_review(&c, "paul.martin", "+33556112233").await;
+    let recap = text(&c, "main").await;
+    assert!(recap.contains("Avec carte CPS (identifiant national 810005173140)"), "{recap}");
+
+    click_text(&c, "Envoyer ma demande").await;
+    assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
+    let (rpps, civilite, donnees): (String, String, String) =
+        sqlx::query_as("SELECT rpps, civilite, donnees FROM registrations WHERE identifiant = 'paul.martin'")
+            .fetch_one(&backend.db)
+            .await
+            .unwrap();
+    assert_eq!((rpps.as_str(), civilite.as_str()), ("10005173140", "DR"));
+    let stored: serde_json::Value = serde_json::from_str(&donnees).unwrap();
+    assert_eq!(stored["mode"], "carte");
+    assert_eq!(stored["carte"]["identifiant_national"], "810005173140");
+    assert_eq!(stored["carte"]["certificat"].as_str().map(str::len), Some(64));
+    assert!(!donnees.contains("pin"), "the PIN never reaches the backend: {donnees}");
+    c.close().await.unwrap();
+}
