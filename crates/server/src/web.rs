@@ -1,7 +1,9 @@
 //! The built wizard (trunk's dist/), with the single-page fallback, and the security headers of every answer.
 use axum::{
     Router,
-    http::{HeaderName, HeaderValue, header},
+    http::{HeaderName, HeaderValue, Uri, header},
+    middleware,
+    response::Response,
 };
 use base64::Engine;
 use sha2::{Digest, Sha256};
@@ -11,10 +13,35 @@ use tower_http::{
     set_header::SetResponseHeaderLayer,
 };
 
-/// Static files of dist/, and index.html for any other path (the wizard's routes).
+/// Static files of dist/, and index.html for any other path (the wizard's routes). The precompressed siblings that
+/// scripts/build writes (`.br`, `.gz`) are sent to browsers that accept them.
 pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
-    let index = dist.join("index.html");
-    Router::new().fallback_service(ServeDir::new(dist).fallback(ServeFile::new(index)))
+    let index = ServeFile::new(dist.join("index.html")).precompressed_br().precompressed_gzip();
+    let files = ServeDir::new(dist).precompressed_br().precompressed_gzip().fallback(index);
+    Router::new().fallback_service(files).layer(middleware::map_response_with_state(
+        (),
+        |uri: Uri, mut response: Response| async move {
+            let policy = cache_policy(uri.path());
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
+            response
+        },
+    ))
+}
+
+/// trunk names the built assets by their content hash: they never change, and may be kept a year. The page itself
+/// is checked on every visit; the communes for a day.
+fn cache_policy(path: &str) -> &'static str {
+    let name = path.rsplit('/').next().unwrap_or("");
+    // name-<16 hex>.ext, or name-<16 hex>_bg.wasm
+    let hash = name.split('.').next().and_then(|stem| stem.rsplit_once('-')).map(|(_, h)| h.trim_end_matches("_bg"));
+    let hashed = hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if hashed {
+        "public, max-age=31536000, immutable"
+    } else if path.starts_with("/communes/") {
+        "public, max-age=86400"
+    } else {
+        "no-cache"
+    }
 }
 
 /// The hashes of index.html's inline scripts (trunk's loader), so that the policy needs no 'unsafe-inline'.
@@ -80,6 +107,16 @@ mod tests {
         let policy = content_security_policy(&dir);
         std::fs::remove_dir_all(&dir).unwrap();
         policy
+    }
+
+    #[test]
+    fn hashed_assets_are_kept_the_page_is_checked() {
+        assert_eq!(cache_policy("/promess-web-25950ef625ec2303_bg.wasm"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_policy("/main-0123456789abcdef.css"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_policy("/"), "no-cache");
+        assert_eq!(cache_policy("/identifiant"), "no-cache");
+        assert_eq!(cache_policy("/strength_worker_loader.js"), "no-cache");
+        assert_eq!(cache_policy("/communes/33.txt"), "public, max-age=86400");
     }
 
     #[test]

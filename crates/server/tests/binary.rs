@@ -83,3 +83,50 @@ fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_passwor
     assert!(!eml.contains(STRONG_PASSWORD));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_built_app_is_sent_precompressed_and_cached_by_its_hash() {
+    let dir = std::env::temp_dir().join(format!("promess-static-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), "<html>page</html>").unwrap();
+    std::fs::write(dir.join("dist/app-0123456789abcdef_bg.wasm"), b"\0asm raw").unwrap();
+    std::fs::write(dir.join("dist/app-0123456789abcdef_bg.wasm.br"), b"brotli bytes").unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
+        .current_dir(&dir)
+        .args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let get = |path: &str, encoding: &str| {
+        http(
+            port,
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+            ),
+        )
+        .to_ascii_lowercase()
+    };
+    let br = get("/app-0123456789abcdef_bg.wasm", "gzip, br");
+    assert!(br.contains("content-encoding: br") && br.ends_with("brotli bytes"), "{br}");
+    assert!(br.contains("cache-control: public, max-age=31536000, immutable"), "{br}");
+    let plain = get("/app-0123456789abcdef_bg.wasm", "identity");
+    assert!(!plain.contains("content-encoding") && plain.ends_with("\0asm raw"), "{plain}");
+    let page = get("/identifiant", "br");
+    assert!(
+        page.starts_with("http/1.1 200")
+            && page.contains("cache-control: no-cache")
+            && page.ends_with("<html>page</html>"),
+        "{page}"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
