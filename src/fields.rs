@@ -242,8 +242,14 @@ pub fn YesNoField(
         }
     };
     view! {
-        <fieldset class="champ oui-non" aria-invalid=invalid(field) aria-required=required.then_some("true")>
-            <legend>
+        <fieldset
+            class="champ oui-non"
+            role="radiogroup"
+            aria-labelledby=format!("{}-question", field.key())
+            aria-invalid=invalid(field)
+            aria-required=required.then_some("true")
+        >
+            <legend id=format!("{}-question", field.key())>
                 {legend}
                 {required.then(|| view! { <span class="requis" aria-hidden="true">"*"</span> })}
             </legend>

@@ -236,9 +236,54 @@ async fn h1(c: &Client) -> String {
     c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
 }
 
+/// axe-core (npm, node_modules/axe-core) run on the page at each screen and state of a journey; what it finds of
+/// impact "serious" or "critical" is kept, to be asserted empty at the end (so that one run reports every screen).
+#[derive(Default)]
+pub struct Audit {
+    found: std::sync::Mutex<Vec<String>>,
+    checked: std::sync::Mutex<Vec<String>>,
+}
+
+impl Audit {
+    pub async fn check(&self, c: &Client, state: &str) {
+        let axe = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/axe-core/axe.min.js"),
+        )
+        .expect("axe-core is installed by scripts/setup (npm ci)");
+        c.execute(&axe, vec![]).await.expect("axe-core loads");
+        let script = "const done = arguments[arguments.length - 1];\
+            axe.run(document, { resultTypes: ['violations'] })\
+              .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')\
+                .map(v => v.impact + ' ' + v.id + ': ' + v.help + ' [' + v.nodes.map(n => n.target.join(' ')).join(', ') + ']')))\
+              .catch(e => done(['axe failed: ' + e]));";
+        let result = c.execute_async(script, vec![]).await.expect("axe runs");
+        let violations: Vec<String> =
+            serde_json::from_value(result).unwrap_or_else(|e| vec![format!("axe answer: {e}")]);
+        self.found.lock().unwrap().extend(violations.into_iter().map(|v| format!("{state}: {v}")));
+        self.checked.lock().unwrap().push(state.to_owned());
+    }
+
+    /// The states checked so far.
+    pub fn checked(&self) -> Vec<String> {
+        self.checked.lock().unwrap().clone()
+    }
+
+    /// The serious and critical violations found so far.
+    pub fn violations(&self) -> Vec<String> {
+        self.found.lock().unwrap().clone()
+    }
+}
+
 /// Step 4 (address shown, directory answers, CGU) up to the review; `phone` is the E.164 number to publish.
-pub async fn step4_to_the_review(c: &Client, expected_id: &str, phone: &str) {
+/// With an audit, the step is checked empty and with its errors shown.
+pub async fn step4_to_the_review(c: &Client, expected_id: &str, phone: &str, audit: Option<&Audit>) {
     assert_eq!(until(|| h1(c), |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
+    if let Some(audit) = audit {
+        audit.check(c, "étape 4, vide").await;
+        click_text(c, "Valider").await;
+        find(c, "[aria-invalid=true]").await;
+        audit.check(c, "étape 4, erreurs affichées").await;
+    }
     let address = find(c, "#adresse_securisee").await.prop("value").await.unwrap();
     assert_eq!(address, Some(format!("{expected_id}@sante-na.fr")));
     find(c, "#liste_rouge-non").await.click().await.unwrap();

@@ -4,7 +4,9 @@
 use fantoccini::{Client, Locator};
 use promess_card_agent::{AgentConfig, app};
 use promess_card_sim::{Card, Identity, cert, pcscd::Pcscd, vpcd::Inserted};
-use promess_e2e::{Backend, ChromeDriver, STRONG_64, click_text, fill, find, select, step4_to_the_review, until};
+use promess_e2e::{
+    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, select, step4_to_the_review, until,
+};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,
@@ -39,8 +41,27 @@ async fn text(c: &Client, css: &str) -> String {
     find(c, css).await.text().await.unwrap()
 }
 
+/// pcscd and the agent's port are one per machine: the tests take turns.
+static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Clicks "Oui, j'ai une carte CPS", then "Tester à nouveau" while pcscd has not seen the cards yet, until `css`.
+async fn card_path_until(c: &Client, css: &str) {
+    click_text(c, "Oui, j'ai une carte CPS").await;
+    for _ in 0..20 {
+        if c.find(Locator::Css(css)).await.is_ok() {
+            return;
+        }
+        if c.find(Locator::Css("#carte-probleme")).await.is_ok() {
+            click_text(c, "Tester à nouveau").await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("never reached {css}: {}", text(c, "#carte-etat").await);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registration_with_the_simulated_cps_card() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
     let identity = doctor();
     let issued = cert::issue(&identity).unwrap();
@@ -53,19 +74,7 @@ async fn a_registration_with_the_simulated_cps_card() {
 
     c.goto(&format!("{}/", backend.base)).await.unwrap();
     // pcscd needs a moment to see the card: "Tester à nouveau" until the PIN is asked.
-    click_text(&c, "Oui, j'ai une carte CPS").await;
-    let mut asked = false;
-    for _ in 0..20 {
-        if c.find(Locator::Css("#pin")).await.is_ok() {
-            asked = true;
-            break;
-        }
-        if c.find(Locator::Css("#carte-probleme")).await.is_ok() {
-            click_text(&c, "Tester à nouveau").await;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    assert!(asked, "the PIN was never asked: {}", text(&c, "#carte-etat").await);
+    card_path_until(&c, "#pin").await;
     let who = text(&c, "#contenu-carte").await;
     assert!(who.contains("PAUL MARTIN — Médecin, RPPS 10005173140"), "{who}");
     assert!(who.contains("Il vous reste 3 essais."), "{who}");
@@ -108,7 +117,7 @@ async fn a_registration_with_the_simulated_cps_card() {
     let meter = || async { find(&c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     until(meter, |m| m.contains("satisfaisante")).await;
     click_text(&c, "Suivant").await;
-    step4_to_the_review(&c, "paul.martin", "+33556112233").await;
+    step4_to_the_review(&c, "paul.martin", "+33556112233", None).await;
     let recap = text(&c, "main").await;
     assert!(recap.contains("Avec carte CPS (identifiant national 810005173140)"), "{recap}");
 
@@ -125,5 +134,66 @@ async fn a_registration_with_the_simulated_cps_card() {
     assert_eq!(stored["carte"]["identifiant_national"], "810005173140");
     assert_eq!(stored["carte"]["certificat"].as_str().map(str::len), Some(64));
     assert!(!donnees.contains("pin"), "the PIN never reaches the backend: {donnees}");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_cards_the_last_try_and_a_blocked_card() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let pcscd = Pcscd::start().expect("pcscd");
+    let insert = |addr: String, identity: Identity| {
+        let leaf = cert::issue(&identity).unwrap().leaf;
+        Inserted::insert(addr, Arc::new(Mutex::new(Card::new(identity, leaf))))
+    };
+    let _first = insert(pcscd.vpcd_addr(), Identity::example());
+    // The vpcd driver's second reader listens on the next port.
+    let _second = insert(format!("127.0.0.1:{}", pcscd.port + 1), doctor());
+    let backend = Backend::start("card-blocked").await;
+    start_agent(&backend.base).await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let audit = Audit::default();
+    c.goto(&format!("{}/", backend.base)).await.unwrap();
+
+    // Two cards: the user chooses, by reader and card kind.
+    card_path_until(&c, "ul.lecteurs").await;
+    let choices = text(&c, "ul.lecteurs").await;
+    assert!(
+        choices.contains("Virtual PCD 00 00 (carte CPS3)") && choices.contains("Virtual PCD 00 01 (carte CPS3)"),
+        "{choices}"
+    );
+    audit.check(&c, "carte : choix entre deux cartes").await;
+    click_text(&c, "Virtual PCD 00 01").await;
+    find(&c, "#pin").await;
+    assert!(text(&c, "#contenu-carte").await.contains("PAUL MARTIN"), "the second card was read");
+    audit.check(&c, "carte : code porteur").await;
+
+    for (typed, left) in [("1111", "2 essais"), ("2222", "1 essai")] {
+        fill(&c, "pin", typed).await;
+        click_text(&c, "Valider le code").await;
+        let error = until(|| text(&c, "#pin-erreur"), |t| t.contains(left)).await;
+        assert!(error.contains(left), "{error}");
+    }
+    // The last try must be confirmed.
+    find(&c, "#pin-dernier").await;
+    audit.check(&c, "carte : dernier essai").await;
+    fill(&c, "pin", "3333").await;
+    click_text(&c, "Valider le code").await;
+    let error = until(|| text(&c, "#pin-erreur"), |t| t.contains("confirmez")).await;
+    assert!(error.contains("confirmez l'utilisation de votre dernier essai"), "{error}");
+    find(&c, "#pin-dernier").await.click().await.unwrap();
+    fill(&c, "pin", "3333").await;
+    click_text(&c, "Valider le code").await;
+
+    let blocked = until(|| text(&c, "#carte-etat"), |t| t.contains("Votre carte CPS est bloquée")).await;
+    assert!(blocked.contains("Votre carte CPS est bloquée") && blocked.contains("05 64 090 090"), "{blocked}");
+    audit.check(&c, "carte : carte bloquée").await;
+    let violations = audit.violations();
+    assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
+
+    // The manual path is one click away, nothing locked.
+    click_text(&c, "Continuer sans carte CPS").await;
+    find(&c, "#nom").await;
+    assert!(find(&c, "#nom").await.attr("readonly").await.unwrap().is_none());
     c.close().await.unwrap();
 }

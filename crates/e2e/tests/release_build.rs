@@ -2,7 +2,8 @@
 //! review, the strength meter computed by the real Web Worker, and the worker kept out of the main wasm.
 use fantoccini::{Client, Locator};
 use promess_e2e::{
-    Backend, ChromeDriver, STRONG_64, StaticServer, click_text, dist, fill, find, select, step4_to_the_review, until,
+    Audit, Backend, ChromeDriver, STRONG_64, StaticServer, click_text, dist, fill, find, select, step4_to_the_review,
+    until,
 };
 
 #[test]
@@ -25,13 +26,27 @@ fn zxcvbn_lives_in_the_worker_wasm_only() {
     assert!(has(&wasm("strength_worker"), b"qwerty"), "the worker wasm should hold zxcvbn");
 }
 
-/// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver).
-async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str) {
+/// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
+/// audit, every screen is checked by axe-core empty and with its errors shown (step 1: the card path without agent).
+async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str, audit: Option<&Audit>) {
     c.goto(&format!("{base}/")).await.unwrap();
     let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
     assert_eq!(until(h1, |t| t.contains("Étape 1/4")).await, "Étape 1/4 : Carte CPS");
+    let errors_shown = || async { find(c, "[aria-invalid=true]").await };
+    if let Some(audit) = audit {
+        audit.check(c, "étape 1").await;
+        click_text(c, "Oui, j'ai une carte CPS").await;
+        find(c, "#carte-probleme").await;
+        audit.check(c, "étape 1, carte : logiciel absent").await;
+    }
     click_text(c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(until(h1, |t| t.contains("Étape 2/4")).await, "Étape 2/4 : Données personnelles");
+    if let Some(audit) = audit {
+        audit.check(c, "étape 2, vide").await;
+        click_text(c, "Suivant").await;
+        errors_shown().await;
+        audit.check(c, "étape 2, erreurs affichées").await;
+    }
 
     select(c, "civilite", "31").await;
     fill(c, "nom", "D'Arc-de Saint Éxupéry").await;
@@ -57,6 +72,12 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_i
     )
     .await;
     assert_eq!(id, expected_id);
+    if let Some(audit) = audit {
+        audit.check(c, "étape 3, vide").await;
+        click_text(c, "Suivant").await;
+        errors_shown().await;
+        audit.check(c, "étape 3, erreurs affichées").await;
+    }
 
     let meter = || async { find(c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     let meter_text = || async { find(c, "[data-testid=meter]").await.text().await.unwrap() };
@@ -73,7 +94,10 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_i
     fill(c, "mot_de_passe_confirmation", STRONG_64).await;
     click_text(c, "Suivant").await;
 
-    step4_to_the_review(c, expected_id, "+33556000000").await;
+    step4_to_the_review(c, expected_id, "+33556000000", audit).await;
+    if let Some(audit) = audit {
+        audit.check(c, "récapitulatif").await;
+    }
 }
 
 const JP: &str = "jean-pierre.d-arc-de-saint-exupery";
@@ -98,7 +122,7 @@ async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() 
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     let second = format!("{JP}2");
-    manual_registration_up_to_the_review(&c, &backend.base, &second).await;
+    manual_registration_up_to_the_review(&c, &backend.base, &second, None).await;
     // Between the proposal and the submission, someone gets the proposed identifier.
     take(&backend, &second).await;
     click_text(&c, "Envoyer ma demande").await;
@@ -125,7 +149,7 @@ async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
     let server = StaticServer::start(dist());
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &server.base, JP).await;
+    manual_registration_up_to_the_review(&c, &server.base, JP, None).await;
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("Vos réponses sont conservées")).await;
@@ -139,7 +163,7 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &backend.base, JP).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
     click_text(&c, "Envoyer ma demande").await;
     let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
@@ -177,7 +201,7 @@ async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
     .unwrap();
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &backend.base, JP).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("refusées")).await;
@@ -225,5 +249,22 @@ async fn the_postal_code_offers_its_communes_and_fills_the_departement() {
     assert!(said.starts_with("Aucune commune connue pour ce code postal"), "{said}");
     fill(&c, "ville", "Bordeaux Cedex").await;
     assert_eq!(value("input#ville")().await, "Bordeaux Cedex");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_screen_and_state_passes_axe_core() {
+    let backend = Backend::start("axe").await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let audit = Audit::default();
+    manual_registration_up_to_the_review(&c, &backend.base, JP, Some(&audit)).await;
+    click_text(&c, "Envoyer ma demande").await;
+    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    until(h1, |t| t.contains("enregistrée")).await;
+    audit.check(&c, "confirmation").await;
+    assert_eq!(audit.checked().len(), 10, "{:?}", audit.checked());
+    let violations = audit.violations();
+    assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
     c.close().await.unwrap();
 }
