@@ -16,10 +16,14 @@ use std::{
 const AGENT: &str = "127.0.0.1:8765";
 
 async fn start_agent(app_origin: &str) {
+    start_agent_bounded(app_origin, Duration::from_secs(20)).await
+}
+
+async fn start_agent_bounded(app_origin: &str, timeout: Duration) {
     let listener = tokio::net::TcpListener::bind(AGENT)
         .await
         .unwrap_or_else(|e| panic!("{AGENT} is taken ({e}): stop the card agent that runs there (scripts/run) first"));
-    let agent = app(AgentConfig { origins: vec![app_origin.to_owned()], timeout: Duration::from_secs(20) });
+    let agent = app(AgentConfig { origins: vec![app_origin.to_owned()], timeout });
     tokio::spawn(async move { axum::serve(listener, agent).await });
 }
 
@@ -195,5 +199,30 @@ async fn two_cards_the_last_try_and_a_blocked_card() {
     click_text(&c, "Continuer sans carte CPS").await;
     find(&c, "#nom").await;
     assert!(find(&c, "#nom").await.attr("readonly").await.unwrap().is_none());
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_card_read_that_lasts_too_long_is_a_technical_problem() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let pcscd = Pcscd::start().expect("pcscd");
+    let leaf = cert::issue(&Identity::example()).unwrap().leaf;
+    let card = Inserted::insert(pcscd.vpcd_addr(), Arc::new(Mutex::new(Card::new(Identity::example(), leaf))));
+    let backend = Backend::start("card-slow").await;
+    start_agent_bounded(&backend.base, Duration::from_secs(2)).await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    // Let pcscd see the card, then make it stop answering commands.
+    card_path_until(&c, "#pin").await;
+    card.hold_commands(true);
+    c.refresh().await.unwrap();
+    click_text(&c, "Oui, j'ai une carte CPS").await;
+    let said = until(|| text(&c, "#carte-etat"), |t| t.contains("problème technique")).await;
+    assert!(said.contains("la lecture de la carte CPS dure trop longtemps, il y a un problème technique"), "{said}");
+    assert!(said.contains("05 64 090 090") && said.contains("support@esea-na.fr"), "{said}");
+    card.hold_commands(false);
+    click_text(&c, "Continuer sans carte CPS").await;
+    find(&c, "#nom").await;
     c.close().await.unwrap();
 }
