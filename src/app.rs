@@ -8,7 +8,7 @@ use crate::{
     strength::{Estimator, Scheduler},
 };
 use leptos::prelude::*;
-use promess_core::{OperatorConfig, Step};
+use promess_core::{Draft, OperatorConfig, Step, registration::examples};
 use std::rc::Rc;
 
 /// The operator's settings, from `<meta name="promess:…">` in index.html, so an operator changes them
@@ -29,13 +29,21 @@ fn operator_config() -> OperatorConfig {
     }
 }
 
+/// The saved draft; with `?demo=1` and no answer saved beyond step 1's choice, the example answers (benchmarks and
+/// demos open step 3 at once). Typed answers are never replaced.
+fn initial_draft() -> Draft {
+    let saved = storage::load();
+    let demo = window().location().search().is_ok_and(|q| q.trim_start_matches('?').split('&').any(|p| p == "demo=1"));
+    if demo && saved == (Draft { mode: saved.mode, ..Draft::default() }) { examples::valid_draft() } else { saved }
+}
+
 /// Rates passwords for step 3; shared through the context.
 #[derive(Clone)]
 pub struct Strength(pub Rc<Scheduler>);
 
 #[component]
 pub fn App(estimator: Estimator) -> impl IntoView {
-    let wizard = Wizard::new(storage::load(), operator_config());
+    let wizard = Wizard::new(initial_draft(), operator_config());
     provide_context(wizard);
     Effect::new(move |_| wizard.draft.with(storage::save));
     let scheduler = Scheduler::new(&estimator, move |password, score| wizard.scored.set(Some((password, score))));

@@ -80,8 +80,13 @@ impl Wizard {
         // Each step is validated once per change, all its fields at once; the fields read their error from here.
         let step_errors = Step::ALL.map(|step| {
             Memo::new(move |_| {
-                let score = current_score(secret, scored);
-                let mut errors = draft.with(|d| secret.with(|s| d.step_errors(step, s, score)));
+                // Only step 3 depends on the password: the other steps are not recomputed at each keystroke.
+                let mut errors = if step == Step::Identifiant {
+                    let score = current_score(secret, scored);
+                    draft.with(|d| secret.with(|s| d.step_errors(step, s, score)))
+                } else {
+                    draft.with(|d| d.step_errors(step, &Credentials::default(), None))
+                };
                 errors.merge(server_errors.with(|e| e.of_step(step)));
                 errors
             })

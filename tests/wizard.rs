@@ -502,3 +502,15 @@ async fn the_review_groups_answers_and_a_failed_submission_keeps_them() {
     click(button("Modifier")).await;
     assert_eq!(h1(), "Étape 1/4 : Carte CPS");
 }
+
+#[wasm_bindgen_test]
+async fn demo_opens_step_3_with_the_example_answers_only_when_nothing_is_typed() {
+    for saved in [None, Some(Draft { mode: valid_draft().mode, ..Draft::default() })] {
+        let _page = Page::open("/identifiant?demo=1", saved.as_ref()).await;
+        assert_eq!(h1(), "Étape 3/4 : Choix de votre identifiant");
+        assert_eq!(by_id::<HtmlInputElement>("identifiant").value(), "cecile.sage");
+    }
+    let saved = Draft { mode: valid_draft().mode, nom: "Martin".into(), ..Draft::default() };
+    let _page = Page::open("/identifiant?demo=1", Some(&saved)).await;
+    assert_eq!(h1(), "Étape 2/4 : Données personnelles", "a saved draft is never replaced");
+}

@@ -293,3 +293,64 @@ pub async fn step4_to_the_review(c: &Client, expected_id: &str, phone: &str, aud
     click_text(c, "Valider").await;
     assert_eq!(until(|| h1(c), |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
 }
+
+/// The focused element: its id, its text (or value), and whether its focus is visible (a drawn outline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Focus {
+    pub id: String,
+    pub text: String,
+    pub tag: String,
+    pub visible: bool,
+}
+
+pub async fn focused(c: &Client) -> Focus {
+    let v = c
+        .execute(
+            "const e = document.activeElement; const s = getComputedStyle(e);\
+             return [e.id || '', (e.innerText || e.value || '').trim(), e.tagName.toLowerCase(),\
+                     s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    Focus {
+        id: v[0].as_str().unwrap_or_default().to_owned(),
+        text: v[1].as_str().unwrap_or_default().to_owned(),
+        tag: v[2].as_str().unwrap_or_default().to_owned(),
+        visible: v[3].as_bool().unwrap_or(false),
+    }
+}
+
+/// Keys to the focused element, as a keyboard would send them.
+pub async fn press(c: &Client, keys: &str) {
+    c.active_element().await.unwrap().send_keys(keys).await.unwrap();
+}
+
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
+pub const SPACE: &str = "\u{E00D}";
+pub const ARROW_DOWN: &str = "\u{E015}";
+pub const END: &str = "\u{E010}";
+pub const SHIFT_TAB: &str = "\u{E008}\u{E004}\u{E000}";
+
+/// Presses Tab until the focus is on what `want` accepts (80 presses at most); every stop on the way must show
+/// its focus.
+pub async fn tab_to(c: &Client, want: impl Fn(&Focus) -> bool) -> Focus {
+    for _ in 0..80 {
+        press(c, TAB).await;
+        let f = focused(c).await;
+        if f.tag != "body" {
+            assert!(f.visible, "focus not visible on {f:?}");
+        }
+        if want(&f) {
+            return f;
+        }
+    }
+    panic!("Tab never reached the element; last focus: {:?}", focused(c).await);
+}
+
+/// Tabs to the field with this id and types `text` into it.
+pub async fn tab_and_type(c: &Client, id: &str, text: &str) {
+    tab_to(c, |f| f.id == id).await;
+    press(c, text).await;
+}

@@ -2,8 +2,8 @@
 //! review, the strength meter computed by the real Web Worker, and the worker kept out of the main wasm.
 use fantoccini::{Client, Locator};
 use promess_e2e::{
-    Audit, Backend, ChromeDriver, STRONG_64, StaticServer, click_text, dist, fill, find, select, step4_to_the_review,
-    until,
+    ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, click_text, dist,
+    fill, find, focused, press, select, step4_to_the_review, tab_and_type, tab_to, until,
 };
 
 #[test]
@@ -266,5 +266,75 @@ async fn every_screen_and_state_passes_axe_core() {
     assert_eq!(audit.checked().len(), 10, "{:?}", audit.checked());
     let violations = audit.violations();
     assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_registration_with_the_keyboard_alone() {
+    let backend = Backend::start("keyboard").await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    until(h1, |t| t.contains("Étape 1/4")).await;
+    tab_to(&c, |f| f.text.contains("Non, je n'ai pas de carte CPS")).await;
+    press(&c, ENTER).await;
+    until(h1, |t| t.contains("Étape 2/4")).await;
+
+    tab_and_type(&c, "civilite", "Monsieur").await;
+    tab_and_type(&c, "nom", "Durand").await;
+    tab_and_type(&c, "prenom", "Luc").await;
+    // Shift-Tab goes back (the browser selects the text): End, then one more letter.
+    press(&c, SHIFT_TAB).await;
+    assert_eq!(focused(&c).await.id, "nom");
+    press(&c, &format!("{END}e")).await;
+    tab_and_type(&c, "naissance", "14").await;
+    tab_and_type(&c, "naissance_mois", "juillet").await;
+    tab_and_type(&c, "email", "luc.durand@exemple.fr").await;
+    tab_and_type(&c, "email_confirmation", "luc.durand@exemple.fr").await;
+    tab_and_type(&c, "lieu_exercice", "Cabinet infirmier du Port").await;
+    tab_and_type(&c, "profession", "Infirmier").await;
+    tab_and_type(&c, "rpps", "10005173140").await;
+    // "Suivant" with the telephone missing: the focus goes to it.
+    tab_to(&c, |f| f.text == "> Suivant").await;
+    press(&c, ENTER).await;
+    let f = until(|| async { focused(&c).await.id }, |id| id == "telephone").await;
+    assert_eq!(f, "telephone", "Suivant moves the focus to the first invalid field");
+    press(&c, "05 56 00 00 00").await;
+    tab_to(&c, |f| f.text == "> Suivant").await;
+    press(&c, ENTER).await;
+
+    until(h1, |t| t.contains("Étape 3/4")).await;
+    let identifiant = || async { find(&c, "#identifiant").await.prop("value").await.unwrap().unwrap_or_default() };
+    assert_eq!(until(identifiant, |v| v == "luc.durande").await, "luc.durande");
+    tab_and_type(&c, "mot_de_passe", STRONG_64).await;
+    tab_and_type(&c, "mot_de_passe_confirmation", STRONG_64).await;
+    let meter = || async { find(&c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
+    until(meter, |m| m.contains("satisfaisante")).await;
+    tab_to(&c, |f| f.text == "> Suivant").await;
+    press(&c, ENTER).await;
+
+    until(h1, |t| t.contains("Étape 4/4")).await;
+    tab_to(&c, |f| f.id == "liste_rouge").await;
+    press(&c, ARROW_DOWN).await; // "Non"
+    assert_eq!(focused(&c).await.id, "liste_rouge-non");
+    tab_to(&c, |f| f.id == "publier_telephone").await;
+    press(&c, SPACE).await; // "Oui"
+    tab_and_type(&c, "telephone_publie", "05").await;
+    tab_to(&c, |f| f.id == "cgu").await;
+    press(&c, SPACE).await;
+    tab_to(&c, |f| f.text == "> Valider").await;
+    press(&c, ENTER).await;
+
+    until(h1, |t| t.contains("Récapitulatif")).await;
+    tab_to(&c, |f| f.text.contains("Envoyer ma demande")).await;
+    press(&c, ENTER).await;
+    assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
+    let (profession, telephone): (String, String) =
+        sqlx::query_as("SELECT json_extract(donnees, '$.personal.profession.sante'), json_extract(donnees, '$.membership.telephone_publie') FROM registrations WHERE identifiant = 'luc.durande'")
+            .fetch_one(&backend.db)
+            .await
+            .unwrap();
+    assert_eq!((profession.as_str(), telephone.as_str()), ("60", "+33556000000"));
     c.close().await.unwrap();
 }
