@@ -97,8 +97,15 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
     ADDR.with(|a| *a.borrow_mut() = pcscd.vpcd_addr());
 
     // A reader, no card yet.
-    let (_, body) = call("GET", "/v1/status", None, &[]).await;
-    assert_eq!(body["pcsc"], true);
+    let mut body = Value::Null;
+    for _ in 0..50 {
+        body = call("GET", "/v1/status", None, &[]).await.1;
+        if body["pcsc"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(body["pcsc"], true, "{body}");
     let reader = body["lecteurs"].as_array().unwrap().iter().find(|r| r["nom"] == READER).cloned().unwrap();
     assert_eq!(reader["carte_presente"], false);
     assert_eq!(call("GET", reader_path("identity"), None, &[]).await.1, json!({"error": "no_card"}));

@@ -11,6 +11,7 @@ use std::{
 };
 
 const PID_FILE: &str = "/run/pcscd/pcscd.pid";
+const SOCKET: &str = "/run/pcscd/pcscd.comm";
 
 pub struct Pcscd {
     child: Child,
@@ -78,7 +79,14 @@ impl Pcscd {
         });
         let pcscd = Pcscd { child, dir, port };
         wait.recv_timeout(Duration::from_secs(10)).map_err(|_| io::Error::other("pcscd did not start"))?;
-        Ok(pcscd)
+        // "ready" is logged before clients are served: wait until its socket accepts one.
+        for _ in 0..100 {
+            if std::os::unix::net::UnixStream::connect(SOCKET).is_ok() {
+                return Ok(pcscd);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Err(io::Error::other("pcscd's socket never accepted a client"))
     }
 
     /// Where a simulated card connects: the first reader's vpcd port.
