@@ -75,7 +75,9 @@ fn PasswordField(
 fn StrengthMeter() -> impl IntoView {
     let wizard = use_wizard();
     let assessment = Memo::new(move |_| {
-        let score = wizard.score();
+        // While the worker rates the new password, the meter keeps the last rating instead of flickering at every
+        // keystroke; "Suivant" and the server use only the current password's score.
+        let score = wizard.score().or_else(|| wizard.scored.with(|s| s.as_ref().map(|(_, score)| *score)));
         let words = wizard.draft.with(|d| d.personal_words());
         wizard.secret.with(|s| Assessment::new(&s.mot_de_passe, &words, score))
     });

@@ -135,8 +135,20 @@ pub struct ChromeDriver {
     pub url: String,
 }
 
+/// At most this many browsers at once (a 2-core CI machine runs the tests of this crate in parallel).
+const MAX_BROWSERS: usize = 2;
+static BROWSERS: (std::sync::Mutex<usize>, std::sync::Condvar) = (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
 impl ChromeDriver {
     pub fn start() -> ChromeDriver {
+        {
+            let (count, freed) = &BROWSERS;
+            let mut n = count.lock().unwrap_or_else(|p| p.into_inner());
+            while *n >= MAX_BROWSERS {
+                n = freed.wait(n).unwrap_or_else(|p| p.into_inner());
+            }
+            *n += 1;
+        }
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -174,6 +186,9 @@ impl Drop for ChromeDriver {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let (count, freed) = &BROWSERS;
+        *count.lock().unwrap_or_else(|p| p.into_inner()) -= 1;
+        freed.notify_one();
     }
 }
 
@@ -232,8 +247,12 @@ pub async fn select(client: &Client, id: &str, value: &str) {
 /// A password every rule accepts, 64 characters long (the meter's worst case).
 pub const STRONG_64: &str = "Correct-Cheval-Batterie-Agrafe!42#Lyon_69002+Marseille/13001xQz";
 
-async fn h1(c: &Client) -> String {
-    c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap()
+/// The page's h1 text; empty while there is none yet or it is being redrawn (for `until`).
+pub async fn heading(c: &Client) -> String {
+    match c.find(Locator::Css("h1")).await {
+        Ok(h1) => h1.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// axe-core (npm, node_modules/axe-core) run on the page at each screen and state of a journey; what it finds of
@@ -277,7 +296,7 @@ impl Audit {
 /// Step 4 (address shown, directory answers, CGU) up to the review; `phone` is the E.164 number to publish.
 /// With an audit, the step is checked empty and with its errors shown.
 pub async fn step4_to_the_review(c: &Client, expected_id: &str, phone: &str, audit: Option<&Audit>) {
-    assert_eq!(until(|| h1(c), |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
+    assert_eq!(until(|| heading(c), |t| t.contains("Étape 4/4")).await, "Étape 4/4 : Adhésion");
     if let Some(audit) = audit {
         audit.check(c, "étape 4, vide").await;
         click_text(c, "Valider").await;
@@ -291,7 +310,7 @@ pub async fn step4_to_the_review(c: &Client, expected_id: &str, phone: &str, aud
     select(c, "telephone_publie", phone).await;
     find(c, "#cgu").await.click().await.unwrap();
     click_text(c, "Valider").await;
-    assert_eq!(until(|| h1(c), |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
+    assert_eq!(until(|| heading(c), |t| t.contains("Récapitulatif")).await, "Récapitulatif de votre demande");
 }
 
 /// The focused element: its id, its text (or value), and whether its focus is visible (a drawn outline).

@@ -5,7 +5,7 @@ use fantoccini::{Client, Locator};
 use promess_card_agent::{AgentConfig, app};
 use promess_card_sim::{Card, Identity, cert, pcscd::Pcscd, vpcd::Inserted};
 use promess_e2e::{
-    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, select, step4_to_the_review, until,
+    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, select, step4_to_the_review, until,
 };
 use std::{
     sync::{Arc, Mutex},
@@ -74,7 +74,7 @@ async fn a_registration_with_the_simulated_cps_card() {
     start_agent(&backend.base).await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    let h1 = || heading(&c);
 
     c.goto(&format!("{}/", backend.base)).await.unwrap();
     // pcscd needs a moment to see the card: "Tester à nouveau" until the PIN is asked.

@@ -3,7 +3,7 @@
 use fantoccini::{Client, Locator};
 use promess_e2e::{
     ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, click_text, dist,
-    fill, find, focused, press, select, step4_to_the_review, tab_and_type, tab_to, until,
+    fill, find, focused, heading, press, select, step4_to_the_review, tab_and_type, tab_to, until,
 };
 
 #[test]
@@ -30,7 +30,7 @@ fn zxcvbn_lives_in_the_worker_wasm_only() {
 /// audit, every screen is checked by axe-core empty and with its errors shown (step 1: the card path without agent).
 async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str, audit: Option<&Audit>) {
     c.goto(&format!("{base}/")).await.unwrap();
-    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    let h1 = || heading(c);
     assert_eq!(until(h1, |t| t.contains("Étape 1/4")).await, "Étape 1/4 : Carte CPS");
     let errors_shown = || async { find(c, "[aria-invalid=true]").await };
     if let Some(audit) = audit {
@@ -133,7 +133,7 @@ async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() 
     let review = || async { find(&c, "main").await.text().await.unwrap() };
     assert!(until(review, |t| t.contains(&format!("{third}@sante-na.fr"))).await.contains(&third));
     click_text(&c, "Envoyer ma demande").await;
-    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    let h1 = || heading(&c);
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
     let (rpps,): (String,) = sqlx::query_as("SELECT rpps FROM registrations WHERE identifiant = $1")
         .bind(&third)
@@ -165,7 +165,7 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
     let c = driver.browser().await;
     manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
     click_text(&c, "Envoyer ma demande").await;
-    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    let h1 = || heading(&c);
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
     let page = find(&c, "main").await.text().await.unwrap();
     assert!(page.contains("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"), "{page}");
@@ -260,7 +260,7 @@ async fn every_screen_and_state_passes_axe_core() {
     let audit = Audit::default();
     manual_registration_up_to_the_review(&c, &backend.base, JP, Some(&audit)).await;
     click_text(&c, "Envoyer ma demande").await;
-    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    let h1 = || heading(&c);
     until(h1, |t| t.contains("enregistrée")).await;
     audit.check(&c, "confirmation").await;
     assert_eq!(audit.checked().len(), 10, "{:?}", audit.checked());
@@ -274,7 +274,7 @@ async fn a_whole_registration_with_the_keyboard_alone() {
     let backend = Backend::start("keyboard").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    let h1 = || async { c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap() };
+    let h1 = || heading(&c);
     c.goto(&format!("{}/", backend.base)).await.unwrap();
     until(h1, |t| t.contains("Étape 1/4")).await;
     tab_to(&c, |f| f.text.contains("Non, je n'ai pas de carte CPS")).await;
