@@ -101,7 +101,9 @@ fn idempotency_key() -> String {
     web_sys::window()
         .and_then(|w| w.crypto().ok())
         .map(|c| c.random_uuid())
-        .unwrap_or_else(|| format!("{}", js_sys_now()))
+        // Without randomUUID (a page not served over https): the time and a random number, as integers (formatting
+        // a float would add its code to the wasm).
+        .unwrap_or_else(|| format!("{}-{}", js_sys_now() as u64, (js_sys::Math::random() * 1e15) as u64))
 }
 
 fn js_sys_now() -> f64 {
