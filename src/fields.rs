@@ -157,17 +157,22 @@ pub fn SelectField(
     let wizard = use_wizard();
     let draft = wizard.draft;
     let current = move || draft.with(|d| (lens.get)(d).clone());
-    let option = move |(value, text): (String, String)| {
-        let selected = value.clone();
-        view! { <option value=value selected=move || current() == selected>{text}</option> }
-    };
+    // Each option's `selected` is set once, when the options are drawn (a reactive attribute per option would cost
+    // hundreds of effects on step 2); later changes go through the select's `value`.
     let options = move || {
+        let now = draft.with_untracked(|d| (lens.get)(d).clone());
         options
             .get()
             .0
             .into_iter()
             .map(|(group, items)| {
-                let items = items.into_iter().map(option).collect_view();
+                let items = items
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let selected = value == now;
+                        view! { <option value=value selected=selected>{text}</option> }
+                    })
+                    .collect_view();
                 match group {
                     Some(label) => Either::Left(view! { <optgroup label=label>{items}</optgroup> }),
                     None => Either::Right(items),
@@ -200,7 +205,7 @@ pub fn SelectField(
                 }
                 on:blur=move |_| wizard.touch(field)
             >
-                <option value="" selected=move || current().is_empty()>{empty}</option>
+                <option value="" selected=draft.with_untracked(|d| (lens.get)(d).is_empty())>{empty}</option>
                 {options}
             </select>
             {id.is_none().then(|| view! { <FieldError field /> })}
