@@ -11,17 +11,19 @@ use leptos::prelude::*;
 use promess_core::{Draft, OperatorConfig, Step, registration::examples};
 use std::rc::Rc;
 
+/// An operator setting of index.html, `<meta name="promess:{name}" content="…">`, when not empty.
+pub fn meta(name: &str) -> Option<String> {
+    document()
+        .query_selector(&format!("meta[name='promess:{name}']"))
+        .ok()
+        .flatten()
+        .and_then(|m| m.get_attribute("content"))
+        .filter(|c| !c.trim().is_empty())
+}
+
 /// The operator's settings, from `<meta name="promess:…">` in index.html, so an operator changes them
 /// without rebuilding.
 fn operator_config() -> OperatorConfig {
-    let meta = |name: &str| {
-        document()
-            .query_selector(&format!("meta[name='promess:{name}']"))
-            .ok()
-            .flatten()
-            .and_then(|m| m.get_attribute("content"))
-            .filter(|c| !c.trim().is_empty())
-    };
     let default = OperatorConfig::default();
     OperatorConfig {
         domain: meta("domaine").unwrap_or(default.domain),

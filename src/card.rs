@@ -3,17 +3,12 @@
 use crate::api::{json, string};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use js_sys::{Array, Reflect};
+use promess_core::registration::CardData;
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 /// The agent's address, from `<meta name="promess:agent">` (default: the agent's default port).
 pub fn agent_url() -> String {
-    leptos::prelude::document()
-        .query_selector("meta[name='promess:agent']")
-        .ok()
-        .flatten()
-        .and_then(|m| m.get_attribute("content"))
-        .filter(|c| !c.trim().is_empty())
-        .unwrap_or_else(|| "http://127.0.0.1:8765".into())
+    crate::app::meta("agent").unwrap_or_else(|| "http://127.0.0.1:8765".into())
 }
 
 /// How long the workstation check waits for the agent, and how long a card read may last (the procedure: a read
@@ -30,21 +25,11 @@ pub struct Reader {
     pub tries: Option<u32>,
 }
 
-/// What the card says of its holder.
+/// What the card says of its holder: the answers it fills in, and the title shown on the PIN screen.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct CardHolder {
-    pub national_id: String,
-    pub rpps: Option<String>,
-    pub adeli: Option<String>,
-    pub prenom: String,
-    pub nom: String,
+    pub data: CardData,
     pub titre: String,
-    pub profession: Option<String>,
-    pub certificate: String,
-    pub valid_until: String,
-    /// Read once the PIN is verified.
-    pub civilite: Option<String>,
-    pub specialite: Option<String>,
 }
 
 /// Why the agent could not help, each with its own French explanation in the card screen.
@@ -135,17 +120,18 @@ fn path(base: &str, reader: &str, what: &str) -> String {
 fn holder(body: &JsValue) -> Option<CardHolder> {
     let certificate = Reflect::get(body, &JsValue::from_str("certificat")).ok()?;
     Some(CardHolder {
-        national_id: string(body, "identifiant_national")?,
-        rpps: string(body, "rpps"),
-        adeli: string(body, "adeli"),
-        prenom: string(body, "prenom").unwrap_or_default(),
-        nom: string(body, "nom").unwrap_or_default(),
+        data: CardData {
+            identifiant_national: string(body, "identifiant_national")?,
+            rpps: string(body, "rpps"),
+            adeli: string(body, "adeli"),
+            prenom: string(body, "prenom").unwrap_or_default(),
+            nom: string(body, "nom").unwrap_or_default(),
+            profession: string(body, "profession"),
+            civilite: string(body, "civilite"),
+            specialite: string(body, "specialite"),
+            certificat: string(&certificate, "empreinte_sha256")?,
+        },
         titre: string(body, "titre").unwrap_or_default(),
-        profession: string(body, "profession"),
-        certificate: string(&certificate, "empreinte_sha256")?,
-        valid_until: string(&certificate, "valide_au").unwrap_or_default(),
-        civilite: string(body, "civilite"),
-        specialite: string(body, "specialite"),
     })
 }
 

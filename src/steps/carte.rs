@@ -11,7 +11,7 @@ use leptos::{prelude::*, task::spawn_local};
 use promess_core::{
     Step,
     config::{SUPPORT_EMAIL, SUPPORT_PHONE},
-    registration::{CardData, Mode},
+    registration::Mode,
 };
 
 /// Where the card path stands.
@@ -194,18 +194,7 @@ pub fn Carte() -> impl IntoView {
             let base = agent.get_value();
             match card::verify_pin(&base, &reader, &pin).await {
                 Ok(full) => {
-                    let data = CardData {
-                        identifiant_national: full.national_id,
-                        rpps: full.rpps,
-                        adeli: full.adeli,
-                        nom: full.nom,
-                        prenom: full.prenom,
-                        profession: full.profession,
-                        civilite: full.civilite,
-                        specialite: full.specialite,
-                        certificat: full.certificate,
-                    };
-                    wizard.draft.update(|d| d.fill_from_card(&data));
+                    wizard.draft.update(|d| d.fill_from_card(&full.data));
                     wizard.notice.set(Some(
                         "Vos informations ont été lues sur votre carte CPS : elles sont verrouillées. Complétez les champs restants.",
                     ));
@@ -294,10 +283,10 @@ pub fn Carte() -> impl IntoView {
         Flow::Pin { holder, tries, error, busy, .. } => {
             let who = format!(
                 "{} {} — {}{}",
-                holder.prenom,
-                holder.nom,
+                holder.data.prenom,
+                holder.data.nom,
                 holder.titre,
-                holder.rpps.as_ref().map(|r| format!(", RPPS {r}")).or(holder.adeli.as_ref().map(|a| format!(", ADELI {a}"))).unwrap_or_default()
+                holder.data.rpps.as_ref().map(|r| format!(", RPPS {r}")).or(holder.data.adeli.as_ref().map(|a| format!(", ADELI {a}"))).unwrap_or_default()
             );
             let last = tries == Some(1);
             let confirmed = RwSignal::new(false);

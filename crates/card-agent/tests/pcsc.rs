@@ -7,15 +7,12 @@ use axum::{
 use http_body_util::BodyExt;
 use promess_card_agent::{AgentConfig, app};
 use promess_card_sim::{
-    Card, Identity, cert,
+    Identity,
     pcscd::{Pcscd, READER},
     vpcd::Inserted,
 };
 use serde_json::{Value, json};
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::{sync::Mutex, time::Duration};
 use tower::ServiceExt;
 
 static TURN: Mutex<()> = Mutex::new(());
@@ -51,16 +48,6 @@ fn reader_path(what: &str) -> String {
     format!("/v1/cards/{}/{what}", READER.replace(' ', "%20"))
 }
 
-fn insert(identity: Identity) -> Inserted {
-    let issued = cert::issue(&identity).unwrap();
-    let card = Arc::new(Mutex::new(Card::new(identity, issued.leaf)));
-    Inserted::insert(ADDR.with(|a| a.borrow().clone()), card)
-}
-
-thread_local! {
-    static ADDR: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-}
-
 /// Waits until pcscd sees the reader's card present (or absent).
 async fn until_card(present: bool) {
     for _ in 0..100 {
@@ -94,7 +81,6 @@ async fn without_pcscd_the_agent_says_no_service() {
 async fn identity_pin_errors_blocking_and_the_full_identity() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    ADDR.with(|a| *a.borrow_mut() = pcscd.vpcd_addr());
 
     // A reader, no card yet.
     let mut body = Value::Null;
@@ -111,17 +97,7 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
     assert_eq!(call("GET", reader_path("identity"), None, &[]).await.1, json!({"error": "no_card"}));
     assert_eq!(call("GET", "/v1/cards/Nowhere/identity", None, &[]).await.1, json!({"error": "no_reader"}));
 
-    let _card = insert(Identity {
-        rpps: Some("10005173140".into()),
-        nom: "MARTIN".into(),
-        prenom: "PAUL".into(),
-        profession: 10,
-        titre: "Médecin".into(),
-        civilite: "DR".into(),
-        specialite: Some("SM54".into()),
-        specialite_libelle: Some("Médecine générale".into()),
-        ..Identity::example()
-    });
+    let _card = Inserted::card_of(pcscd.vpcd_addr(), Identity::example_doctor()).unwrap();
     until_card(true).await;
     let (_, body) = call("GET", "/v1/status", None, &[]).await;
     let reader = body["lecteurs"].as_array().unwrap().iter().find(|r| r["nom"] == READER).cloned().unwrap();
@@ -159,8 +135,7 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
 async fn a_card_pulled_out_during_a_read() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    ADDR.with(|a| *a.borrow_mut() = pcscd.vpcd_addr());
-    let card = insert(Identity::example());
+    let card = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
     until_card(true).await;
     card.hold_commands(true);
     let pending = tokio::spawn(async { call("GET", reader_path("identity"), None, &[]).await });

@@ -86,6 +86,21 @@ impl Identity {
         }
     }
 
+    /// A general practitioner (Docteur), with a specialty behind the PIN: the other card of tests and demos.
+    pub fn example_doctor() -> Identity {
+        Identity {
+            rpps: Some("10005173140".into()),
+            nom: "MARTIN".into(),
+            prenom: "PAUL".into(),
+            profession: 10,
+            titre: "Médecin".into(),
+            civilite: "DR".into(),
+            specialite: Some("SM54".into()),
+            specialite_libelle: Some("Médecine générale".into()),
+            ..Identity::example()
+        }
+    }
+
     /// The national id of the certificate's CN: 8 + RPPS, or 0 + ADELI.
     pub fn national_id(&self) -> String {
         match (&self.rpps, &self.adeli) {

@@ -87,6 +87,12 @@ impl Inserted {
         Inserted { removed, hold, thread: Some(thread) }
     }
 
+    /// A fresh card of `identity` (its certificate issued now) inserted in the reader at `addr`.
+    pub fn card_of(addr: String, identity: crate::Identity) -> Result<Inserted, rcgen::Error> {
+        let leaf = crate::cert::issue(&identity)?.leaf;
+        Ok(Inserted::insert(addr, Arc::new(Mutex::new(Card::new(identity, leaf)))))
+    }
+
     /// Leaves the next command APDUs unanswered until released (or the card removed).
     pub fn hold_commands(&self, hold: bool) {
         self.hold.store(hold, Ordering::SeqCst);

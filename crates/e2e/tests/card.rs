@@ -3,14 +3,11 @@
 //! and the simulated CPS3 card. From step 1 to the confirmation; the stored registration carries the card's identity.
 use fantoccini::{Client, Locator};
 use promess_card_agent::{AgentConfig, app};
-use promess_card_sim::{Card, Identity, cert, pcscd::Pcscd, vpcd::Inserted};
+use promess_card_sim::{Identity, pcscd::Pcscd, vpcd::Inserted};
 use promess_e2e::{
     Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, select, step4_to_the_review, until,
 };
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+use std::time::Duration;
 
 /// The agent's address in index.html's `<meta name="promess:agent">`.
 const AGENT: &str = "127.0.0.1:8765";
@@ -25,20 +22,6 @@ async fn start_agent_bounded(app_origin: &str, timeout: Duration) {
         .unwrap_or_else(|e| panic!("{AGENT} is taken ({e}): stop the card agent that runs there (scripts/run) first"));
     let agent = app(AgentConfig { origins: vec![app_origin.to_owned()], timeout });
     tokio::spawn(async move { axum::serve(listener, agent).await });
-}
-
-fn doctor() -> Identity {
-    Identity {
-        rpps: Some("10005173140".into()),
-        nom: "MARTIN".into(),
-        prenom: "PAUL".into(),
-        profession: 10,
-        titre: "Médecin".into(),
-        civilite: "DR".into(),
-        specialite: Some("SM54".into()),
-        specialite_libelle: Some("Médecine générale".into()),
-        ..Identity::example()
-    }
 }
 
 async fn text(c: &Client, css: &str) -> String {
@@ -67,9 +50,8 @@ async fn card_path_until(c: &Client, css: &str) {
 async fn a_registration_with_the_simulated_cps_card() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let identity = doctor();
-    let issued = cert::issue(&identity).unwrap();
-    let _card = Inserted::insert(pcscd.vpcd_addr(), Arc::new(Mutex::new(Card::new(identity, issued.leaf))));
+    let identity = Identity::example_doctor();
+    let _card = Inserted::card_of(pcscd.vpcd_addr(), identity).unwrap();
     let backend = Backend::start("card").await;
     start_agent(&backend.base).await;
     let driver = ChromeDriver::start();
@@ -145,13 +127,10 @@ async fn a_registration_with_the_simulated_cps_card() {
 async fn two_cards_the_last_try_and_a_blocked_card() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let insert = |addr: String, identity: Identity| {
-        let leaf = cert::issue(&identity).unwrap().leaf;
-        Inserted::insert(addr, Arc::new(Mutex::new(Card::new(identity, leaf))))
-    };
+    let insert = |addr: String, identity: Identity| Inserted::card_of(addr, identity).unwrap();
     let _first = insert(pcscd.vpcd_addr(), Identity::example());
     // The vpcd driver's second reader listens on the next port.
-    let _second = insert(format!("127.0.0.1:{}", pcscd.port + 1), doctor());
+    let _second = insert(format!("127.0.0.1:{}", pcscd.port + 1), Identity::example_doctor());
     let backend = Backend::start("card-blocked").await;
     start_agent(&backend.base).await;
     let driver = ChromeDriver::start();
@@ -206,8 +185,7 @@ async fn two_cards_the_last_try_and_a_blocked_card() {
 async fn a_card_read_that_lasts_too_long_is_a_technical_problem() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let leaf = cert::issue(&Identity::example()).unwrap().leaf;
-    let card = Inserted::insert(pcscd.vpcd_addr(), Arc::new(Mutex::new(Card::new(Identity::example(), leaf))));
+    let card = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
     let backend = Backend::start("card-slow").await;
     start_agent_bounded(&backend.base, Duration::from_secs(2)).await;
     let driver = ChromeDriver::start();

@@ -45,8 +45,7 @@ fn cache_policy(path: &str) -> &'static str {
 }
 
 /// The hashes of index.html's inline scripts (trunk's loader), so that the policy needs no 'unsafe-inline'.
-fn inline_script_hashes(dist: &Path) -> Vec<String> {
-    let html = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+fn inline_script_hashes(html: &str) -> Vec<String> {
     html.split("<script")
         .skip(1)
         .filter_map(|s| {
@@ -63,8 +62,7 @@ fn inline_script_hashes(dist: &Path) -> Vec<String> {
 
 /// The local card agent the page calls, from index.html's `<meta name="promess:agent">`: an http(s) origin on a
 /// loopback address, or nothing.
-fn card_agent(dist: &Path) -> Option<String> {
-    let html = std::fs::read_to_string(dist.join("index.html")).ok()?;
+fn card_agent(html: &str) -> Option<String> {
     let meta = html.split("<meta").find(|m| m.contains("name=\"promess:agent\""))?;
     let url = meta.split("content=\"").nth(1)?.split('"').next()?.trim_end_matches('/');
     let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"))?;
@@ -76,8 +74,9 @@ fn card_agent(dist: &Path) -> Option<String> {
 /// A strict Content-Security-Policy for a wasm app: own origin only (and the local card agent), wasm compilation
 /// allowed, no framing.
 pub fn content_security_policy(dist: &Path) -> String {
-    let scripts = inline_script_hashes(dist).join(" ");
-    let agent = card_agent(dist).map(|a| format!(" {a}")).unwrap_or_default();
+    let html = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+    let scripts = inline_script_hashes(&html).join(" ");
+    let agent = card_agent(&html).map(|a| format!(" {a}")).unwrap_or_default();
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; img-src 'self' data:; \
          connect-src 'self'{agent}; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \

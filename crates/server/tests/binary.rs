@@ -22,19 +22,24 @@ fn http(port: u16, request: &str) -> String {
     answer
 }
 
-#[test]
-fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_password() {
-    let dir = std::env::temp_dir().join(format!("promess-binary-{}", std::process::id()));
+/// A fresh directory with `dist/index.html` holding `page`: the server's working directory.
+fn workdir(name: &str, page: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("promess-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("dist")).unwrap();
-    std::fs::write(dir.join("dist/index.html"), "<html></html>").unwrap();
+    std::fs::write(dir.join("dist/index.html"), page).unwrap();
+    dir
+}
+
+/// The real binary in `dir`, with its defaults and `--dist dist`, once it accepts connections; its port.
+fn start(dir: &std::path::Path, log: &str, output: fn() -> Stdio) -> (std::process::Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
-        .current_dir(&dir)
-        .env("RUST_LOG", "trace")
+    let server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
+        .current_dir(dir)
+        .env("RUST_LOG", log)
         .args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(output())
+        .stderr(output())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -42,6 +47,13 @@ fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_passwor
         assert!(Instant::now() < deadline, "the server did not start");
         std::thread::sleep(Duration::from_millis(100));
     }
+    (server, port)
+}
+
+#[test]
+fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_password() {
+    let dir = workdir("binary", "<html></html>");
+    let (mut server, port) = start(&dir, "trace", Stdio::piped);
 
     let body = serde_json::to_string(&RegistrationRequest {
         donnees: valid_draft(),
@@ -86,25 +98,10 @@ fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_passwor
 
 #[test]
 fn the_built_app_is_sent_precompressed_and_cached_by_its_hash() {
-    let dir = std::env::temp_dir().join(format!("promess-static-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).unwrap();
-    std::fs::write(dir.join("dist/index.html"), "<html>page</html>").unwrap();
+    let dir = workdir("static", "<html>page</html>");
     std::fs::write(dir.join("dist/app-0123456789abcdef_bg.wasm"), b"\0asm raw").unwrap();
     std::fs::write(dir.join("dist/app-0123456789abcdef_bg.wasm.br"), b"brotli bytes").unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
-        .current_dir(&dir)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let (mut server, port) = start(&dir, "info", Stdio::null);
     let get = |path: &str, encoding: &str| {
         http(
             port,
