@@ -39,6 +39,40 @@ fn initial_draft() -> Draft {
     if demo && saved == (Draft { mode: saved.mode, ..Draft::default() }) { examples::valid_draft() } else { saved }
 }
 
+/// The screens after step 1. In the split release build (feature `split`, scripts/split) each one is in its own chunk
+/// of the wasm, fetched when first shown (and preloaded once step 1 is up), so that the first download holds step 1
+/// only; elsewhere (`trunk serve`, the tests) they are ordinary functions of the one wasm.
+macro_rules! lazy_screens {
+    ($($name:ident => $component:ident),* $(,)?) => {
+        $(
+            #[cfg_attr(feature = "split", leptos::lazy)]
+            async fn $name() -> AnyView {
+                $component().into_any()
+            }
+        )*
+    };
+}
+
+lazy_screens! {
+    donnees => Donnees,
+    identifiant => Identifiant,
+    adhesion => Adhesion,
+    recapitulatif => Recapitulatif,
+    confirmation => Confirmation,
+}
+
+/// Fetches every screen's chunk, in the order of the procedure, while the user reads step 1 (`#[lazy]` names each
+/// chunk's loader `__preload_<screen>`).
+#[cfg(feature = "split")]
+async fn preload() {
+    __preload_donnees().await;
+    crate::steps::__preload_card_flow().await;
+    __preload_identifiant().await;
+    __preload_adhesion().await;
+    __preload_recapitulatif().await;
+    __preload_confirmation().await;
+}
+
 /// Rates passwords for step 3; shared through the context.
 #[derive(Clone)]
 pub struct Strength(pub Rc<Scheduler>);
@@ -56,16 +90,20 @@ pub fn App(estimator: Estimator) -> impl IntoView {
     let path = Memo::new(move |_| nav.path());
     let screen = move || {
         let path = path.get();
-        match path.as_str() {
-            p if p == route(Step::Carte) => Carte().into_any(),
-            p if p == route(Step::Donnees) => Donnees().into_any(),
-            p if p == route(Step::Identifiant) => Identifiant().into_any(),
-            p if p == route(Step::Adhesion) => Adhesion().into_any(),
-            RECAP => Recapitulatif().into_any(),
-            CONFIRMATION => Confirmation().into_any(),
-            _ => NotFound().into_any(),
-        }
+        Suspend::new(async move {
+            match path.as_str() {
+                p if p == route(Step::Carte) => Carte().into_any(),
+                p if p == route(Step::Donnees) => donnees().await,
+                p if p == route(Step::Identifiant) => identifiant().await,
+                p if p == route(Step::Adhesion) => adhesion().await,
+                RECAP => recapitulatif().await,
+                CONFIRMATION => confirmation().await,
+                _ => NotFound().into_any(),
+            }
+        })
     };
+    #[cfg(feature = "split")]
+    leptos::task::spawn_local(preload());
     view! {
         <Header />
         <main id="contenu">{screen}</main>

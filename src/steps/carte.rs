@@ -4,8 +4,8 @@
 use crate::{
     card::{self, AgentFailure, CardHolder, Reader},
     layout::{Notice, Progress, focus_later, route},
-    router::use_nav,
-    state::use_wizard,
+    router::{Nav, use_nav},
+    state::{Wizard, use_wizard},
 };
 use leptos::{prelude::*, task::spawn_local};
 use promess_core::{
@@ -116,22 +116,32 @@ fn tries_text(tries: Option<u32>) -> String {
     }
 }
 
+/// "Non, je n'ai pas de carte CPS" and "Continuer sans carte CPS": the manual path, leaving what the card read.
+fn continue_manually(wizard: Wizard, nav: Nav) {
+    wizard.draft.update(|d| {
+        if d.mode == Some(Mode::Carte) {
+            d.leave_card();
+        } else {
+            d.mode = Some(Mode::Manuel);
+        }
+    });
+    nav.go(route(Step::Donnees));
+}
+
+/// The card path, from its own chunk of the wasm in the split release build (see `app`): it starts when "Oui, j'ai une
+/// carte CPS" is first clicked, and each click checks the workstation again.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub(crate) async fn card_flow(attempt: ReadSignal<u32>) -> AnyView {
+    CardFlow(CardFlowProps { attempt }).into_any()
+}
+
 #[component]
-pub fn Carte() -> impl IntoView {
+fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
     let wizard = use_wizard();
     let nav = use_nav();
     let flow = RwSignal::new(Flow::Start);
     let agent = StoredValue::new(card::agent_url());
-    let manual = move |_| {
-        wizard.draft.update(|d| {
-            if d.mode == Some(Mode::Carte) {
-                d.leave_card();
-            } else {
-                d.mode = Some(Mode::Manuel);
-            }
-        });
-        nav.go(route(Step::Donnees));
-    };
+    let manual = move |_| continue_manually(wizard, nav);
 
     // Reads the identity of one reader's card, then asks for the PIN.
     let read = move |reader: Reader| {
@@ -346,6 +356,20 @@ pub fn Carte() -> impl IntoView {
     }
     };
 
+    Effect::new(move |_| {
+        if attempt.get() > 0 {
+            check();
+        }
+    });
+    screen
+}
+
+#[component]
+pub fn Carte() -> impl IntoView {
+    let (wizard, nav) = (use_wizard(), use_nav());
+    let (attempt, set_attempt) = signal(0u32);
+    let started = Memo::new(move |_| attempt.get() > 0);
+    let flow = move || started.get().then(|| Suspend::new(async move { card_flow(attempt).await }));
     view! {
         <Progress current=Some(Step::Carte) title="Étape 1/4 : Carte CPS".to_owned() />
         <Notice />
@@ -363,13 +387,13 @@ pub fn Carte() -> impl IntoView {
         </p>
         <p class="aide">"Attention : l'inscription par carte CPS nécessite l'emploi d'un lecteur connecté à l'ordinateur de l'utilisateur."</p>
         <div class="choix-carte">
-            <button type="button" class="bouton principal" aria-controls="carte-etat" on:click=move |_| check()>
+            <button type="button" class="bouton principal" aria-controls="carte-etat" on:click=move |_| set_attempt.update(|n| *n += 1)>
                 "> Oui, j'ai une carte CPS"
             </button>
-            <button type="button" class="bouton" on:click=manual>
+            <button type="button" class="bouton" on:click=move |_| continue_manually(wizard, nav)>
                 "> Non, je n'ai pas de carte CPS"
             </button>
         </div>
-        <div id="carte-etat">{screen}</div>
+        <div id="carte-etat">{flow}</div>
     }
 }
