@@ -68,6 +68,7 @@ async fn preload() {
     __preload_donnees().await;
     crate::steps::__preload_card_flow().await;
     __preload_identifiant().await;
+    crate::strength::__preload_worker_sender().await;
     __preload_adhesion().await;
     __preload_recapitulatif().await;
     __preload_confirmation().await;

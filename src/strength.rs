@@ -20,19 +20,46 @@ pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Sender>);
 /// The URL of the worker's loader, written by trunk next to index.html (absolute: routes change the page URL).
 pub const WORKER_LOADER: &str = "/strength_worker_loader.js";
 
-/// The production estimator: zxcvbn in a Web Worker, spawned on the first request.
+/// The production estimator: zxcvbn in a Web Worker, spawned on the first request. The code that spawns and talks
+/// to the worker (gloo-worker and its message codec) is fetched with it, from its own chunk of the wasm in the split
+/// release build: nothing of it is in the first download.
 pub fn worker_estimator() -> Estimator {
     Estimator(Rc::new(|on_reply: Rc<dyn Fn(StrengthReply)>| {
-        let bridge: Rc<RefCell<Option<WorkerBridge<StrengthWorker>>>> = Rc::new(RefCell::new(None));
+        let worker = Rc::new(RefCell::new(Worker::Idle));
         Rc::new(move |request: StrengthRequest| {
-            let mut slot = bridge.borrow_mut();
-            let worker = slot.get_or_insert_with(|| {
-                let on_reply = on_reply.clone();
-                StrengthWorker::spawner().callback(move |reply| on_reply(reply)).with_loader(true).spawn(WORKER_LOADER)
-            });
-            worker.send(request);
+            let mut state = worker.borrow_mut();
+            match &mut *state {
+                Worker::Ready(send) => send(request),
+                Worker::Loading(waiting) => waiting.push(request),
+                Worker::Idle => {
+                    *state = Worker::Loading(vec![request]);
+                    let (worker, on_reply) = (worker.clone(), on_reply.clone());
+                    leptos::task::spawn_local(async move {
+                        let send = worker_sender(on_reply).await;
+                        let waiting = std::mem::replace(&mut *worker.borrow_mut(), Worker::Ready(send.clone()));
+                        if let Worker::Loading(waiting) = waiting {
+                            waiting.into_iter().for_each(|r| send(r));
+                        }
+                    });
+                }
+            }
         }) as Sender
     }))
+}
+
+enum Worker {
+    Idle,
+    /// The worker's code is being fetched; the requests wait.
+    Loading(Vec<StrengthRequest>),
+    Ready(Sender),
+}
+
+/// Spawns the worker; its replies go to `on_reply`.
+#[cfg_attr(feature = "split", leptos::lazy)]
+pub(crate) async fn worker_sender(on_reply: Rc<dyn Fn(StrengthReply)>) -> Sender {
+    let bridge: WorkerBridge<StrengthWorker> =
+        StrengthWorker::spawner().callback(move |reply| on_reply(reply)).with_loader(true).spawn(WORKER_LOADER);
+    Rc::new(move |request| bridge.send(request)) as Sender
 }
 
 /// One request in flight, the newest one queued, stale answers dropped.

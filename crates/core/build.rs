@@ -50,9 +50,10 @@ fn main() {
         assert_eq!(row[1], rows.to_string(), "{file}: SOURCE.md's row count");
         let oid = row[4].trim_matches('`').trim_start_matches("urn:oid:");
         sources.push_str(&format!(
-            "    Source {{ table: {table:?}, file: {file:?}, oid: {oid:?}, version: {:?}, date: {:?}, codes: {name} }},\n",
+            "    Source {{ table: {table:?}, file: {file:?}, oid: {oid:?}, version: {:?}, date: {:?}, codes: {name}, code_list: {name}_CODES }},\n",
             row[5], row[6]
         ));
+        let mut codes = String::new();
         out.push_str(&format!("/// {table} ({file}), retired codes left out.\npub static {name}: &[Code] = &[\n"));
         for line in lines.filter(|l| !l.is_empty()) {
             let cols: Vec<&str> = line.split(';').collect();
@@ -61,8 +62,11 @@ fn main() {
                 continue;
             }
             out.push_str(&format!("    Code {{ code: {:?}, label: {:?} }},\n", cols[0], cols[1]));
+            codes.push_str(&format!("{:?}, ", cols[0]));
         }
         out.push_str("];\n");
+        // The codes alone, for the rules: the labels stay with the screens that show them (split wasm).
+        out.push_str(&format!("/// The codes of {name}.\npub static {name}_CODES: &[&str] = &[{codes}];\n"));
     }
     sources.push_str("];\n");
     out.push_str(&sources);

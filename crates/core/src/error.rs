@@ -173,7 +173,12 @@ impl FieldErrors {
 
     /// Keeps only the errors of one step.
     pub fn of_step(&self, step: crate::field::Step) -> FieldErrors {
-        FieldErrors(self.0.iter().filter(|(f, _)| f.step() == step).map(|(f, c)| (*f, c.clone())).collect())
+        // Inserted one by one: collecting into a BTreeMap would bring a sort into the wasm.
+        let mut errors = FieldErrors::default();
+        for (field, codes) in self.0.iter().filter(|(f, _)| f.step() == step) {
+            errors.0.insert(*field, codes.clone());
+        }
+        errors
     }
 }
 

@@ -1,4 +1,7 @@
 //! The national code tables (NOS), compiled from `data/nos/` by build.rs; retired codes are left out.
+//!
+//! Each table comes twice: `NAME: &[Code]` (codes and labels, for the screens) and `NAME_CODES: &[&str]` (for the
+//! rules). The rules only check codes, so the wasm that checks answers does not carry the labels.
 use crate::error::ErrorCode;
 
 /// One concept of a NOS table.
@@ -17,6 +20,8 @@ pub struct Source {
     pub version: &'static str,
     pub date: &'static str,
     pub codes: &'static [Code],
+    /// The same codes alone (`NAME_CODES`).
+    pub code_list: &'static [&'static str],
 }
 
 include!(concat!(env!("OUT_DIR"), "/nos_tables.rs"));
@@ -26,19 +31,21 @@ pub const PROFESSION_AUTRE: &str = "autre";
 
 /// Civilité: TRE_G03 (Madame, Monsieur) or a civilité d'exercice of TRE_R11 (Docteur, Professeur…).
 pub static CIVILITE_TABLES: &[&[Code]] = &[CIVILITES, CIVILITES_EXERCICE];
+pub static CIVILITE_CODES: &[&[&str]] = &[CIVILITES_CODES, CIVILITES_EXERCICE_CODES];
 
 /// Profession (autre): the non-PS titles, TRE_R95 (usagers de titre) and TRE_R94 (professions du social).
 pub static PROFESSION_AUTRE_TABLES: &[&[Code]] = &[USAGERS_TITRE, PROFESSIONS_SOCIAL];
+pub static PROFESSION_AUTRE_CODES: &[&[&str]] = &[USAGERS_TITRE_CODES, PROFESSIONS_SOCIAL_CODES];
 
 pub fn find(tables: &[&'static [Code]], code: &str) -> Option<&'static Code> {
     tables.iter().flat_map(|t| t.iter()).find(|c| c.code == code)
 }
 
-/// Parses a selected code of `tables`: empty → Required, unknown → UnknownCode.
-pub fn parse(tables: &[&'static [Code]], code: &str) -> Result<&'static Code, ErrorCode> {
+/// Parses a selected code of `tables` (codes): empty → Required, unknown → UnknownCode.
+pub fn parse(tables: &[&'static [&'static str]], code: &str) -> Result<&'static str, ErrorCode> {
     match code.trim() {
         "" => Err(ErrorCode::Required),
-        code => find(tables, code).ok_or(ErrorCode::UnknownCode),
+        code => tables.iter().flat_map(|t| t.iter()).find(|c| **c == code).copied().ok_or(ErrorCode::UnknownCode),
     }
 }
 
@@ -59,12 +66,15 @@ fn specialty_prefix(profession: &str) -> Option<&'static str> {
     }
 }
 
+/// Whether a TRE_R38 code is a specialty of the profession whose prefix is given.
+fn is_specialty_of(prefix: Option<&str>, code: &str) -> bool {
+    prefix.is_some_and(|p| code.strip_prefix(p).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
+}
+
 /// The TRE_R38 specialties of a profession (none for a profession without one).
 pub fn specialites_rpps(profession: &str) -> impl Iterator<Item = &'static Code> {
     let prefix = specialty_prefix(profession);
-    SPECIALITES_RPPS.iter().filter(move |c| {
-        prefix.is_some_and(|p| c.code.strip_prefix(p).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit())))
-    })
+    SPECIALITES_RPPS.iter().filter(move |c| is_specialty_of(prefix, c.code))
 }
 
 /// A specialty's label without the table's profession suffix, e.g. "Chirurgie orale (SCD)" → "Chirurgie orale".
@@ -81,9 +91,13 @@ pub fn short_label(code: &Code) -> &'static str {
 }
 
 /// Parses the Spécialité RPPS of a profession: a TRE_R38 code whose prefix is the profession's.
-pub fn parse_specialite_rpps(profession: &str, code: &str) -> Result<&'static Code, ErrorCode> {
-    let found = parse(&[SPECIALITES_RPPS], code)?;
-    specialites_rpps(profession).find(|c| c.code == found.code).ok_or(ErrorCode::SpecialtyOfOtherProfession)
+pub fn parse_specialite_rpps(profession: &str, code: &str) -> Result<&'static str, ErrorCode> {
+    let found = parse(&[SPECIALITES_RPPS_CODES], code)?;
+    if is_specialty_of(specialty_prefix(profession), found) {
+        Ok(found)
+    } else {
+        Err(ErrorCode::SpecialtyOfOtherProfession)
+    }
 }
 
 #[cfg(test)]
@@ -92,6 +106,9 @@ mod tests {
 
     #[test]
     fn tables_load_without_retired_codes() {
+        for source in SOURCES {
+            assert_eq!(source.codes.iter().map(|c| c.code).collect::<Vec<_>>(), source.code_list, "{}", source.table);
+        }
         assert_eq!(PROFESSIONS.len(), 29);
         assert!(find(&[PROFESSIONS], "93").is_none(), "Psychologue is retired in TRE_G15");
         assert_eq!(find(&[PROFESSIONS], "50").unwrap().label, "Sage-Femme");
@@ -118,16 +135,19 @@ mod tests {
 
     #[test]
     fn parse_codes() {
-        assert_eq!(parse(&[PROFESSIONS], "10").unwrap().label, "Médecin");
-        assert_eq!(parse(&[PROFESSIONS], ""), Err(ErrorCode::Required));
-        assert_eq!(parse(&[PROFESSIONS], "93"), Err(ErrorCode::UnknownCode));
-        assert_eq!(parse(CIVILITE_TABLES, "DR").unwrap().label, "Docteur");
-        assert_eq!(parse(CIVILITE_TABLES, "22").unwrap().label, "Madame");
-        assert_eq!(parse(CIVILITE_TABLES, "23"), Err(ErrorCode::UnknownCode), "Mademoiselle is retired");
-        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "71").unwrap().label, "Ostéopathe");
-        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "41").unwrap().label, "Assistant de service social");
-        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "171"), Err(ErrorCode::UnknownCode));
-        assert_eq!(parse(PROFESSION_AUTRE_TABLES, "10"), Err(ErrorCode::UnknownCode), "a PS profession is not autre");
+        assert_eq!(parse(&[PROFESSIONS_CODES], " 10 "), Ok("10"));
+        assert_eq!(label(&[PROFESSIONS], "10"), "Médecin");
+        assert_eq!(parse(&[PROFESSIONS_CODES], ""), Err(ErrorCode::Required));
+        assert_eq!(parse(&[PROFESSIONS_CODES], "93"), Err(ErrorCode::UnknownCode));
+        assert_eq!(parse(CIVILITE_CODES, "DR"), Ok("DR"));
+        assert_eq!(label(CIVILITE_TABLES, "DR"), "Docteur");
+        assert_eq!(label(CIVILITE_TABLES, "22"), "Madame");
+        assert_eq!(parse(CIVILITE_CODES, "23"), Err(ErrorCode::UnknownCode), "Mademoiselle is retired");
+        assert_eq!(label(PROFESSION_AUTRE_TABLES, "71"), "Ostéopathe");
+        assert_eq!(parse(PROFESSION_AUTRE_CODES, "41"), Ok("41"));
+        assert_eq!(label(PROFESSION_AUTRE_TABLES, "41"), "Assistant de service social");
+        assert_eq!(parse(PROFESSION_AUTRE_CODES, "171"), Err(ErrorCode::UnknownCode));
+        assert_eq!(parse(PROFESSION_AUTRE_CODES, "10"), Err(ErrorCode::UnknownCode), "a PS profession is not autre");
     }
 
     #[test]
@@ -139,7 +159,7 @@ mod tests {
         assert_eq!(codes("60"), ["SI01", "SI02", "SI03", "SI04", "SI05"]);
         assert!(codes("21").is_empty(), "the SP specialties are all retired");
         assert!(codes("50").is_empty() && codes(PROFESSION_AUTRE).is_empty());
-        assert_eq!(parse_specialite_rpps("10", "SM26").unwrap().code, "SM26");
+        assert_eq!(parse_specialite_rpps("10", "SM26"), Ok("SM26"));
         assert_eq!(parse_specialite_rpps("40", "SM26"), Err(ErrorCode::SpecialtyOfOtherProfession));
         assert_eq!(parse_specialite_rpps("50", "SI01"), Err(ErrorCode::SpecialtyOfOtherProfession));
         assert_eq!(parse_specialite_rpps("10", "XX"), Err(ErrorCode::UnknownCode));

@@ -17,7 +17,7 @@ impl PostalCode {
             return Err(ErrorCode::InvalidFormat);
         }
         let code = PostalCode(code);
-        code.departement().ok_or(ErrorCode::UnknownPostalCode)?;
+        code.departement_code().ok_or(ErrorCode::UnknownPostalCode)?;
         Ok(code)
     }
 
@@ -25,8 +25,9 @@ impl PostalCode {
         &self.0
     }
 
-    /// The département: the first two digits, three overseas (97x, 98x); Corsica 2A below 20200, 2B from it.
-    pub fn departement(&self) -> Option<&'static Departement> {
+    /// The code of the département: the first two digits, three overseas (97x, 98x); Corsica 2A below 20200, 2B
+    /// from it. The rules need the code only (the names stay with the screens that show them, in the split wasm).
+    pub fn departement_code(&self) -> Option<&'static str> {
         let code = &self.0;
         let key = match &code[..2] {
             "20" if code.as_str() < "20200" => "2A",
@@ -34,7 +35,13 @@ impl PostalCode {
             "97" | "98" => &code[..3],
             two => two,
         };
-        DEPARTEMENTS.iter().find(|d| d.code == key)
+        DEPARTEMENT_CODES.iter().find(|c| **c == key).copied()
+    }
+
+    /// The département, with its name.
+    pub fn departement(&self) -> Option<&'static Departement> {
+        let code = self.departement_code()?;
+        DEPARTEMENTS.iter().find(|d| d.code == code)
     }
 }
 
@@ -54,6 +61,8 @@ macro_rules! departements {
     ($($code:literal $name:literal,)*) => {
         /// The départements and overseas collectivities (INSEE codes).
         pub static DEPARTEMENTS: &[Departement] = &[$(Departement { code: $code, name: $name },)*];
+        /// Their codes alone.
+        pub static DEPARTEMENT_CODES: &[&str] = &[$($code,)*];
     };
 }
 

@@ -8,8 +8,7 @@ use crate::{
     field::{Field, Step},
     identifiers::{Adeli, Identifiant, Rpps},
     name::PersonName,
-    nos::{self, Code},
-    password,
+    nos, password,
     postal::PostalCode,
 };
 use serde::{Deserialize, Serialize};
@@ -227,10 +226,6 @@ fn text(input: &str, max: usize) -> Result<String, ErrorCode> {
     }
 }
 
-fn code(tables: &[&'static [Code]], input: &str) -> Result<&'static str, ErrorCode> {
-    nos::parse(tables, input).map(|c| c.code)
-}
-
 fn done<T>(value: Option<T>, errors: FieldErrors) -> Result<T, FieldErrors> {
     match value {
         Some(v) if errors.is_empty() => Ok(v),
@@ -265,19 +260,19 @@ impl Draft {
         self.adeli = card.adeli.clone().unwrap_or_default();
         self.carte_certificat = card.certificat.clone();
         self.carte_identifiant_national = card.identifiant_national.clone();
-        let known = |tables: &[&'static [Code]], code: &Option<String>| {
-            code.as_deref().and_then(|c| nos::find(tables, c)).map(|c| c.code.to_owned())
+        let known = |tables: &[&'static [&'static str]], code: &Option<String>| {
+            code.as_deref().and_then(|c| nos::parse(tables, c).ok()).map(str::to_owned)
         };
-        if let Some(profession) = known(&[nos::PROFESSIONS], &card.profession) {
+        if let Some(profession) = known(&[nos::PROFESSIONS_CODES], &card.profession) {
             self.profession = profession;
         }
-        if let Some(civilite) = known(nos::CIVILITE_TABLES, &card.civilite) {
+        if let Some(civilite) = known(nos::CIVILITE_CODES, &card.civilite) {
             self.civilite = civilite;
         }
         if let Some(specialite) =
             card.specialite.as_deref().and_then(|s| nos::parse_specialite_rpps(&self.profession, s).ok())
         {
-            self.specialite_rpps = specialite.code.to_owned();
+            self.specialite_rpps = specialite.to_owned();
         }
     }
 
@@ -310,7 +305,7 @@ impl Draft {
     /// Step 2: the personal and professional data.
     pub fn personal_data(&self) -> Result<PersonalData, FieldErrors> {
         let mut e = FieldErrors::default();
-        let civilite = e.check(Field::Civilite, code(nos::CIVILITE_TABLES, &self.civilite));
+        let civilite = e.check(Field::Civilite, nos::parse(nos::CIVILITE_CODES, &self.civilite));
         let nom = e.check(Field::Nom, PersonName::parse(&self.nom));
         let prenom = e.check(Field::Prenom, PersonName::parse(&self.prenom));
         if let (Some(p), Some(n)) = (&prenom, &nom) {
@@ -327,10 +322,10 @@ impl Draft {
         }
         let lieu_exercice = e.check(Field::LieuExercice, text(&self.lieu_exercice, MAX_TEXT_CHARS));
         let profession = if self.profession == nos::PROFESSION_AUTRE {
-            e.check(Field::ProfessionAutre, code(nos::PROFESSION_AUTRE_TABLES, &self.profession_autre))
+            e.check(Field::ProfessionAutre, nos::parse(nos::PROFESSION_AUTRE_CODES, &self.profession_autre))
                 .map(Profession::Autre)
         } else {
-            e.check(Field::Profession, code(&[nos::PROFESSIONS], &self.profession)).map(Profession::Sante)
+            e.check(Field::Profession, nos::parse(&[nos::PROFESSIONS_CODES], &self.profession)).map(Profession::Sante)
         };
         let rpps = e.check(Field::Rpps, optional(&self.rpps, Rpps::parse));
         let adeli = e.check(Field::Adeli, optional(&self.adeli, Adeli::parse));
@@ -339,10 +334,12 @@ impl Draft {
         }
         let specialite_rpps = e.check(
             Field::SpecialiteRpps,
-            optional(&self.specialite_rpps, |c| nos::parse_specialite_rpps(&self.profession, c).map(|c| c.code)),
+            optional(&self.specialite_rpps, |c| nos::parse_specialite_rpps(&self.profession, c)),
         );
-        let specialite_adeli =
-            e.check(Field::SpecialiteAdeli, optional(&self.specialite_adeli, |c| code(&[nos::SPECIALITES_ADELI], c)));
+        let specialite_adeli = e.check(
+            Field::SpecialiteAdeli,
+            optional(&self.specialite_adeli, |c| nos::parse(&[nos::SPECIALITES_ADELI_CODES], c)),
+        );
         let adresse = e.check(Field::Adresse, optional(&self.adresse, |t| text(t, MAX_ADDRESS_CHARS)));
         let code_postal = e.check(Field::CodePostal, optional(&self.code_postal, PostalCode::parse));
         let ville = e.check(Field::Ville, optional(&self.ville, |t| text(t, MAX_TEXT_CHARS)));

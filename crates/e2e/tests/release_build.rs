@@ -1,29 +1,53 @@
-//! The release build, as trunk writes it to dist/, in headless Chromium: the manual path from step 1 to the
-//! review, the strength meter computed by the real Web Worker, and the worker kept out of the main wasm.
+//! The release build, as scripts/build writes it to dist/, in headless Chromium: the manual path from step 1 to the
+//! review (each later screen fetched from its wasm chunk), the strength meter computed by the real Web Worker, and
+//! the worker and the later screens kept out of the first download.
 use fantoccini::{Client, Locator};
 use promess_e2e::{
     ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, click_text, dist,
     fill, find, focused, heading, press, select, step4_to_the_review, tab_and_type, tab_to, until,
 };
 
+/// The first wasm file of dist/ whose name starts with `prefix` and ends with `suffix`.
+fn dist_wasm(prefix: &str, suffix: &str) -> Vec<u8> {
+    let entry = std::fs::read_dir(dist())
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(prefix) && name.ends_with(suffix)
+        })
+        .unwrap_or_else(|| panic!("no {prefix}*{suffix} in dist"));
+    std::fs::read(entry.path()).unwrap()
+}
+
+fn has(bytes: &[u8], needle: &str) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
 #[test]
 fn zxcvbn_lives_in_the_worker_wasm_only() {
-    let dist = dist();
-    let wasm = |prefix: &str| {
-        let entry = std::fs::read_dir(&dist)
-            .unwrap()
-            .flatten()
-            .find(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with(prefix) && name.ends_with("_bg.wasm")
-            })
-            .unwrap_or_else(|| panic!("no {prefix}*_bg.wasm in dist"));
-        std::fs::read(entry.path()).unwrap()
-    };
-    let has = |bytes: &[u8], needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    let wasm = |prefix: &str| dist_wasm(prefix, "_bg.wasm");
     // "qwerty" is in zxcvbn's keyboard graphs and dictionaries.
-    assert!(!has(&wasm("promess-web-"), b"qwerty"), "zxcvbn leaked into the main wasm");
-    assert!(has(&wasm("strength_worker"), b"qwerty"), "the worker wasm should hold zxcvbn");
+    assert!(!has(&wasm("promess-web-"), "qwerty"), "zxcvbn leaked into the main wasm");
+    assert!(has(&wasm("strength_worker"), "qwerty"), "the worker wasm should hold zxcvbn");
+}
+
+#[test]
+fn the_first_download_holds_step_1_and_the_later_screens_come_in_chunks() {
+    let main = dist_wasm("promess-web-", "_bg.wasm");
+    assert!(has(&main, "Non, je n'ai pas de carte CPS"), "step 1 is in the main wasm");
+    // Texts of step 2, of the card path, of step 4 and of the NOS labels (the rules only need the codes).
+    for (prefix, text) in [
+        ("split_donnees_", "Saisie des données personnelles"),
+        ("split_card_flow_", "Tester votre poste"),
+        ("split_adhesion_", "Conditions Générales et Particulières d'Utilisation"),
+    ] {
+        assert!(!has(&main, text), "{text:?} should not be in the main wasm");
+        assert!(has(&dist_wasm(prefix, ".wasm"), text), "{text:?} should be in the {prefix} chunk");
+    }
+    for label in ["Allergologie", "Aide médico-psychologique", "Pyrénées-Atlantiques"] {
+        assert!(!has(&main, label), "{label:?} should not be in the main wasm");
+    }
 }
 
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
