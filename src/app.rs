@@ -2,13 +2,15 @@
 use crate::{
     layout::{CONFIRMATION, Footer, Header, RECAP, route},
     router::Nav,
+    split::{lazy_fn, or_retry},
     state::Wizard,
-    steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif},
+    steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif, card_flow},
     storage,
-    strength::{Estimator, Scheduler},
+    strength::{Estimator, Scheduler, Sender, worker_sender},
 };
 use leptos::prelude::*;
 use promess_core::{Draft, OperatorConfig, Step, registration::examples};
+use promess_strength::StrengthReply;
 use std::rc::Rc;
 
 /// An operator setting of index.html, `<meta name="promess:{name}" content="…">`, when not empty.
@@ -39,39 +41,44 @@ fn initial_draft() -> Draft {
     if demo && saved == (Draft { mode: saved.mode, ..Draft::default() }) { examples::valid_draft() } else { saved }
 }
 
-/// The screens after step 1. In the split release build (feature `split`, scripts/split) each one is in its own chunk
-/// of the wasm, fetched when first shown (and preloaded once step 1 is up), so that the first download holds step 1
-/// only; elsewhere (`trunk serve`, the tests) they are ordinary functions of the one wasm.
-macro_rules! lazy_screens {
-    ($($name:ident => $component:ident),* $(,)?) => {
-        $(
-            #[cfg_attr(feature = "split", leptos::lazy)]
-            async fn $name() -> AnyView {
-                $component().into_any()
-            }
-        )*
-    };
+lazy_fn! {
+    /// Step 2, in its own chunk in the split release build (see `split`): the screen most professionals open next.
+    fn donnees() -> AnyView {
+        Donnees().into_any()
+    }
 }
 
-lazy_screens! {
-    donnees => Donnees,
-    identifiant => Identifiant,
-    adhesion => Adhesion,
-    recapitulatif => Recapitulatif,
-    confirmation => Confirmation,
+/// Every other lazy part, in one chunk: the screens after step 2, the card path and the strength worker's bridge.
+/// Two split points make three chunks (step 2, the rest, and what they share), so a screen costs at most a couple of
+/// requests; a split point per screen made dozens of chunks, one per set of screens sharing some code.
+pub(crate) struct Later {
+    pub identifiant: fn() -> AnyView,
+    pub adhesion: fn() -> AnyView,
+    pub recapitulatif: fn() -> AnyView,
+    pub confirmation: fn() -> AnyView,
+    pub card_flow: fn(ReadSignal<u32>) -> AnyView,
+    pub worker_sender: fn(Rc<dyn Fn(StrengthReply)>) -> Sender,
 }
 
-/// Fetches every screen's chunk, in the order of the procedure, while the user reads step 1 (`#[lazy]` names each
-/// chunk's loader `__preload_<screen>`).
+lazy_fn! {
+    pub(crate) fn later() -> Later {
+        Later {
+            identifiant: || Identifiant().into_any(),
+            adhesion: || Adhesion().into_any(),
+            recapitulatif: || Recapitulatif().into_any(),
+            confirmation: || Confirmation().into_any(),
+            card_flow: card_flow,
+            worker_sender: worker_sender,
+        }
+    }
+}
+
+/// Fetches the chunks while the user reads step 1: step 2's first. A failure is left for the screen that needs the
+/// chunk to show (and retry).
 #[cfg(feature = "split")]
 async fn preload() {
-    __preload_donnees().await;
-    crate::steps::__preload_card_flow().await;
-    __preload_identifiant().await;
-    crate::strength::__preload_worker_sender().await;
-    __preload_adhesion().await;
-    __preload_recapitulatif().await;
-    __preload_confirmation().await;
+    let _ = __wasm_split_preload_donnees().await;
+    let _ = __wasm_split_preload_later().await;
 }
 
 /// Rates passwords for step 3; shared through the context.
@@ -89,18 +96,21 @@ pub fn App(estimator: Estimator) -> impl IntoView {
     let nav = Nav::install();
     provide_context(nav);
     let path = Memo::new(move |_| nav.path());
+    let retry = RwSignal::new(0u32);
     let screen = move || {
         let path = path.get();
+        retry.track();
         Suspend::new(async move {
-            match path.as_str() {
-                p if p == route(Step::Carte) => Carte().into_any(),
+            let loaded = match path.as_str() {
+                p if p == route(Step::Carte) => Ok(Carte().into_any()),
                 p if p == route(Step::Donnees) => donnees().await,
-                p if p == route(Step::Identifiant) => identifiant().await,
-                p if p == route(Step::Adhesion) => adhesion().await,
-                RECAP => recapitulatif().await,
-                CONFIRMATION => confirmation().await,
-                _ => NotFound().into_any(),
-            }
+                p if p == route(Step::Identifiant) => later().await.map(|l| (l.identifiant)()),
+                p if p == route(Step::Adhesion) => later().await.map(|l| (l.adhesion)()),
+                RECAP => later().await.map(|l| (l.recapitulatif)()),
+                CONFIRMATION => later().await.map(|l| (l.confirmation)()),
+                _ => Ok(NotFound().into_any()),
+            };
+            or_retry(loaded, retry)
         })
     };
     #[cfg(feature = "split")]

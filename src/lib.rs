@@ -9,6 +9,7 @@ mod communes;
 mod fields;
 mod layout;
 mod router;
+mod split;
 mod state;
 mod steps;
 pub mod storage;

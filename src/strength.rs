@@ -4,10 +4,12 @@
 //! the Web Worker ([`worker_estimator`]); the [`Scheduler`] keeps at most one request in flight and one queued,
 //! and keeps only the answer for the latest password.
 use gloo_worker::{Spawnable, WorkerBridge};
+use leptos::prelude::set_timeout;
 use promess_strength::{StrengthReply, StrengthRequest, StrengthWorker};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
+    time::Duration,
 };
 
 /// Sends a request; the reply comes back through the callback given to the factory.
@@ -21,8 +23,8 @@ pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Sender>);
 pub const WORKER_LOADER: &str = "/strength_worker_loader.js";
 
 /// The production estimator: zxcvbn in a Web Worker, spawned on the first request. The code that spawns and talks
-/// to the worker (gloo-worker and its message codec) is fetched with it, from its own chunk of the wasm in the split
-/// release build: nothing of it is in the first download.
+/// to the worker (gloo-worker and its message codec) is in the `later` chunk of the split release build (see `app`):
+/// nothing of it is in the first download.
 pub fn worker_estimator() -> Estimator {
     Estimator(Rc::new(|on_reply: Rc<dyn Fn(StrengthReply)>| {
         let worker = Rc::new(RefCell::new(Worker::Idle));
@@ -33,14 +35,7 @@ pub fn worker_estimator() -> Estimator {
                 Worker::Loading(waiting) => waiting.push(request),
                 Worker::Idle => {
                     *state = Worker::Loading(vec![request]);
-                    let (worker, on_reply) = (worker.clone(), on_reply.clone());
-                    leptos::task::spawn_local(async move {
-                        let send = worker_sender(on_reply).await;
-                        let waiting = std::mem::replace(&mut *worker.borrow_mut(), Worker::Ready(send.clone()));
-                        if let Worker::Loading(waiting) = waiting {
-                            waiting.into_iter().for_each(|r| send(r));
-                        }
-                    });
+                    load_worker(worker.clone(), on_reply.clone());
                 }
             }
         }) as Sender
@@ -54,9 +49,24 @@ enum Worker {
     Ready(Sender),
 }
 
-/// Spawns the worker; its replies go to `on_reply`.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub(crate) async fn worker_sender(on_reply: Rc<dyn Fn(StrengthReply)>) -> Sender {
+/// Fetches the worker's code and spawns it, then sends it the waiting requests; tries again every 2 s while the
+/// chunk cannot be fetched (the meter says "évaluation en cours…" meanwhile).
+fn load_worker(worker: Rc<RefCell<Worker>>, on_reply: Rc<dyn Fn(StrengthReply)>) {
+    leptos::task::spawn_local(async move {
+        match crate::app::later().await.map(|l| (l.worker_sender)(on_reply.clone())) {
+            Ok(send) => {
+                let waiting = std::mem::replace(&mut *worker.borrow_mut(), Worker::Ready(send.clone()));
+                if let Worker::Loading(waiting) = waiting {
+                    waiting.into_iter().for_each(|r| send(r));
+                }
+            }
+            Err(_) => set_timeout(move || load_worker(worker, on_reply), Duration::from_secs(2)),
+        }
+    });
+}
+
+/// Spawns the worker; its replies go to `on_reply`. In the `later` chunk in the split release build (see `app`).
+pub(crate) fn worker_sender(on_reply: Rc<dyn Fn(StrengthReply)>) -> Sender {
     let bridge: WorkerBridge<StrengthWorker> =
         StrengthWorker::spawner().callback(move |reply| on_reply(reply)).with_loader(true).spawn(WORKER_LOADER);
     Rc::new(move |request| bridge.send(request)) as Sender

@@ -2,9 +2,11 @@
 //! workstation is checked, the card chosen, the PIN typed, then step 2 arrives pre-filled. Every failure says what
 //! to do, with the manual path one click away.
 use crate::{
+    app::later,
     card::{self, AgentFailure, CardHolder, Reader},
     layout::{Notice, Progress, focus_later, route},
     router::{Nav, use_nav},
+    split::or_retry,
     state::{Wizard, use_wizard},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -128,10 +130,9 @@ fn continue_manually(wizard: Wizard, nav: Nav) {
     nav.go(route(Step::Donnees));
 }
 
-/// The card path, from its own chunk of the wasm in the split release build (see `app`): it starts when "Oui, j'ai une
-/// carte CPS" is first clicked, and each click checks the workstation again.
-#[cfg_attr(feature = "split", leptos::lazy)]
-pub(crate) async fn card_flow(attempt: ReadSignal<u32>) -> AnyView {
+/// The card path, from the `later` chunk in the split release build (see `app`): it starts when "Oui, j'ai une carte
+/// CPS" is first clicked, and each click checks the workstation again.
+pub(crate) fn card_flow(attempt: ReadSignal<u32>) -> AnyView {
     CardFlow(CardFlowProps { attempt }).into_any()
 }
 
@@ -369,7 +370,13 @@ pub fn Carte() -> impl IntoView {
     let (wizard, nav) = (use_wizard(), use_nav());
     let (attempt, set_attempt) = signal(0u32);
     let started = Memo::new(move |_| attempt.get() > 0);
-    let flow = move || started.get().then(|| Suspend::new(async move { card_flow(attempt).await }));
+    let retry = RwSignal::new(0u32);
+    let flow = move || {
+        retry.track();
+        started
+            .get()
+            .then(|| Suspend::new(async move { or_retry(later().await.map(|l| (l.card_flow)(attempt)), retry) }))
+    };
     view! {
         <Progress current=Some(Step::Carte) title="Étape 1/4 : Carte CPS".to_owned() />
         <Notice />

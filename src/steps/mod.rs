@@ -7,9 +7,8 @@ mod identifiant;
 mod recapitulatif;
 
 pub use adhesion::Adhesion;
-#[cfg(feature = "split")]
-pub(crate) use carte::__preload_card_flow;
 pub use carte::Carte;
+pub(crate) use carte::card_flow;
 pub use confirmation::Confirmation;
 pub use donnees::Donnees;
 pub use identifiant::Identifiant;

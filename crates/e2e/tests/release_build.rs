@@ -38,9 +38,9 @@ fn the_first_download_holds_step_1_and_the_later_screens_come_in_chunks() {
     assert!(has(&main, "Non, je n'ai pas de carte CPS"), "step 1 is in the main wasm");
     // Texts of step 2, of the card path, of step 4 and of the NOS labels (the rules only need the codes).
     for (prefix, text) in [
-        ("split_donnees_", "Saisie des données personnelles"),
-        ("split_card_flow_", "Tester votre poste"),
-        ("split_adhesion_", "Conditions Générales et Particulières d'Utilisation"),
+        ("split_donnees-", "Saisie des données personnelles"),
+        ("split_later-", "Tester votre poste"),
+        ("split_later-", "Conditions Générales et Particulières d'Utilisation"),
     ] {
         assert!(!has(&main, text), "{text:?} should not be in the main wasm");
         assert!(has(&dist_wasm(prefix, ".wasm"), text), "{text:?} should be in the {prefix} chunk");
@@ -361,4 +361,51 @@ async fn a_whole_registration_with_the_keyboard_alone() {
             .unwrap();
     assert_eq!((profession.as_str(), telephone.as_str()), ("60", "+33556000000"));
     c.close().await.unwrap();
+}
+
+/// dist/ copied to a fresh folder (the test removes files from it).
+fn dist_copy(name: &str) -> std::path::PathBuf {
+    fn copy(from: &std::path::Path, to: &std::path::Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for entry in std::fs::read_dir(from).unwrap().flatten() {
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                copy(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+    let root = std::env::temp_dir().join(format!("promess-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    copy(&dist(), &root);
+    root
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_screen_whose_chunk_cannot_be_fetched_says_so_and_is_fetched_again() {
+    let root = dist_copy("chunk");
+    let chunk = std::fs::read_dir(&root)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("split_donnees-") && name.ends_with(".wasm")
+        })
+        .expect("the step 2 chunk");
+    let aside = chunk.with_extension("absent");
+    std::fs::rename(&chunk, &aside).unwrap();
+    let server = StaticServer::start(root.clone());
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    c.goto(&server.base).await.unwrap();
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    let alert = find(&c, ".erreur-chargement[role=alert]").await.text().await.unwrap();
+    assert!(alert.contains("n'a pas pu être chargée") && alert.contains("Vos réponses sont conservées"), "{alert}");
+    std::fs::rename(&aside, &chunk).unwrap();
+    click_text(&c, "Réessayer").await;
+    assert_eq!(until(|| heading(&c), |t| t.contains("2/4")).await, "Étape 2/4 : Données personnelles");
+    c.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(root);
 }

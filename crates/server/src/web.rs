@@ -32,9 +32,9 @@ pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
 /// is checked on every visit; the communes for a day.
 fn cache_policy(path: &str) -> &'static str {
     let name = path.rsplit('/').next().unwrap_or("");
-    // name-<16 hex>.ext, or name-<16 hex>_bg.wasm
+    // name-<hex>.ext, or name-<hex>_bg.wasm: 16 hex digits, fewer when trunk's hash starts with zeros
     let hash = name.split('.').next().and_then(|stem| stem.rsplit_once('-')).map(|(_, h)| h.trim_end_matches("_bg"));
-    let hashed = hash.is_some_and(|h| h.len() == 16 && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    let hashed = hash.is_some_and(|h| (12..=16).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()));
     if hashed {
         "public, max-age=31536000, immutable"
     } else if path.starts_with("/communes/") {
@@ -112,6 +112,8 @@ mod tests {
     fn hashed_assets_are_kept_the_page_is_checked() {
         assert_eq!(cache_policy("/promess-web-25950ef625ec2303_bg.wasm"), "public, max-age=31536000, immutable");
         assert_eq!(cache_policy("/main-0123456789abcdef.css"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_policy("/promess-web-61a8b447b1ab69a.js"), "public, max-age=31536000, immutable");
+        assert_eq!(cache_policy("/split_donnees-0123456789abcdef.wasm"), "public, max-age=31536000, immutable");
         assert_eq!(cache_policy("/"), "no-cache");
         assert_eq!(cache_policy("/identifiant"), "no-cache");
         assert_eq!(cache_policy("/strength_worker_loader.js"), "no-cache");
