@@ -2,7 +2,7 @@
 use crate::{
     layout::{CONFIRMATION, Footer, Header, RECAP, route},
     router::Nav,
-    split::{lazy_fn, or_retry},
+    split::{lazy_fn, lazy_view},
     state::Wizard,
     steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif, card_flow},
     storage,
@@ -99,9 +99,8 @@ pub fn App(estimator: Estimator) -> impl IntoView {
     let retry = RwSignal::new(0u32);
     let screen = move || {
         let path = path.get();
-        retry.track();
-        Suspend::new(async move {
-            let loaded = match path.as_str() {
+        lazy_view(retry, async move {
+            match path.as_str() {
                 p if p == route(Step::Carte) => Ok(Carte().into_any()),
                 p if p == route(Step::Donnees) => donnees().await,
                 p if p == route(Step::Identifiant) => later().await.map(|l| (l.identifiant)()),
@@ -109,8 +108,7 @@ pub fn App(estimator: Estimator) -> impl IntoView {
                 RECAP => later().await.map(|l| (l.recapitulatif)()),
                 CONFIRMATION => later().await.map(|l| (l.confirmation)()),
                 _ => Ok(NotFound().into_any()),
-            };
-            or_retry(loaded, retry)
+            }
         })
     };
     #[cfg(feature = "split")]

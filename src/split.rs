@@ -1,8 +1,8 @@
 //! Code splitting: the first download holds step 1; step 2 and everything else (the later screens, the card path,
 //! the strength worker's bridge) are two lazy functions (`app::donnees`, `app::later`) whose code the split release
-//! build (feature `split`, scripts/split) puts in chunks of the wasm, fetched at the first call. Elsewhere (`trunk serve`, the tests) they are ordinary functions of the one
-//! wasm. A chunk that cannot be fetched (a network failure) is an error the caller shows, and the next call tries
-//! again: it never stops the app.
+//! build (feature `split`, scripts/split) puts in chunks of the wasm, fetched at the first call. Elsewhere
+//! (`trunk serve`, the tests) they are ordinary functions of the one wasm. A chunk that cannot be fetched (a network
+//! failure) is shown as such, and the next call tries again: it never stops the app.
 use leptos::prelude::*;
 
 pub use leptos::wasm_split::SplitLoaderError;
@@ -44,8 +44,16 @@ pub fn NotLoaded(retry: Callback<()>) -> impl IntoView {
     }
 }
 
-/// A lazily loaded view, or [`NotLoaded`] asking to bump `retry` (which the caller's view reads, to load again).
-pub fn or_retry(loaded: Loaded<AnyView>, retry: RwSignal<u32>) -> AnyView {
-    loaded
-        .unwrap_or_else(|_| view! { <NotLoaded retry=Callback::new(move |_| retry.update(|n| *n += 1)) /> }.into_any())
+/// A view from a chunk, for a reactive closure: shown once `load` is done, or [`NotLoaded`], whose « Réessayer »
+/// bumps `retry`, which this reads so that the closure runs (and loads) again.
+pub fn lazy_view(
+    retry: RwSignal<u32>,
+    load: impl Future<Output = Loaded<AnyView>> + Send + 'static,
+) -> Suspend<AnyView> {
+    retry.track();
+    Suspend::new(async move {
+        load.await.unwrap_or_else(|_| {
+            view! { <NotLoaded retry=Callback::new(move |_| retry.update(|n| *n += 1)) /> }.into_any()
+        })
+    })
 }

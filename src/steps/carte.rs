@@ -6,7 +6,7 @@ use crate::{
     card::{self, AgentFailure, CardHolder, Reader},
     layout::{Notice, Progress, focus_later, route},
     router::{Nav, use_nav},
-    split::or_retry,
+    split::lazy_view,
     state::{Wizard, use_wizard},
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -371,12 +371,8 @@ pub fn Carte() -> impl IntoView {
     let (attempt, set_attempt) = signal(0u32);
     let started = Memo::new(move |_| attempt.get() > 0);
     let retry = RwSignal::new(0u32);
-    let flow = move || {
-        retry.track();
-        started
-            .get()
-            .then(|| Suspend::new(async move { or_retry(later().await.map(|l| (l.card_flow)(attempt)), retry) }))
-    };
+    let flow =
+        move || started.get().then(|| lazy_view(retry, async move { later().await.map(|l| (l.card_flow)(attempt)) }));
     view! {
         <Progress current=Some(Step::Carte) title="Étape 1/4 : Carte CPS".to_owned() />
         <Notice />
