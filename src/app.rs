@@ -2,7 +2,7 @@
 use crate::{
     layout::{CONFIRMATION, Footer, Header, RECAP, route},
     router::Nav,
-    split::{lazy_fn, lazy_view},
+    split::{Loaded, lazy_fn, lazy_view},
     state::Wizard,
     steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif, card_flow},
     storage,
@@ -73,11 +73,19 @@ lazy_fn! {
     }
 }
 
+/// Fetches step 2's chunk (split build), so that the screen then shows at once.
+pub(crate) async fn preload_donnees() -> Loaded<()> {
+    #[cfg(feature = "split")]
+    return __wasm_split_preload_donnees().await;
+    #[cfg(not(feature = "split"))]
+    Ok(())
+}
+
 /// Fetches the chunks while the user reads step 1: step 2's first. A failure is left for the screen that needs the
 /// chunk to show (and retry).
 #[cfg(feature = "split")]
 async fn preload() {
-    let _ = __wasm_split_preload_donnees().await;
+    let _ = preload_donnees().await;
     let _ = __wasm_split_preload_later().await;
 }
 

@@ -83,12 +83,14 @@ pub fn Progress(current: Option<Step>, title: String) -> impl IntoView {
             }
         })
         .collect_view();
-    if let Some(window) = web_sys::window().and_then(|w| w.document()) {
-        window.set_title(&format!("{title} – Inscription ProMess"));
-    }
+    #[cfg(target_arch = "wasm32")]
+    document().set_title(&page_title(&title));
     let heading = NodeRef::<html::H1>::new();
+    // A new screen is announced by its heading, unless the user is typing in one of its fields (the app taking
+    // over the prerendered page keeps the field in use: see `shell`).
     Effect::new(move |_| {
-        if let Some(h) = heading.get() {
+        let typing = document().active_element().is_some_and(|e| matches!(e.tag_name().as_str(), "INPUT" | "SELECT"));
+        if let Some(h) = heading.get().filter(|_| !typing) {
             let _ = h.focus();
         }
     });
@@ -101,7 +103,12 @@ pub fn Progress(current: Option<Step>, title: String) -> impl IntoView {
     }
 }
 
-fn step_title(step: Step) -> String {
+/// The document's title for a screen.
+pub fn page_title(title: &str) -> String {
+    format!("{title} – Inscription ProMess")
+}
+
+pub fn step_title(step: Step) -> String {
     format!("Étape {}/4 : {}", step.number(), step.title())
 }
 
@@ -161,7 +168,7 @@ pub fn StepPage(
             {children()}
             <div class="navigation">
                 {previous}
-                <button type="submit" class="bouton principal">{format!("> {next_label}")}</button>
+                <button type="submit" id="suivant" class="bouton principal">{format!("> {next_label}")}</button>
             </div>
         </form>
     }

@@ -9,6 +9,7 @@ mod communes;
 mod fields;
 mod layout;
 mod router;
+pub mod shell;
 mod split;
 mod state;
 mod steps;

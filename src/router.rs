@@ -9,14 +9,19 @@ pub struct Nav {
     path: RwSignal<String>,
 }
 
-fn location_path() -> String {
+pub(crate) fn location_path() -> String {
     window().location().pathname().unwrap_or_else(|_| "/".into())
 }
 
 impl Nav {
+    /// At `path`, following nothing (the prerendered page: see `shell`).
+    pub fn at(path: &str) -> Nav {
+        Nav { path: RwSignal::new(path.to_owned()) }
+    }
+
     /// Reads the URL and follows history changes until the owner is cleaned up.
     pub fn install() -> Nav {
-        let nav = Nav { path: RwSignal::new(location_path()) };
+        let nav = Nav::at(&location_path());
         let popstate = window_event_listener(ev::popstate, move |_| nav.path.set(location_path()));
         let click = window_event_listener(ev::click, move |ev| nav.follow_link(&ev));
         on_cleanup(move || {

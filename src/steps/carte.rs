@@ -4,16 +4,15 @@
 use crate::{
     app::later,
     card::{self, AgentFailure, CardHolder, Reader},
-    layout::{Notice, Progress, focus_later, route},
+    layout::{Notice, Progress, focus_later, route, step_title},
     router::{Nav, use_nav},
     split::lazy_view,
     state::{Wizard, use_wizard},
 };
 use leptos::{prelude::*, task::spawn_local};
 use promess_core::{
-    Step,
+    Draft, Step,
     config::{SUPPORT_EMAIL, SUPPORT_PHONE},
-    registration::Mode,
 };
 
 /// Where the card path stands.
@@ -120,13 +119,7 @@ fn tries_text(tries: Option<u32>) -> String {
 
 /// "Non, je n'ai pas de carte CPS" and "Continuer sans carte CPS": the manual path, leaving what the card read.
 fn continue_manually(wizard: Wizard, nav: Nav) {
-    wizard.draft.update(|d| {
-        if d.mode == Some(Mode::Carte) {
-            d.leave_card();
-        } else {
-            d.mode = Some(Mode::Manuel);
-        }
-    });
+    wizard.draft.update(Draft::leave_card);
     nav.go(route(Step::Donnees));
 }
 
@@ -374,7 +367,7 @@ pub fn Carte() -> impl IntoView {
     let flow =
         move || started.get().then(|| lazy_view(retry, async move { later().await.map(|l| (l.card_flow)(attempt)) }));
     view! {
-        <Progress current=Some(Step::Carte) title="Étape 1/4 : Carte CPS".to_owned() />
+        <Progress current=Some(Step::Carte) title=step_title(Step::Carte) />
         <Notice />
         <p>
             "Conformément à l'article L.1110-4 du code de santé publique, ESEA Nouvelle-Aquitaine recommande l'usage des cartes de la famille CPS. "
@@ -390,10 +383,10 @@ pub fn Carte() -> impl IntoView {
         </p>
         <p class="aide">"Attention : l'inscription par carte CPS nécessite l'emploi d'un lecteur connecté à l'ordinateur de l'utilisateur."</p>
         <div class="choix-carte">
-            <button type="button" class="bouton principal" aria-controls="carte-etat" on:click=move |_| set_attempt.update(|n| *n += 1)>
+            <button type="button" id="avec-carte" class="bouton principal" aria-controls="carte-etat" on:click=move |_| set_attempt.update(|n| *n += 1)>
                 "> Oui, j'ai une carte CPS"
             </button>
-            <button type="button" class="bouton" on:click=move |_| continue_manually(wizard, nav)>
+            <button type="button" id="sans-carte" class="bouton" data-vers=route(Step::Donnees) on:click=move |_| continue_manually(wizard, nav)>
                 "> Non, je n'ai pas de carte CPS"
             </button>
         </div>

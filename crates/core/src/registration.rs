@@ -276,7 +276,7 @@ impl Draft {
         }
     }
 
-    /// Leaves the card path: the answers stay, editable; the card's record goes.
+    /// Takes the manual path; leaving the card path, the answers stay, editable, and the card's record goes.
     pub fn leave_card(&mut self) {
         self.mode = Some(Mode::Manuel);
         self.carte_certificat.clear();

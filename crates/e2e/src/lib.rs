@@ -7,6 +7,10 @@ use std::{
     net::{TcpListener, TcpStream},
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -36,25 +40,37 @@ fn content_type(path: &Path) -> &'static str {
 /// It has no API: `/api/*` answers 404, as when the backend is down.
 pub struct StaticServer {
     pub base: String,
+    holding: Arc<AtomicBool>,
 }
 
 impl StaticServer {
     pub fn start(root: PathBuf) -> StaticServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let holding = Arc::new(AtomicBool::new(false));
+        let held = holding.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let root = root.clone();
+                let (root, held) = (root.clone(), held.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &root);
+                    let _ = serve(stream, &root, &held);
                 });
             }
         });
-        StaticServer { base }
+        StaticServer { base, holding }
+    }
+
+    /// From now on the app's wasm files are held back, as on a slow network, until [`StaticServer::release`].
+    pub fn hold_wasm(&self) {
+        self.holding.store(true, Ordering::SeqCst);
+    }
+
+    pub fn release(&self) {
+        self.holding.store(false, Ordering::SeqCst);
     }
 }
 
-fn serve(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
+fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -81,6 +97,9 @@ fn serve(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
     } else {
         ("200 OK", Some(root.join("index.html")))
     };
+    while path.ends_with(".wasm") && holding.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let (bytes, kind) = match &file {
         Some(f) => (std::fs::read(f)?, content_type(f)),
         None => (b"{\"error\":\"not_found\"}".to_vec(), "application/json"),
@@ -166,6 +185,16 @@ impl ChromeDriver {
 
     /// A headless Chromium session (Debian's), with a fresh profile.
     pub async fn browser(&self) -> Client {
+        self.session("normal").await
+    }
+
+    /// A session whose navigations return once the page is parsed, without waiting for what it loads (the app's
+    /// wasm held back by [`StaticServer::hold_wasm`]).
+    pub async fn browser_eager(&self) -> Client {
+        self.session("eager").await
+    }
+
+    async fn session(&self, page_load_strategy: &str) -> Client {
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
@@ -178,6 +207,7 @@ impl ChromeDriver {
                 ]
             }),
         );
+        caps.insert("pageLoadStrategy".into(), page_load_strategy.into());
         ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&self.url).await.expect("WebDriver session")
     }
 }
@@ -200,6 +230,16 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
+}
+
+/// Opens `url` and waits for the app to be running: the prerendered page (`#coquille`: src/shell.rs) replaced.
+pub async fn open(client: &Client, url: &str) {
+    client.goto(url).await.unwrap();
+    let shell_gone = || async {
+        let gone = client.execute("return !document.getElementById('coquille')", vec![]).await;
+        if gone.ok().and_then(|v| v.as_bool()) == Some(true) { "yes".to_owned() } else { String::new() }
+    };
+    assert_eq!(until(shell_gone, |g| g == "yes").await, "yes", "the app never took over {url}");
 }
 
 /// Polls `read` until `accept` holds (10 s at most); returns the last value read.

@@ -5,7 +5,7 @@ use fantoccini::{Client, Locator};
 use promess_card_agent::{AgentConfig, app};
 use promess_card_sim::{Identity, pcscd::Pcscd, vpcd::Inserted};
 use promess_e2e::{
-    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, select, step4_to_the_review, until,
+    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, open, select, step4_to_the_review, until,
 };
 use std::time::Duration;
 
@@ -58,7 +58,7 @@ async fn a_registration_with_the_simulated_cps_card() {
     let c = driver.browser().await;
     let h1 = || heading(&c);
 
-    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    open(&c, &format!("{}/", backend.base)).await;
     // pcscd needs a moment to see the card: "Tester à nouveau" until the PIN is asked.
     card_path_until(&c, "#pin").await;
     let who = text(&c, "#contenu-carte").await;
@@ -136,7 +136,7 @@ async fn two_cards_the_last_try_and_a_blocked_card() {
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     let audit = Audit::default();
-    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    open(&c, &format!("{}/", backend.base)).await;
 
     // Two cards: the user chooses, by reader and card kind.
     card_path_until(&c, "ul.lecteurs").await;
@@ -190,7 +190,7 @@ async fn a_card_read_that_lasts_too_long_is_a_technical_problem() {
     start_agent_bounded(&backend.base, Duration::from_secs(2)).await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    open(&c, &format!("{}/", backend.base)).await;
     // Let pcscd see the card, then make it stop answering commands.
     card_path_until(&c, "#pin").await;
     card.hold_commands(true);

@@ -4,7 +4,7 @@
 use fantoccini::{Client, Locator};
 use promess_e2e::{
     ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, click_text, dist,
-    fill, find, focused, heading, press, select, step4_to_the_review, tab_and_type, tab_to, until,
+    fill, find, focused, heading, open, press, select, step4_to_the_review, tab_and_type, tab_to, until,
 };
 
 /// The first wasm file of dist/ whose name starts with `prefix` and ends with `suffix`.
@@ -53,7 +53,7 @@ fn the_first_download_holds_step_1_and_the_later_screens_come_in_chunks() {
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
 /// audit, every screen is checked by axe-core empty and with its errors shown (step 1: the card path without agent).
 async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str, audit: Option<&Audit>) {
-    c.goto(&format!("{base}/")).await.unwrap();
+    open(c, &format!("{base}/")).await;
     let h1 = || heading(c);
     assert_eq!(until(h1, |t| t.contains("Étape 1/4")).await, "Étape 1/4 : Carte CPS");
     let errors_shown = || async { find(c, "[aria-invalid=true]").await };
@@ -242,7 +242,7 @@ async fn the_postal_code_offers_its_communes_and_fills_the_departement() {
     let server = StaticServer::start(dist());
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    c.goto(&format!("{}/", server.base)).await.unwrap();
+    open(&c, &format!("{}/", server.base)).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     let status = || async { find(&c, "#code_postal-communes").await.text().await.unwrap() };
     let value = |css: &'static str| {
@@ -299,7 +299,7 @@ async fn a_whole_registration_with_the_keyboard_alone() {
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     let h1 = || heading(&c);
-    c.goto(&format!("{}/", backend.base)).await.unwrap();
+    open(&c, &format!("{}/", backend.base)).await;
     until(h1, |t| t.contains("Étape 1/4")).await;
     tab_to(&c, |f| f.text.contains("Non, je n'ai pas de carte CPS")).await;
     press(&c, ENTER).await;
@@ -399,7 +399,7 @@ async fn a_screen_whose_chunk_cannot_be_fetched_says_so_and_is_fetched_again() {
     let server = StaticServer::start(root.clone());
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    c.goto(&server.base).await.unwrap();
+    open(&c, &server.base).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     let alert = find(&c, ".erreur-chargement[role=alert]").await.text().await.unwrap();
     assert!(alert.contains("n'a pas pu être chargée") && alert.contains("Vos réponses sont conservées"), "{alert}");
@@ -408,4 +408,82 @@ async fn a_screen_whose_chunk_cannot_be_fetched_says_so_and_is_fetched_again() {
     assert_eq!(until(|| heading(&c), |t| t.contains("2/4")).await, "Étape 2/4 : Données personnelles");
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(root);
+}
+
+/// The prerendered page's screen in view (src/shell.rs): its heading.
+async fn shell_heading(c: &Client) -> String {
+    find(c, "#coquille [data-ecran]:not([hidden]) h1").await.text().await.unwrap()
+}
+
+async fn value(c: &Client, id: &str) -> String {
+    find(c, &format!("#{id}")).await.prop("value").await.unwrap().unwrap_or_default()
+}
+
+/// Steps 1 and 2 are in the page itself: on a slow network a professional chooses the manual path and fills in
+/// step 2 before the app has arrived. When it arrives it takes over every answer, the field in use and its caret,
+/// and keeps them on reload.
+#[tokio::test(flavor = "multi_thread")]
+async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answer() {
+    let server = StaticServer::start(dist());
+    server.hold_wasm();
+    let driver = ChromeDriver::start();
+    let c = driver.browser_eager().await;
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles");
+    assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"));
+    assert_eq!(c.title().await.unwrap(), "Étape 2/4 : Données personnelles – Inscription ProMess");
+    let audit = Audit::default();
+    audit.check(&c, "page avant l'app, étape 2").await;
+    assert!(audit.violations().is_empty(), "axe-core, serious or critical:\n{}", audit.violations().join("\n"));
+    select(&c, "civilite", "22").await;
+    fill(&c, "nom", "Durand").await;
+    fill(&c, "email", "zoe.durand@exemple.fr").await;
+    fill(&c, "prenom", "Zo").await;
+    assert!(c.find(Locator::Css("#coquille #prenom")).await.is_ok(), "typed in the page, before the app");
+
+    server.release();
+    let shell_gone = || async {
+        c.execute("return String(!document.getElementById('coquille'))", vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(until(shell_gone, |g| g == "true").await, "true", "the app took over");
+    // The field in use keeps the focus: the next key goes on where the last one stopped.
+    c.active_element().await.unwrap().send_keys("é").await.unwrap();
+    assert_eq!(heading(&c).await, "Étape 2/4 : Données personnelles");
+    for (id, expected) in [("civilite", "22"), ("nom", "Durand"), ("prenom", "Zoé"), ("email", "zoe.durand@exemple.fr")]
+    {
+        assert_eq!(value(&c, id).await, expected, "{id}");
+    }
+    // The app holds them: its checks see them, and its draft brings them back after a reload.
+    click_text(&c, "Suivant").await;
+    assert_eq!(until(|| async { find(&c, "#nom-erreur").await.text().await.unwrap() }, |_| true).await, "");
+    assert!(!find(&c, "#email_confirmation-erreur").await.text().await.unwrap().is_empty());
+    c.refresh().await.unwrap();
+    assert_eq!(until(|| value(&c, "nom"), |v| v == "Durand").await, "Durand");
+    assert_eq!(value(&c, "prenom").await, "Zoé");
+    c.close().await.unwrap();
+}
+
+/// « Oui, j'ai une carte CPS » clicked before the app has arrived is not lost: the app checks the workstation as
+/// soon as it runs (here it finds no card agent and says so).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_card_path_chosen_before_the_app_arrives_starts_when_it_runs() {
+    let server = StaticServer::start(dist());
+    server.hold_wasm();
+    let driver = ChromeDriver::start();
+    let c = driver.browser_eager().await;
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    click_text(&c, "Oui, j'ai une carte CPS").await;
+    assert!(c.find(Locator::Css("#coquille[data-clic='avec-carte']")).await.is_ok(), "the page keeps the click");
+    server.release();
+    let problem = find(&c, "#carte-probleme").await.text().await.unwrap();
+    assert!(problem.contains("ProMess Carte"), "{problem}");
+    c.close().await.unwrap();
 }

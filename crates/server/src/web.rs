@@ -44,16 +44,19 @@ fn cache_policy(path: &str) -> &'static str {
     }
 }
 
-/// The hashes of index.html's inline scripts (trunk's loader), so that the policy needs no 'unsafe-inline'.
-fn inline_script_hashes(html: &str) -> Vec<String> {
-    html.split("<script")
+/// The hashes of index.html's inline `<script>`s (trunk's loader, the prerendered page's script) or `<style>`s (the
+/// stylesheet, inlined so that the first paint waits for no other request), so that the policy needs no
+/// 'unsafe-inline'.
+fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    let close = format!("</{tag}>");
+    html.split(&format!("<{tag}"))
         .skip(1)
         .filter_map(|s| {
             let (open, rest) = s.split_once('>')?;
-            if open.contains("src=") {
+            if open.contains("src=") || !(open.is_empty() || open.starts_with(char::is_whitespace)) {
                 return None;
             }
-            let body = rest.split("</script>").next()?;
+            let body = rest.split(close.as_str()).next()?;
             let digest = Sha256::digest(body.as_bytes());
             Some(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)))
         })
@@ -75,10 +78,11 @@ fn card_agent(html: &str) -> Option<String> {
 /// allowed, no framing.
 pub fn content_security_policy(dist: &Path) -> String {
     let html = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
-    let scripts = inline_script_hashes(&html).join(" ");
+    let scripts = inline_hashes(&html, "script").join(" ");
+    let styles = inline_hashes(&html, "style").join(" ");
     let agent = card_agent(&html).map(|a| format!(" {a}")).unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self'; img-src 'self' data:; \
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; style-src 'self' {styles}; img-src 'self' data:; \
          connect-src 'self'{agent}; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"
     )
@@ -118,6 +122,19 @@ mod tests {
         assert_eq!(cache_policy("/identifiant"), "no-cache");
         assert_eq!(cache_policy("/strength_worker_loader.js"), "no-cache");
         assert_eq!(cache_policy("/communes/33.txt"), "public, max-age=86400");
+    }
+
+    #[test]
+    fn inline_scripts_and_styles_are_allowed_by_their_hash_alone() {
+        let policy =
+            policy_for("<head><style>p{color:red}</style><script>go()</script><script src=\"/a.js\"></script></head>");
+        let hash = |body: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
+        assert!(
+            policy.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{}';", hash("go()"))),
+            "{policy}"
+        );
+        assert!(policy.contains(&format!("style-src 'self' 'sha256-{}';", hash("p{color:red}"))), "{policy}");
+        assert!(!policy.contains("unsafe-inline"));
     }
 
     #[test]
