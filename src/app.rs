@@ -41,10 +41,17 @@ fn initial_draft() -> Draft {
     if demo && saved == (Draft { mode: saved.mode, ..Draft::default() }) { examples::valid_draft() } else { saved }
 }
 
+/// Steps 1 and 2, which every visit starts with.
+pub(crate) struct FirstSteps {
+    pub carte: fn() -> AnyView,
+    pub donnees: fn() -> AnyView,
+}
+
 lazy_fn! {
-    /// Step 2, in its own chunk in the split release build (see `split`): the screen most professionals open next.
-    fn donnees() -> AnyView {
-        Donnees().into_any()
+    /// Steps 1 and 2, in their own chunk in the split release build (see `split`). On a first visit they are in the
+    /// page itself (`shell`), and the app takes the page over once this chunk is in.
+    fn first_steps() -> FirstSteps {
+        FirstSteps { carte: || Carte().into_any(), donnees: || Donnees().into_any() }
     }
 }
 
@@ -73,19 +80,19 @@ lazy_fn! {
     }
 }
 
-/// Fetches step 2's chunk (split build), so that the screen then shows at once.
-pub(crate) async fn preload_donnees() -> Loaded<()> {
+/// Fetches the chunk of steps 1 and 2 (split build), so that they then show at once.
+pub(crate) async fn preload_first_steps() -> Loaded<()> {
     #[cfg(feature = "split")]
-    return __wasm_split_preload_donnees().await;
+    return __wasm_split_preload_first_steps().await;
     #[cfg(not(feature = "split"))]
     Ok(())
 }
 
-/// Fetches the chunks while the user reads step 1: step 2's first. A failure is left for the screen that needs the
+/// Fetches the chunks while the user reads step 1: steps 1 and 2 first. A failure is left for the screen that needs the
 /// chunk to show (and retry).
 #[cfg(feature = "split")]
 async fn preload() {
-    let _ = preload_donnees().await;
+    let _ = preload_first_steps().await;
     let _ = __wasm_split_preload_later().await;
 }
 
@@ -109,8 +116,8 @@ pub fn App(estimator: Estimator) -> impl IntoView {
         let path = path.get();
         lazy_view(retry, async move {
             match path.as_str() {
-                p if p == route(Step::Carte) => Ok(Carte().into_any()),
-                p if p == route(Step::Donnees) => donnees().await,
+                p if p == route(Step::Carte) => first_steps().await.map(|f| (f.carte)()),
+                p if p == route(Step::Donnees) => first_steps().await.map(|f| (f.donnees)()),
                 p if p == route(Step::Identifiant) => later().await.map(|l| (l.identifiant)()),
                 p if p == route(Step::Adhesion) => later().await.map(|l| (l.adhesion)()),
                 RECAP => later().await.map(|l| (l.recapitulatif)()),

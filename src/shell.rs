@@ -1,7 +1,8 @@
 //! The page before the app. The release build prerenders steps 1 and 2 into index.html (`promess-prerender` prints
 //! [`render`]; scripts/split puts it in the page), so step 1 shows with the first bytes, and a small script of
 //! index.html lets a professional choose « Non, je n'ai pas de carte CPS » and fill in step 2 while the app is still
-//! downloading. That script only shows the page on a first visit at step 1 (no draft saved); otherwise the page
+//! downloading. That script shows the page at step 1 only, and takes the user to its step 2 only on a first visit
+//! (no draft saved: a returning user's « Non » waits for the app, which has the answers); on other screens the page
 //! stays hidden and the app draws everything, as without it.
 //!
 //! When the app starts, it takes over ([`take_over`], then [`Handover::apply`] once mounted): the answers typed, the
@@ -18,7 +19,7 @@ pub use takeover::{Handover, take_over};
 #[cfg(target_arch = "wasm32")]
 mod takeover {
     use super::SHELL_ID;
-    use crate::{app::preload_donnees, layout::route, router::location_path, storage};
+    use crate::{app::preload_first_steps, layout::route, router::location_path, storage};
     use leptos::prelude::*;
     use promess_core::Step;
     use wasm_bindgen::{JsCast, JsValue};
@@ -34,17 +35,22 @@ mod takeover {
         click: Option<String>,
     }
 
-    /// Removes the prerendered page, if it is there, and returns what the user did in it. Step 2's chunk is
-    /// fetched first, the page staying in use meanwhile: the app's step 2 then replaces the page's at once, and
-    /// « Non, je n'ai pas de carte CPS » answers at once on either side of the takeover.
+    /// Removes the prerendered page, if it is there, and returns what the user did in it. The chunk of steps 1
+    /// and 2 is fetched first (again every 2 s after a network failure), the page staying in use meanwhile: the
+    /// app's screen then replaces the page's at once.
     pub async fn take_over() -> Option<Handover> {
         let shell = document().get_element_by_id(SHELL_ID)?;
         if !shell.has_attribute("data-actif") {
-            // Not of use here (a returning user, another screen): index.html's script did not show it.
+            // Not of use here (another screen): index.html's script did not show it.
             shell.remove();
             return None;
         }
-        let _ = preload_donnees().await;
+        while preload_first_steps().await.is_err() {
+            let wait = js_sys::Promise::new(&mut |done, _| {
+                let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&done, 2000);
+            });
+            let _ = wasm_bindgen_futures::JsFuture::from(wait).await;
+        }
         // From here on nothing waits: no event comes between reading the page and the app drawing its screen.
         let path = location_path();
         if path == route(Step::Donnees) {

@@ -1,5 +1,5 @@
 //! Code splitting: the first download holds step 1; step 2 and everything else (the later screens, the card path,
-//! the strength worker's bridge) are two lazy functions (`app::donnees`, `app::later`) whose code the split release
+//! the strength worker's bridge) are two lazy functions (`app::first_steps`, `app::later`) whose code the split release
 //! build (feature `split`, scripts/split) puts in chunks of the wasm, fetched at the first call. Elsewhere
 //! (`trunk serve`, the tests) they are ordinary functions of the one wasm. A chunk that cannot be fetched (a network
 //! failure) is shown as such, and the next call tries again: it never stops the app.

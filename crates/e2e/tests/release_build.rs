@@ -33,12 +33,16 @@ fn zxcvbn_lives_in_the_worker_wasm_only() {
 }
 
 #[test]
-fn the_first_download_holds_step_1_and_the_later_screens_come_in_chunks() {
+fn step_1_is_in_the_page_and_every_screen_comes_in_a_chunk() {
+    let page = std::fs::read_to_string(dist().join("index.html")).unwrap();
+    for text in ["Non, je n'ai pas de carte CPS", "Saisie des données personnelles"] {
+        assert!(page.contains(text), "{text:?} is in the page");
+    }
     let main = dist_wasm("promess-web-", "_bg.wasm");
-    assert!(has(&main, "Non, je n'ai pas de carte CPS"), "step 1 is in the main wasm");
-    // Texts of step 2, of the card path, of step 4 and of the NOS labels (the rules only need the codes).
+    // Texts of steps 1 and 2, of the card path, of step 4 and of the NOS labels (the rules only need the codes).
     for (prefix, text) in [
-        ("split_donnees-", "Saisie des données personnelles"),
+        ("split_first_steps-", "Non, je n'ai pas de carte CPS"),
+        ("split_first_steps-", "Saisie des données personnelles"),
         ("split_later-", "Tester votre poste"),
         ("split_later-", "Conditions Générales et Particulières d'Utilisation"),
     ] {
@@ -391,21 +395,22 @@ async fn a_screen_whose_chunk_cannot_be_fetched_says_so_and_is_fetched_again() {
         .map(|e| e.path())
         .find(|p| {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("split_donnees-") && name.ends_with(".wasm")
+            name.starts_with("split_later-") && name.ends_with(".wasm")
         })
-        .expect("the step 2 chunk");
+        .expect("the chunk of the card path");
     let aside = chunk.with_extension("absent");
     std::fs::rename(&chunk, &aside).unwrap();
     let server = StaticServer::start(root.clone());
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     open(&c, &server.base).await;
-    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    click_text(&c, "Oui, j'ai une carte CPS").await;
     let alert = find(&c, ".erreur-chargement[role=alert]").await.text().await.unwrap();
     assert!(alert.contains("n'a pas pu être chargée") && alert.contains("Vos réponses sont conservées"), "{alert}");
     std::fs::rename(&aside, &chunk).unwrap();
     click_text(&c, "Réessayer").await;
-    assert_eq!(until(|| heading(&c), |t| t.contains("2/4")).await, "Étape 2/4 : Données personnelles");
+    let problem = find(&c, "#carte-probleme").await.text().await.unwrap();
+    assert!(problem.contains("ProMess Carte"), "{problem}");
     c.close().await.unwrap();
     let _ = std::fs::remove_dir_all(root);
 }
