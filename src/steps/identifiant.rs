@@ -131,8 +131,8 @@ fn StrengthMeter() -> impl IntoView {
             aria-valuetext=text
             class=move || if ok() { "jauge satisfaisante" } else { "jauge insuffisante" }
         >
-            <div class="jauge-barre" aria-hidden="true">
-                <span style:width=move || format!("{}%", if empty() { 0 } else { (score().unwrap_or(0) as u32 + 1) * 20 })></span>
+            <div class="jauge-barre" aria-hidden="true" data-niveau=move || if empty() { 0 } else { score().unwrap_or(0) + 1 }.to_string()>
+                <span></span>
             </div>
             <p class="jauge-texte" aria-live="polite">{text}</p>
         </div>
