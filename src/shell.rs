@@ -115,7 +115,8 @@ mod takeover {
     }
 }
 
-/// Steps 1 and 2 as HTML, drawn by the app's components for a new draft, step 2 hidden: the page before the app.
+/// Steps 1 and 2 as HTML, drawn by the app's components for a new draft, step 2 in a `<template>`: the page before
+/// the app.
 /// Each screen says its route and its document title; the root says the draft's storage key (a saved draft means a
 /// returning user, for whom the app draws the page itself).
 #[cfg(not(target_arch = "wasm32"))]
@@ -154,9 +155,12 @@ pub fn render() -> String {
                         <div data-ecran=route(Step::Carte) data-titre=title(Step::Carte)>
                             <Carte />
                         </div>
-                        <div data-ecran=route(Step::Donnees) data-titre=title(Step::Donnees) hidden>
-                            <Donnees />
-                        </div>
+                        // Inert until first shown: its hundreds of nodes cost the first paint nothing.
+                        <template>
+                            <div data-ecran=route(Step::Donnees) data-titre=title(Step::Donnees) hidden>
+                                <Donnees />
+                            </div>
+                        </template>
                     </main>
                     <Footer />
                 </div>
