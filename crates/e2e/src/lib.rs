@@ -232,14 +232,25 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
 }
 
-/// Opens `url` and waits for the app to be running: the prerendered page (`#coquille`: src/shell.rs) replaced.
+/// Opens `url` and waits for the app to be running: the prerendered page (`#coquille`: src/shell.rs) replaced, so
+/// that no element found afterwards is one of the page's, gone the next moment.
 pub async fn open(client: &Client, url: &str) {
     client.goto(url).await.unwrap();
+    app_running(client).await;
+}
+
+/// Reloads the page and waits for the app to be running, as [`open`] does.
+pub async fn reload(client: &Client) {
+    client.refresh().await.unwrap();
+    app_running(client).await;
+}
+
+async fn app_running(client: &Client) {
     let shell_gone = || async {
         let gone = client.execute("return !document.getElementById('coquille')", vec![]).await;
         if gone.ok().and_then(|v| v.as_bool()) == Some(true) { "yes".to_owned() } else { String::new() }
     };
-    assert_eq!(until(shell_gone, |g| g == "yes").await, "yes", "the app never took over {url}");
+    assert_eq!(until(shell_gone, |g| g == "yes").await, "yes", "the app never took over the page");
 }
 
 /// Polls `read` until `accept` holds (10 s at most); returns the last value read.

@@ -5,7 +5,8 @@ use fantoccini::{Client, Locator};
 use promess_card_agent::{AgentConfig, app};
 use promess_card_sim::{Identity, pcscd::Pcscd, vpcd::Inserted};
 use promess_e2e::{
-    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, open, select, step4_to_the_review, until,
+    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, open, reload, select,
+    step4_to_the_review, until,
 };
 use std::time::Duration;
 
@@ -194,7 +195,7 @@ async fn a_card_read_that_lasts_too_long_is_a_technical_problem() {
     // Let pcscd see the card, then make it stop answering commands.
     card_path_until(&c, "#pin").await;
     card.hold_commands(true);
-    c.refresh().await.unwrap();
+    reload(&c).await;
     click_text(&c, "Oui, j'ai une carte CPS").await;
     let said = until(|| text(&c, "#carte-etat"), |t| t.contains("problème technique")).await;
     assert!(said.contains("la lecture de la carte CPS dure trop longtemps, il y a un problème technique"), "{said}");
