@@ -245,7 +245,8 @@ pub async fn reload(client: &Client) {
     app_running(client).await;
 }
 
-async fn app_running(client: &Client) {
+/// Waits until the app has taken the prerendered page over (src/shell.rs).
+pub async fn app_running(client: &Client) {
     let shell_gone = || async {
         let gone = client.execute("return !document.getElementById('coquille')", vec![]).await;
         if gone.ok().and_then(|v| v.as_bool()) == Some(true) { "yes".to_owned() } else { String::new() }

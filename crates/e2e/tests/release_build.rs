@@ -3,8 +3,9 @@
 //! the worker and the later screens kept out of the first download.
 use fantoccini::{Client, Locator};
 use promess_e2e::{
-    ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, click_text, dist,
-    fill, find, focused, heading, open, press, select, step4_to_the_review, tab_and_type, tab_to, until,
+    ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, app_running,
+    click_text, dist, fill, find, focused, heading, open, press, select, step4_to_the_review, tab_and_type, tab_to,
+    until,
 };
 
 /// The first wasm file of dist/ whose name starts with `prefix` and ends with `suffix`.
@@ -428,17 +429,23 @@ async fn value(c: &Client, id: &str) -> String {
     find(c, &format!("#{id}")).await.prop("value").await.unwrap().unwrap_or_default()
 }
 
-/// Steps 1 and 2 are in the page itself: on a slow network a professional chooses the manual path and fills in
-/// step 2 before the app has arrived. When it arrives it takes over every answer, the field in use and its caret,
-/// and keeps them on reload.
-#[tokio::test(flavor = "multi_thread")]
-async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answer() {
+/// Step 1 of the prerendered page, the app's wasm held back by the server until `release`.
+async fn before_the_app() -> (StaticServer, ChromeDriver, Client) {
     let server = StaticServer::start(dist());
     server.hold_wasm();
     let driver = ChromeDriver::start();
     let c = driver.browser_eager().await;
     c.goto(&format!("{}/", server.base)).await.unwrap();
     assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    (server, driver, c)
+}
+
+/// Steps 1 and 2 are in the page itself: on a slow network a professional chooses the manual path and fills in
+/// step 2 before the app has arrived. When it arrives it takes over every answer, the field in use and its caret,
+/// and keeps them on reload.
+#[tokio::test(flavor = "multi_thread")]
+async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answer() {
+    let (server, _driver, c) = before_the_app().await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles");
     assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"));
@@ -453,15 +460,7 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
     assert!(c.find(Locator::Css("#coquille #prenom")).await.is_ok(), "typed in the page, before the app");
 
     server.release();
-    let shell_gone = || async {
-        c.execute("return String(!document.getElementById('coquille'))", vec![])
-            .await
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_owned()
-    };
-    assert_eq!(until(shell_gone, |g| g == "true").await, "true", "the app took over");
+    app_running(&c).await;
     // The field in use keeps the focus: the next key goes on where the last one stopped.
     c.active_element().await.unwrap().send_keys("é").await.unwrap();
     assert_eq!(heading(&c).await, "Étape 2/4 : Données personnelles");
@@ -483,12 +482,7 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
 /// soon as it runs (here it finds no card agent and says so).
 #[tokio::test(flavor = "multi_thread")]
 async fn the_card_path_chosen_before_the_app_arrives_starts_when_it_runs() {
-    let server = StaticServer::start(dist());
-    server.hold_wasm();
-    let driver = ChromeDriver::start();
-    let c = driver.browser_eager().await;
-    c.goto(&format!("{}/", server.base)).await.unwrap();
-    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    let (server, _driver, c) = before_the_app().await;
     click_text(&c, "Oui, j'ai une carte CPS").await;
     assert!(c.find(Locator::Css("#coquille[data-clic='avec-carte']")).await.is_ok(), "the page keeps the click");
     server.release();
