@@ -81,6 +81,7 @@ lazy_fn! {
 }
 
 /// Fetches the chunk of steps 1 and 2 (split build), so that they then show at once.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the takeover is in the browser only
 pub(crate) async fn preload_first_steps() -> Loaded<()> {
     #[cfg(feature = "split")]
     return __wasm_split_preload_first_steps().await;

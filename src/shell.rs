@@ -1,5 +1,5 @@
 //! The page before the app. The release build prerenders steps 1 and 2 into index.html (`promess-prerender` prints
-//! [`render`]; scripts/split puts it in the page), so step 1 shows with the first bytes, and a small script of
+//! [`render`]; scripts/prerender puts it in the page), so step 1 shows with the first bytes, and a small script of
 //! index.html lets a professional choose « Non, je n'ai pas de carte CPS » and fill in step 2 while the app is still
 //! downloading. That script shows the page at step 1 only, and takes the user to its step 2 only on a first visit
 //! (no draft saved: a returning user's « Non » waits for the app, which has the answers); on other screens the page
@@ -40,9 +40,9 @@ mod takeover {
     /// app's screen then replaces the page's at once.
     pub async fn take_over() -> Option<Handover> {
         let shell = document().get_element_by_id(SHELL_ID)?;
-        if !shell.has_attribute("data-actif") {
-            // Not of use here (another screen): index.html's script did not show it.
-            shell.remove();
+        if !document().document_element().is_some_and(|root| root.has_attribute("data-coquille")) {
+            // Not of use here (another screen): index.html's first script did not show it.
+            remove(&shell);
             return None;
         }
         while preload_first_steps().await.is_err() {
@@ -60,11 +60,10 @@ mod takeover {
         }
         let mut values = Vec::new();
         if let Ok(Some(screen)) = shell.query_selector(&format!("[data-ecran='{path}']")) {
-            let fields = screen.query_selector_all("input[id], select[id]").ok();
-            for field in fields.iter().flat_map(|list| (0..list.length()).filter_map(|i| list.item(i))) {
-                let (Some(el), value) = (field.dyn_ref::<web_sys::Element>(), value_of(&field)) else { continue };
+            for field in elements(screen.query_selector_all("input[id], select[id]")) {
+                let value = value_of(&field);
                 if !value.is_empty() {
-                    values.push((el.id(), value));
+                    values.push((field.id(), value));
                 }
             }
         }
@@ -75,8 +74,23 @@ mod takeover {
             (e.id(), selection)
         });
         let click = shell.get_attribute("data-clic").filter(|c| !c.is_empty());
-        shell.remove();
+        remove(&shell);
         Some(Handover { values, focus, click })
+    }
+
+    /// Removes the page, and step 2's template if the page never showed it.
+    fn remove(shell: &web_sys::Element) {
+        shell.remove();
+        for template in elements(document().query_selector_all("template[data-coquille]")) {
+            template.remove();
+        }
+    }
+
+    /// The elements a `querySelectorAll` found.
+    fn elements(found: Result<web_sys::NodeList, JsValue>) -> impl Iterator<Item = web_sys::Element> {
+        let list = found.ok();
+        let count = list.as_ref().map_or(0, |list| list.length());
+        (0..count).filter_map(move |i| list.as_ref()?.item(i)?.dyn_into().ok())
     }
 
     fn value_of(field: &JsValue) -> String {
@@ -115,12 +129,21 @@ mod takeover {
     }
 }
 
-/// Steps 1 and 2 as HTML, drawn by the app's components for a new draft, step 2 in a `<template>`: the page before
-/// the app.
-/// Each screen says its route and its document title; the root says the draft's storage key (a saved draft means a
-/// returning user, for whom the app draws the page itself).
+/// The page before the app, drawn by the app's components for a new draft: [`Prerendered::shell`] goes where step 1
+/// should show, [`Prerendered::later`] after index.html's script, so that it is parsed once step 1 can paint.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn render() -> String {
+pub struct Prerendered {
+    /// The page with step 1. Each screen says its route and its document title; the root says the draft's storage
+    /// key (a saved draft means a returning user, for whom the app draws the page itself).
+    pub shell: String,
+    /// Step 2 in a `<template data-coquille>`, moved into the page's `<main>` when first shown: inert until then,
+    /// its hundreds of nodes cost the first paint nothing.
+    pub later: String,
+}
+
+/// Draws [`Prerendered`].
+#[cfg(not(target_arch = "wasm32"))]
+pub fn render() -> Prerendered {
     use crate::{
         layout::{Footer, Header, page_title, route, step_title},
         router::Nav,
@@ -148,24 +171,25 @@ pub fn render() -> String {
             provide_context(Wizard::new(draft, OperatorConfig::default()));
             provide_context(Nav::at(route(Step::Donnees)));
             let title = |step| page_title(&step_title(step));
-            view! {
+            let shell = view! {
                 <div id=SHELL_ID data-brouillon=DRAFT_KEY>
                     <Header />
                     <main id="contenu">
                         <div data-ecran=route(Step::Carte) data-titre=title(Step::Carte)>
                             <Carte />
                         </div>
-                        // Inert until first shown: its hundreds of nodes cost the first paint nothing.
-                        <template>
-                            <div data-ecran=route(Step::Donnees) data-titre=title(Step::Donnees) hidden>
-                                <Donnees />
-                            </div>
-                        </template>
                     </main>
                     <Footer />
                 </div>
-            }
-            .to_html()
+            };
+            let later = view! {
+                <template data-coquille="">
+                    <div data-ecran=route(Step::Donnees) data-titre=title(Step::Donnees) hidden>
+                        <Donnees />
+                    </div>
+                </template>
+            };
+            Prerendered { shell: shell.to_html(), later: later.to_html() }
         })
     })
 }
