@@ -55,6 +55,23 @@ fn step_1_is_in_the_page_and_every_screen_comes_in_a_chunk() {
     }
 }
 
+/// The page works alone (steps 1 and 2), so the app's loader waits for its first frame (scripts/prerender): nothing
+/// in the page's head fetches the app while step 1 is being painted.
+#[test]
+fn the_app_is_fetched_once_the_page_has_painted() {
+    let page = std::fs::read_to_string(dist().join("index.html")).unwrap();
+    let head = &page[..page.find("</head>").expect("a head")];
+    let (markup, loader) = head.split_once("<script type=\"module\">").expect("the app's loader");
+    let (loader, after) = loader.split_once("</script>").unwrap();
+    for preload in ["rel=\"preload\"", "rel=\"modulepreload\"", "<script src"] {
+        assert!(!markup.contains(preload) && !after.contains(preload), "{preload} in the head fetches the app at once");
+    }
+    let frame = loader.find("requestAnimationFrame").expect("the loader waits for a frame");
+    let import = loader.find("await import(").expect("the loader imports the app");
+    assert!(frame < import, "the frame comes before the app's import:\n{loader}");
+    assert!(loader.contains("_bg.wasm"), "the loader then fetches the main wasm");
+}
+
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
 /// audit, every screen is checked by axe-core empty and with its errors shown (step 1: the card path without agent).
 async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str, audit: Option<&Audit>) {
