@@ -507,3 +507,18 @@ async fn the_card_path_chosen_before_the_app_arrives_starts_when_it_runs() {
     assert!(problem.contains("ProMess Carte"), "{problem}");
     c.close().await.unwrap();
 }
+
+/// The page before the app is of use at step 1 only: shown there from its first bytes, while at another address (a
+/// reload at step 3, a link) it is neither shown nor kept, even before the app has arrived.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_page_before_the_app_shows_at_step_1_only() {
+    let (server, _driver, c) = before_the_app().await;
+    let shown = "const s = document.getElementById('coquille'); return s ? getComputedStyle(s).display : 'absent'";
+    assert_eq!(c.execute(shown, vec![]).await.unwrap(), serde_json::json!("block"));
+    c.goto(&format!("{}/identifiant", server.base)).await.unwrap();
+    assert_eq!(c.execute(shown, vec![]).await.unwrap(), serde_json::json!("absent"), "no step 1 at step 3");
+    let marked = "return document.documentElement.hasAttribute('data-coquille')";
+    assert_eq!(c.execute(marked, vec![]).await.unwrap(), serde_json::json!(false));
+    server.release();
+    c.close().await.unwrap();
+}
