@@ -162,6 +162,24 @@ fn push_option(html: &mut String, value: &str, text: &str, selected: bool) {
     html.push_str("</option>");
 }
 
+/// Lists longer than this are drawn on first use while unanswered (and without autocomplete, which fills a select
+/// through its options): the browser styles every option even while the list is closed, and step 2's 132 ADELI
+/// specialities were half of what it styled to show the step (Chromium trace: 805 elements, 412 without them). They
+/// wait in a `<template data-options>` in the select, moved in at its first press or focus, before it opens; the
+/// page before the app does the same (index.html).
+const DRAWN_ON_USE: usize = 20;
+
+/// Moves a long list's options in: see [`DRAWN_ON_USE`].
+fn draw_on_use(ev: &web_sys::Event) {
+    use wasm_bindgen::JsCast;
+    let Some(select) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
+    if let Ok(Some(waiting)) = select.query_selector("template[data-options]") {
+        if let Ok(template) = waiting.dyn_into::<web_sys::HtmlTemplateElement>() {
+            let _ = template.replace_with_with_node_1(&template.content());
+        }
+    }
+}
+
 /// A select bound to a draft answer, its choices possibly changing with other answers; an empty first choice is
 /// added. With `id`, the select is one of several controls of the field, whose group shows the error.
 #[component]
@@ -179,6 +197,7 @@ pub fn SelectField(
     let wizard = use_wizard();
     let draft = wizard.draft;
     let current = move || draft.with(|d| (lens.get)(d).clone());
+    let unanswered = Memo::new(move |_| draft.with(|d| (lens.get)(d).is_empty()));
     // The options are drawn as one piece of HTML (one DOM call instead of a view per option: step 2 has hundreds),
     // each `selected` set once, when drawn; later changes go through the select's `value`.
     let options = move || {
@@ -186,6 +205,11 @@ pub fn SelectField(
         let mut html = String::new();
         push_option(&mut html, "", empty, now.is_empty());
         options.with(|choices| {
+            let count: usize = choices.0.iter().map(|(_, items)| items.len()).sum();
+            let on_use = count > DRAWN_ON_USE && autocomplete.is_none() && unanswered.get();
+            if on_use {
+                html.push_str("<template data-options>");
+            }
             for (group, items) in &choices.0 {
                 if let Some(label) = group {
                     html.push_str("<optgroup label=\"");
@@ -198,6 +222,9 @@ pub fn SelectField(
                 if group.is_some() {
                     html.push_str("</optgroup>");
                 }
+            }
+            if on_use {
+                html.push_str("</template>");
             }
         });
         html
@@ -226,6 +253,8 @@ pub fn SelectField(
                     wizard.touch(field);
                 }
                 on:blur=move |_| wizard.touch(field)
+                on:pointerdown=move |ev| draw_on_use(&ev)
+                on:focus=move |ev| draw_on_use(&ev)
                 inner_html=options
             ></select>
             {id.is_none().then(|| view! { <FieldError field /> })}

@@ -136,8 +136,10 @@ async fn leave(id: &str) {
     settle().await;
 }
 
+/// Chooses as a user does: the list is pressed (a long one is drawn then), then a choice made.
 async fn choose(id: &str, value: &str) {
     let select: HtmlSelectElement = by_id(id);
+    fire(&select, "pointerdown", true);
     select.set_value(value);
     fire(&select, "change", true);
     settle().await;
@@ -300,9 +302,35 @@ async fn profession_autre_reveals_its_field() {
     assert_eq!(text_of("profession_autre-erreur"), "");
 }
 
+/// The choices a user sees on opening the list.
 fn option_values(id: &str) -> Vec<String> {
     let select: HtmlSelectElement = by_id(id);
+    fire(&select, "pointerdown", true);
     (0..select.length()).filter_map(|i| select.item(i)).map(|o| o.get_attribute("value").unwrap_or_default()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_long_list_is_drawn_when_first_used() {
+    let _page =
+        Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
+    let select: HtmlSelectElement = by_id("specialite_adeli");
+    assert_eq!(select.length(), 1, "« Aucune » alone until the list is used");
+    assert!(select.query_selector("template[data-options]").unwrap().is_some(), "the choices wait in the select");
+    fire(&select, "focus", false);
+    assert_eq!(select.length() as usize, 1 + promess_core::nos::SPECIALITES_ADELI.len());
+    assert!(select.query_selector("template").unwrap().is_none());
+    assert_eq!(option_values("civilite").len(), 9, "a short list is drawn at once");
+    choose("specialite_adeli", "07").await;
+    assert_eq!(by_id::<HtmlSelectElement>("specialite_adeli").value(), "07");
+}
+
+#[wasm_bindgen_test]
+async fn a_long_list_already_answered_is_drawn_with_its_answer() {
+    let draft = Draft { specialite_adeli: "07".into(), ..valid_draft() };
+    let _page = Page::open("/donnees-personnelles", Some(&draft)).await;
+    let select: HtmlSelectElement = by_id("specialite_adeli");
+    assert_eq!(select.length() as usize, 1 + promess_core::nos::SPECIALITES_ADELI.len());
+    assert_eq!(select.value(), "07");
 }
 
 #[wasm_bindgen_test]

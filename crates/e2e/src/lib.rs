@@ -293,6 +293,9 @@ pub async fn fill(client: &Client, id: &str, value: &str) {
 
 /// Chooses an option of the select with this id, by value.
 pub async fn select(client: &Client, id: &str, value: &str) {
+    // The list gets the focus first, as when a user opens it: a long list is drawn then (src/fields.rs).
+    find(client, &format!("#{id}")).await;
+    client.execute(&format!("document.getElementById('{id}').focus()"), vec![]).await.unwrap();
     find(client, &format!("#{id} option[value='{value}']")).await.click().await.unwrap();
 }
 
