@@ -6,6 +6,7 @@ mod api;
 mod app;
 mod card;
 mod communes;
+mod deferred;
 mod fields;
 mod layout;
 mod router;

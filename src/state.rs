@@ -116,11 +116,6 @@ impl Wizard {
         self.identifiant().map(|id| self.config.with_value(|c| c.address(&id, mssante)))
     }
 
-    /// The zxcvbn score of the current password, if the worker has rated this very password.
-    pub fn score(&self) -> Option<u8> {
-        current_score(self.secret, self.scored)
-    }
-
     /// The errors of a step, now (reactive).
     pub fn errors(&self, step: Step) -> FieldErrors {
         self.step_errors[step as usize].get()

@@ -46,6 +46,14 @@ async fn settle() {
     }
 }
 
+/// Waits for the next frame: resolves in its animation frame callbacks, before it is painted.
+async fn next_frame() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().request_animation_frame(&resolve).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
 /// Waits until `cond` holds (at most about 5 s); returns whether it did.
 async fn eventually(mut cond: impl FnMut() -> bool) -> bool {
     for _ in 0..250 {
@@ -404,10 +412,24 @@ async fn a_typed_url_cannot_skip_a_step() {
 }
 
 #[wasm_bindgen_test]
+async fn a_keystroke_is_painted_before_the_meter_follows_it() {
+    let _page = Page::open("/identifiant", Some(&through_step2())).await;
+    let before = meter();
+    assert!(before.1.contains("saisissez un mot de passe"), "{before:?}");
+    let input: HtmlInputElement = by_id("mot_de_passe");
+    input.set_value("m");
+    fire(&input, "input", true);
+    next_frame().await;
+    assert_eq!(meter(), before, "the frame that shows the keystroke waits for nothing else");
+    assert!(eventually(|| meter().1.contains("insuffisante")).await, "{:?}", meter());
+}
+
+#[wasm_bindgen_test]
 async fn the_meter_goes_from_red_to_green_when_every_rule_holds() {
     let _page = Page::open("/identifiant", Some(&through_step2())).await;
     assert_eq!(by_id::<HtmlInputElement>("identifiant").value(), "cecile.sage");
     type_into("mot_de_passe", "motdepasse").await;
+    assert!(eventually(|| meter().1.contains("insuffisante")).await, "{:?}", meter());
     let (class, text) = meter();
     assert!(class.contains("insuffisante"), "{class}");
     assert!(text.contains("Sécurité du mot de passe : insuffisante"), "{text}");

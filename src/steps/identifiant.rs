@@ -1,6 +1,7 @@
 //! Étape 3/4 : Choix de votre identifiant — the proposed identifier, the password and its strength meter.
 use crate::{
     app::Strength,
+    deferred::deferred,
     fields::{FieldError, Label, ReadOnly, described_by, hint_view, invalid},
     layout::StepPage,
     state::{Wizard, use_wizard},
@@ -12,9 +13,8 @@ use promess_core::{
     registration::Credentials,
 };
 
-/// Asks for the rating of the current password, with the user's names and identifier as known words.
-fn rate(wizard: Wizard, strength: StoredValue<Strength, LocalStorage>) {
-    let password = wizard.secret.with_untracked(|s| s.mot_de_passe.clone());
+/// Asks for the rating of `password`, with the user's names and identifier as known words.
+fn rate(wizard: Wizard, strength: StoredValue<Strength, LocalStorage>, password: String) {
     let inputs = wizard.draft.with_untracked(|d| d.personal_words());
     strength.with_value(|s| s.0.rate(password, inputs));
 }
@@ -26,7 +26,6 @@ fn PasswordField(
     set: fn(&mut Credentials) -> &mut String,
     get: fn(&Credentials) -> &String,
     #[prop(optional)] hint: Option<&'static str>,
-    #[prop(optional)] on_change: Option<Callback<()>>,
 ) -> impl IntoView {
     let wizard = use_wizard();
     let visible = RwSignal::new(false);
@@ -48,9 +47,6 @@ fn PasswordField(
                         let value = event_target_value(&ev);
                         wizard.secret.update(|s| *set(s) = value);
                         wizard.edited(field);
-                        if let Some(f) = on_change {
-                            f.run(());
-                        }
                     }
                     on:blur=move |_| wizard.touch(field)
                 />
@@ -70,18 +66,19 @@ fn PasswordField(
     }
 }
 
-/// "Sécurité du mot de passe": red while insufficient, green when every rule holds, with text as well.
+/// "Sécurité du mot de passe": red while insufficient, green when every rule holds, with text as well. It shows
+/// `password`, the typed one once the keystroke is painted.
 #[component]
-fn StrengthMeter() -> impl IntoView {
+fn StrengthMeter(password: ReadSignal<String>) -> impl IntoView {
     let wizard = use_wizard();
     let assessment = Memo::new(move |_| {
         // While the worker rates the new password, the meter keeps the last rating instead of flickering at every
         // keystroke; "Suivant" and the server use only the current password's score.
-        let score = wizard.score().or_else(|| wizard.scored.with(|s| s.as_ref().map(|(_, score)| *score)));
+        let score = wizard.scored.with(|s| s.as_ref().map(|(_, score)| *score));
         let words = wizard.draft.with(|d| d.personal_words());
-        wizard.secret.with(|s| Assessment::new(&s.mot_de_passe, &words, score))
+        password.with(|p| Assessment::new(p, &words, score))
     });
-    let empty = move || wizard.secret.with(|s| s.mot_de_passe.is_empty());
+    let empty = move || password.with(String::is_empty);
     let ok = move || assessment.with(Assessment::satisfactory);
     let score = move || assessment.with(|a| a.score);
     let text = move || {
@@ -158,8 +155,11 @@ pub fn Identifiant() -> impl IntoView {
         }
     });
     let strength = expect_context::<StoredValue<Strength, LocalStorage>>();
-    // Load the worker now, so that the first keystroke is rated at once; re-rate a password kept in memory.
-    rate(wizard, strength);
+    // The meter and the rating follow the password once each keystroke is painted. The first rating, at once,
+    // loads the worker (so that the first keystroke is rated without waiting for it) or rates a password kept in
+    // memory.
+    let typed = deferred(Signal::derive(move || wizard.secret.with(|s| s.mot_de_passe.clone())));
+    Effect::new(move |_| rate(wizard, strength, typed.get()));
     view! {
         <StepPage step=Step::Identifiant>
             <p>
@@ -176,9 +176,8 @@ pub fn Identifiant() -> impl IntoView {
                     get=|s| &s.mot_de_passe
                     set=|s| &mut s.mot_de_passe
                     hint="Au moins 12 caractères, avec des minuscules, des majuscules et des chiffres ; les symboles sont conseillés. N'utilisez surtout pas le même mot de passe pour tous vos comptes. Il n'est jamais enregistré sur cet appareil : après un rechargement de la page, saisissez-le à nouveau."
-                    on_change=Callback::new(move |_| rate(wizard, strength))
                 />
-                <StrengthMeter />
+                <StrengthMeter password=typed />
                 <PasswordField
                     field=Field::MotDePasseConfirmation
                     get=|s| &s.mot_de_passe_confirmation
