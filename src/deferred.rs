@@ -1,28 +1,37 @@
 //! What can wait until the keystroke is on screen.
 //!
 //! A keystroke's first duty is to show the typed character. The work that follows from it (the strength meter, the
-//! request to the worker) runs after that frame, once the browser is idle, as React's `useDeferredValue` does: the
-//! character is painted without waiting for it, and the meter follows one frame later.
+//! request to the worker) runs after that frame, at the lowest priority, as React's `useDeferredValue` does: the
+//! character is painted without waiting for it, and the meter follows a frame later.
+use js_sys::{Function, Object, Reflect};
 use leptos::prelude::*;
 use std::{cell::Cell, rc::Rc, time::Duration};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
-/// Runs `f` after the next frame, when the browser is idle; right after that frame where there is no
-/// `requestIdleCallback` (Safari).
+/// Runs `f` after the next frame, as a background task (`scheduler.postTask`): after the frame and after any other
+/// pending task. Where there is no `scheduler` (Safari), in a timer task after that frame. Not an idle callback:
+/// browsers starve those while the caret blinks (up to 2 s in Chromium at 4× CPU slowdown).
 pub fn after_next_paint(f: impl FnOnce() + 'static) {
     request_animation_frame(move || {
-        let f = Rc::new(Cell::new(Some(f)));
-        let run = {
-            let f = f.clone();
-            move || {
-                if let Some(f) = f.take() {
-                    f()
-                }
-            }
-        };
-        if request_idle_callback_with_handle(run).is_err() {
-            set_timeout(move || f.take().into_iter().for_each(|f| f()), Duration::ZERO);
+        let f = Closure::once_into_js(f);
+        if post_background_task(&f).is_none() {
+            set_timeout(move || call(&f), Duration::ZERO);
         }
     });
+}
+
+fn post_background_task(f: &JsValue) -> Option<()> {
+    let scheduler = Reflect::get(&window(), &"scheduler".into()).ok().filter(JsValue::is_object)?;
+    let post_task = Reflect::get(&scheduler, &"postTask".into()).ok()?.dyn_into::<Function>().ok()?;
+    let options = Object::new();
+    Reflect::set(&options, &"priority".into(), &"background".into()).ok()?;
+    post_task.call2(&scheduler, f, &options).ok().map(drop)
+}
+
+fn call(f: &JsValue) {
+    if let Some(f) = f.dyn_ref::<Function>() {
+        let _ = f.call0(&JsValue::NULL);
+    }
 }
 
 /// A copy of `source` that catches up after the next paint ([`after_next_paint`]); changes within one frame make
