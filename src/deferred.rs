@@ -10,22 +10,37 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 /// Runs `f` after the next frame, as a background task (`scheduler.postTask`): after the frame and after any other
 /// pending task. Where there is no `scheduler` (Safari), in a timer task after that frame. Not an idle callback:
-/// browsers starve those while the caret blinks (up to 2 s in Chromium at 4× CPU slowdown).
+/// browsers starve those while the caret blinks (up to 2 s in Chromium at 4× CPU slowdown). The frame's own share is
+/// one call: the task is made before.
 pub fn after_next_paint(f: impl FnOnce() + 'static) {
+    let f = Closure::once_into_js(f);
     request_animation_frame(move || {
-        let f = Closure::once_into_js(f);
-        if post_background_task(&f).is_none() {
-            set_timeout(move || call(&f), Duration::ZERO);
-        }
+        BACKGROUND.with(|background| match background {
+            Some(Background { scheduler, post_task, options }) => {
+                let _ = post_task.call2(scheduler, &f, options);
+            }
+            None => set_timeout(move || call(&f), Duration::ZERO),
+        })
     });
 }
 
-fn post_background_task(f: &JsValue) -> Option<()> {
-    let scheduler = Reflect::get(&window(), &"scheduler".into()).ok().filter(JsValue::is_object)?;
-    let post_task = Reflect::get(&scheduler, &"postTask".into()).ok()?.dyn_into::<Function>().ok()?;
-    let options = Object::new();
-    Reflect::set(&options, &"priority".into(), &"background".into()).ok()?;
-    post_task.call2(&scheduler, f, &options).ok().map(drop)
+/// `scheduler.postTask` and its options, where the browser has them.
+struct Background {
+    scheduler: JsValue,
+    post_task: Function,
+    options: Object,
+}
+
+thread_local! {
+    static BACKGROUND: Option<Background> = {
+        let scheduler = Reflect::get(&window(), &"scheduler".into()).ok().filter(JsValue::is_object);
+        scheduler.and_then(|scheduler| {
+            let post_task = Reflect::get(&scheduler, &"postTask".into()).ok()?.dyn_into::<Function>().ok()?;
+            let options = Object::new();
+            Reflect::set(&options, &"priority".into(), &"background".into()).ok()?;
+            Some(Background { scheduler, post_task, options })
+        })
+    };
 }
 
 fn call(f: &JsValue) {

@@ -17,18 +17,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let from = config.mail_from.parse()?;
     promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
     let webmail = config.webmail.clone().into();
+    // Bound first: with port 0 the system picks a free one, and the origins and the log say which.
+    let listener = tokio::net::TcpListener::bind(config.listen).await?;
+    let listen = listener.local_addr()?;
     let origins = if config.origins.is_empty() {
         // The server's own pages, and `trunk serve` on 8081, which proxies /api here.
-        let port = config.listen.port();
-        let mut origins = vec![format!("http://{}", config.listen), format!("http://localhost:{port}")];
+        let mut origins = vec![format!("http://{listen}"), format!("http://localhost:{}", listen.port())];
         origins.extend(["http://127.0.0.1:8081".to_owned(), "http://localhost:8081".to_owned()]);
         origins
     } else {
         config.origins.clone()
     };
     let state = AppState { db, operator, dist: config.dist.clone(), webmail, origins: Arc::new(origins), limiter };
-    let listener = tokio::net::TcpListener::bind(config.listen).await?;
-    tracing::info!("ProMess Inscription on http://{}/", config.listen);
+    tracing::info!("ProMess Inscription on http://{listen}/");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

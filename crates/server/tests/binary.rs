@@ -8,7 +8,7 @@ use promess_core::{
     },
 };
 use std::{
-    io::{Read, Write},
+    io::{BufRead, BufReader, Read, Write},
     net::TcpStream,
     process::{Command, Stdio},
     time::{Duration, Instant},
@@ -31,29 +31,42 @@ fn workdir(name: &str, page: &str) -> std::path::PathBuf {
     dir
 }
 
-/// The real binary in `dir`, with its defaults and `--dist dist`, once it accepts connections; its port.
-fn start(dir: &std::path::Path, log: &str, output: fn() -> Stdio) -> (std::process::Child, u16) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
+/// The real binary in `dir`, with its defaults and `--dist dist`, on a port the system picks (port 0): its port, read
+/// from its log once it listens, and its whole log once it stops (read meanwhile, so that it never waits on a full pipe).
+fn start(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
         .current_dir(dir)
         .env("RUST_LOG", log)
-        .args(["--listen", &format!("127.0.0.1:{port}"), "--dist", "dist"])
-        .stdout(output())
-        .stderr(output())
+        .env("NO_COLOR", "1")
+        .args(["--listen", "127.0.0.1:0", "--dist", "dist"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    (server, port)
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut logs = String::new();
+    let port = loop {
+        let line = lines.next().expect("the server stopped before listening").unwrap();
+        logs.push_str(&line);
+        logs.push('\n');
+        if let Some(address) = line.split("ProMess Inscription on http://").nth(1) {
+            break address.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        lines.map_while(Result::ok).for_each(|line| {
+            logs.push_str(&line);
+            logs.push('\n');
+        });
+        logs
+    });
+    (server, port, rest)
 }
 
 #[test]
 fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_password() {
     let dir = workdir("binary", "<html></html>");
-    let (mut server, port) = start(&dir, "trace", Stdio::piped);
+    let (mut server, port, logs) = start(&dir, "trace");
 
     let body = serde_json::to_string(&RegistrationRequest {
         donnees: valid_draft(),
@@ -88,8 +101,8 @@ fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_passwor
     assert!(dir.join("data/promess.db").exists(), "SQLite in ./data by default");
 
     let _ = server.kill();
-    let output = server.wait_with_output().unwrap();
-    let logs = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    server.wait().unwrap();
+    let logs = logs.join().unwrap();
     assert!(logs.contains("registration created"), "the logs are there: {logs}");
     assert!(!logs.contains(STRONG_PASSWORD), "the password appears in the logs");
     assert!(!eml.contains(STRONG_PASSWORD));
@@ -101,7 +114,7 @@ fn the_built_app_is_sent_precompressed_and_cached_by_its_hash() {
     let dir = workdir("static", "<html>page</html>");
     std::fs::write(dir.join("dist/app-0123456789abcdef_bg.wasm"), b"\0asm raw").unwrap();
     std::fs::write(dir.join("dist/app-0123456789abcdef_bg.wasm.br"), b"brotli bytes").unwrap();
-    let (mut server, port) = start(&dir, "info", Stdio::null);
+    let (mut server, port, _logs) = start(&dir, "info");
     let get = |path: &str, encoding: &str| {
         http(
             port,
