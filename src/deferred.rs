@@ -5,7 +5,7 @@
 //! character is painted without waiting for it, and the meter follows a frame later.
 use js_sys::{Function, Object, Reflect};
 use leptos::prelude::*;
-use std::{cell::Cell, rc::Rc, time::Duration};
+use std::{cell::Cell, rc::Rc};
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 /// Runs `f` after the next frame, as a background task (`scheduler.postTask`): after the frame and after any other
@@ -19,7 +19,9 @@ pub fn after_next_paint(f: impl FnOnce() + 'static) {
             Some(Background { scheduler, post_task, options }) => {
                 let _ = post_task.call2(scheduler, &f, options);
             }
-            None => set_timeout(move || call(&f), Duration::ZERO),
+            None => {
+                let _ = window().set_timeout_with_callback(f.unchecked_ref());
+            }
         })
     });
 }
@@ -41,12 +43,6 @@ thread_local! {
             Some(Background { scheduler, post_task, options })
         })
     };
-}
-
-fn call(f: &JsValue) {
-    if let Some(f) = f.dyn_ref::<Function>() {
-        let _ = f.call0(&JsValue::NULL);
-    }
 }
 
 /// A copy of `source` that catches up after the next paint ([`after_next_paint`]); changes within one frame make

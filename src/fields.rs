@@ -173,10 +173,10 @@ const DRAWN_ON_USE: usize = 20;
 fn draw_on_use(ev: &web_sys::Event) {
     use wasm_bindgen::JsCast;
     let Some(select) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-    if let Ok(Some(waiting)) = select.query_selector("template[data-options]") {
-        if let Ok(template) = waiting.dyn_into::<web_sys::HtmlTemplateElement>() {
-            let _ = template.replace_with_with_node_1(&template.content());
-        }
+    if let Ok(Some(waiting)) = select.query_selector("template[data-options]")
+        && let Ok(template) = waiting.dyn_into::<web_sys::HtmlTemplateElement>()
+    {
+        let _ = template.replace_with_with_node_1(&template.content());
     }
 }
 

@@ -42,7 +42,8 @@ fn PasswordField(
                     aria-required="true"
                     aria-invalid=invalid(field)
                     aria-describedby=described_by(field, hint.is_some())
-                    // The typed value is the input's own: the password in memory is written once, when the step is drawn.
+                    // The typed value is the input's own: the password in memory is written once, when the step is
+                    // drawn.
                     prop:value=wizard.secret.with_untracked(|s| get(s).clone())
                     on:input=move |ev| {
                         let value = event_target_value(&ev);

@@ -32,7 +32,8 @@ fn workdir(name: &str, page: &str) -> std::path::PathBuf {
 }
 
 /// The real binary in `dir`, with its defaults and `--dist dist`, on a port the system picks (port 0): its port, read
-/// from its log once it listens, and its whole log once it stops (read meanwhile, so that it never waits on a full pipe).
+/// from its log once it listens, and its whole log once it stops (read meanwhile, so that it never waits on a full
+/// pipe).
 fn start(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
         .current_dir(dir)
