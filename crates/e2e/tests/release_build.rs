@@ -467,6 +467,10 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
     assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles");
     assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"));
     assert_eq!(c.title().await.unwrap(), "Étape 2/4 : Données personnelles – Inscription ProMess");
+    // Its first group comes first, the others and « Suivant » in the next frame.
+    let rest = "return getComputedStyle(document.querySelector('#coquille .navigation')).display";
+    let shown = || async { c.execute(rest, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned() };
+    assert_eq!(until(shown, |d| d != "none").await, "flex");
     let audit = Audit::default();
     audit.check(&c, "page avant l'app, étape 2").await;
     assert!(audit.violations().is_empty(), "axe-core, serious or critical:\n{}", audit.violations().join("\n"));
@@ -505,6 +509,29 @@ async fn the_card_path_chosen_before_the_app_arrives_starts_when_it_runs() {
     server.release();
     let problem = find(&c, "#carte-probleme").await.text().await.unwrap();
     assert!(problem.contains("ProMess Carte"), "{problem}");
+    c.close().await.unwrap();
+}
+
+/// A returning user (a draft saved in this tab) who chooses « Non » before the app has arrived is taken to step 2 by
+/// the app, which has the answers: the page keeps the click and does not show its empty step 2.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_returning_users_choice_waits_for_the_app_and_its_answers() {
+    let (server, _driver, c) = before_the_app().await;
+    server.release();
+    app_running(&c).await;
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    fill(&c, "nom", "Durand").await;
+    // Back at step 1 in the same tab, the app held back again: the page is there, and the draft too.
+    server.hold_wasm();
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    assert!(c.find(Locator::Css("#coquille[data-clic='sans-carte']")).await.is_ok(), "the page keeps the click");
+    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    server.release();
+    app_running(&c).await;
+    assert_eq!(until(|| heading(&c), |t| t.contains("Étape 2/4")).await, "Étape 2/4 : Données personnelles");
+    assert_eq!(until(|| value(&c, "nom"), |v| v == "Durand").await, "Durand");
     c.close().await.unwrap();
 }
 
