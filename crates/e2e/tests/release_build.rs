@@ -442,6 +442,14 @@ async fn shell_heading(c: &Client) -> String {
     find(c, "#coquille [data-ecran]:not([hidden]) h1").await.text().await.unwrap()
 }
 
+/// Waits until the prerendered page's step 2 is shown whole: its first group is shown first, the others and
+/// « Suivant » a frame later.
+async fn shell_step_2_whole(c: &Client) {
+    let rest = "return getComputedStyle(document.querySelector('#coquille .navigation')).display";
+    let shown = || async { c.execute(rest, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned() };
+    assert_eq!(until(shown, |d| d != "none").await, "flex", "the rest of step 2");
+}
+
 async fn value(c: &Client, id: &str) -> String {
     find(c, &format!("#{id}")).await.prop("value").await.unwrap().unwrap_or_default()
 }
@@ -468,9 +476,7 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
     assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"));
     assert_eq!(c.title().await.unwrap(), "Étape 2/4 : Données personnelles – Inscription ProMess");
     // Its first group comes first, the others and « Suivant » in the next frame.
-    let rest = "return getComputedStyle(document.querySelector('#coquille .navigation')).display";
-    let shown = || async { c.execute(rest, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned() };
-    assert_eq!(until(shown, |d| d != "none").await, "flex");
+    shell_step_2_whole(&c).await;
     let audit = Audit::default();
     audit.check(&c, "page avant l'app, étape 2").await;
     assert!(audit.violations().is_empty(), "axe-core, serious or critical:\n{}", audit.violations().join("\n"));
@@ -509,6 +515,22 @@ async fn the_card_path_chosen_before_the_app_arrives_starts_when_it_runs() {
     server.release();
     let problem = find(&c, "#carte-probleme").await.text().await.unwrap();
     assert!(problem.contains("ProMess Carte"), "{problem}");
+    c.close().await.unwrap();
+}
+
+/// A long step after a short one does not move the page sideways: there is room for the scrollbar on every screen.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_step_that_scrolls_does_not_move_the_page_sideways() {
+    let (_server, _driver, c) = before_the_app().await;
+    let place = "const m = document.querySelector('#contenu'); \
+                 return [m.getBoundingClientRect().left, document.documentElement.scrollHeight > innerHeight]";
+    let step_1 = c.execute(place, vec![]).await.unwrap();
+    assert_eq!(step_1[1], serde_json::json!(false), "step 1 fits in the window: {step_1}");
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    shell_step_2_whole(&c).await;
+    let step_2 = c.execute(place, vec![]).await.unwrap();
+    assert_eq!(step_2[1], serde_json::json!(true), "step 2 scrolls: {step_2}");
+    assert_eq!(step_1[0], step_2[0], "the page's left edge, step 1 then step 2");
     c.close().await.unwrap();
 }
 
