@@ -1,9 +1,10 @@
 //! The page before the app. The release build prerenders steps 1 and 2 into index.html (`promess-prerender` prints
 //! [`render`]; scripts/prerender puts it in the page), so step 1 shows with the first bytes, and a small script of
 //! index.html lets a professional choose « Non, je n'ai pas de carte CPS » and fill in step 2 while the app is still
-//! downloading. That script shows the page at step 1 only, and takes the user to its step 2 only on a first visit
-//! (no draft saved: a returning user's « Non » waits for the app, which has the answers); on other screens the page
-//! stays hidden and the app draws everything, as without it.
+//! downloading. That script shows the page at step 1 only, and takes the user to its step 2 only when no draft is
+//! saved (a returning user's « Non » waits for the app, which has the answers); on a first visit in the tab it does
+//! not read the storage, and should a draft be there after all, the app brings its answers in when it takes over.
+//! On other screens the page stays hidden and the app draws everything, as without it.
 //!
 //! When the app starts, it takes over ([`take_over`], then [`Handover::apply`] once mounted): the answers typed, the
 //! field in use with its caret, and a click the page could not handle (« Oui, j'ai une carte CPS », « Suivant »)

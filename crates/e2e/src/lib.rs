@@ -8,7 +8,7 @@ use std::{
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -41,6 +41,14 @@ fn content_type(path: &Path) -> &'static str {
 pub struct StaticServer {
     pub base: String,
     holding: Arc<AtomicBool>,
+    pause: Arc<Mutex<Option<Pause>>>,
+}
+
+/// The page sent in two parts, as a slow network delivers it: its bytes up to `before`, then the rest `for_` later.
+#[derive(Clone)]
+struct Pause {
+    before: &'static str,
+    for_: Duration,
 }
 
 impl StaticServer {
@@ -48,16 +56,23 @@ impl StaticServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let holding = Arc::new(AtomicBool::new(false));
-        let held = holding.clone();
+        let pause = Arc::new(Mutex::new(None));
+        let (held, paused) = (holding.clone(), pause.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (root, held) = (root.clone(), held.clone());
+                let (root, held, paused) = (root.clone(), held.clone(), paused.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &root, &held);
+                    let pause = paused.lock().unwrap().clone();
+                    let _ = serve(stream, &root, &held, pause);
                 });
             }
         });
-        StaticServer { base, holding }
+        StaticServer { base, holding, pause }
+    }
+
+    /// From now on the page (index.html) is sent in two parts: up to the first `before`, then the rest `for_` later.
+    pub fn pause_page(&self, before: &'static str, for_: Duration) {
+        *self.pause.lock().unwrap() = Some(Pause { before, for_ });
     }
 
     /// From now on the app's wasm files are held back, as on a slow network, until [`StaticServer::release`].
@@ -70,7 +85,7 @@ impl StaticServer {
     }
 }
 
-fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool) -> std::io::Result<()> {
+fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool, pause: Option<Pause>) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
@@ -109,6 +124,18 @@ fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool) -> std::io::R
         "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         bytes.len()
     )?;
+    let cut = match (&file, pause) {
+        (Some(f), Some(p)) if f.ends_with("index.html") => {
+            bytes.windows(p.before.len()).position(|w| w == p.before.as_bytes()).map(|at| (at, p.for_))
+        }
+        _ => None,
+    };
+    if let Some((at, pause)) = cut {
+        stream.write_all(&bytes[..at])?;
+        stream.flush()?;
+        std::thread::sleep(pause);
+        return stream.write_all(&bytes[at..]);
+    }
     stream.write_all(&bytes)
 }
 

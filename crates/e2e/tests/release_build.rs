@@ -7,6 +7,7 @@ use promess_e2e::{
     click_text, dist, fill, find, focused, heading, open, press, select, step4_to_the_review, tab_and_type, tab_to,
     until,
 };
+use std::time::Duration;
 
 /// The first wasm file of dist/ whose name starts with `prefix` and ends with `suffix`.
 fn dist_wasm(prefix: &str, suffix: &str) -> Vec<u8> {
@@ -557,6 +558,30 @@ async fn a_returning_users_choice_waits_for_the_app_and_its_answers() {
     c.close().await.unwrap();
 }
 
+/// A professional who left the site and typed its address again in the same tab is on a first visit for the page,
+/// which does not read the storage then: it shows its step 2, and the app, when it arrives, brings the saved answers.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_draft_the_page_did_not_look_for_is_brought_back_by_the_app() {
+    let (server, _driver, c) = before_the_app().await;
+    server.release();
+    app_running(&c).await;
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    fill(&c, "nom", "Durand").await;
+    c.goto("data:text/html,ailleurs").await.unwrap();
+    server.hold_wasm();
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    click_text(&c, "Non, je n'ai pas de carte CPS").await;
+    assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles", "the page's own step 2");
+    assert!(c.find(Locator::Css("#coquille #nom")).await.is_ok());
+    assert_eq!(value(&c, "nom").await, "");
+    server.release();
+    app_running(&c).await;
+    assert_eq!(until(|| value(&c, "nom"), |v| v == "Durand").await, "Durand");
+    assert_eq!(heading(&c).await, "Étape 2/4 : Données personnelles");
+    c.close().await.unwrap();
+}
+
 /// The page before the app is of use at step 1 only: shown there from its first bytes, while at another address (a
 /// reload at step 3, a link) it is neither shown nor kept, even before the app has arrived.
 #[tokio::test(flavor = "multi_thread")]
@@ -568,6 +593,34 @@ async fn the_page_before_the_app_shows_at_step_1_only() {
     assert_eq!(c.execute(shown, vec![]).await.unwrap(), serde_json::json!("absent"), "no step 1 at step 3");
     let marked = "return document.documentElement.hasAttribute('data-coquille')";
     assert_eq!(c.execute(marked, vec![]).await.unwrap(), serde_json::json!(false));
+    server.release();
+    c.close().await.unwrap();
+}
+
+/// On a slow network the page arrives in parts: nothing is painted before step 1's choice has arrived, so the first
+/// frame is step 1 whole (index.html, `rel="expect"`), not its top alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_frame_is_step_1_with_its_choice() {
+    let server = StaticServer::start(dist());
+    server.hold_wasm();
+    server.pause_page("<div class=\"choix-carte\">", Duration::from_millis(600));
+    let driver = ChromeDriver::start();
+    let c = driver.browser_eager().await;
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    let awaited = "const l = document.querySelector('link[rel=expect][blocking=render]'); \
+                   return l && document.getElementById(new URL(l.href).hash.slice(1))?.textContent";
+    let awaited = c.execute(awaited, vec![]).await.unwrap();
+    assert_eq!(awaited, serde_json::json!("> Non, je n'ai pas de carte CPS"), "the element awaited");
+    let times = "const [p] = performance.getEntriesByName('first-contentful-paint'); \
+                 const [n] = performance.getEntriesByType('navigation'); \
+                 return p ? [p.startTime, n.responseEnd] : null";
+    let read = || async { c.execute(times, vec![]).await.unwrap().to_string() };
+    let times: Vec<f64> = serde_json::from_str(&until(read, |t| t != "null").await).unwrap();
+    let (first_paint, last_byte) = (times[0], times[1]);
+    assert!(last_byte >= 550.0, "the page's second part came {last_byte} ms in");
+    // The parser may see the last bytes a moment before the loader counts them.
+    assert!(first_paint > last_byte - 100.0, "first paint at {first_paint} ms, the page's last byte at {last_byte} ms");
     server.release();
     c.close().await.unwrap();
 }
