@@ -79,10 +79,11 @@ mod takeover {
         Some(Handover { values, focus, click })
     }
 
-    /// Removes the page, and step 2's template if the page never showed it.
+    /// Removes the page, and what is left of step 2 outside it (scripts/prerender): its template if the page never
+    /// showed it, the text of its groups if they were not put in yet.
     fn remove(shell: &web_sys::Element) {
         shell.remove();
-        for template in elements(document().query_selector_all("template[data-coquille]")) {
+        for template in elements(document().query_selector_all("template[data-coquille], script[data-suite]")) {
             template.remove();
         }
     }
@@ -138,7 +139,8 @@ pub struct Prerendered {
     /// key (a saved draft means a returning user, for whom the app draws the page itself).
     pub shell: String,
     /// Step 2 in a `<template data-coquille>`, moved into the page's `<main>` when first shown: inert until then,
-    /// its hundreds of nodes cost the first paint nothing.
+    /// its hundreds of nodes cost the first paint nothing. scripts/prerender keeps its groups after the first as
+    /// text, put in once its top has been shown.
     pub later: String,
 }
 

@@ -446,7 +446,7 @@ async fn shell_heading(c: &Client) -> String {
 /// Waits until the prerendered page's step 2 is shown whole: its first group is shown first, the others and
 /// « Suivant » a frame later.
 async fn shell_step_2_whole(c: &Client) {
-    let rest = "return getComputedStyle(document.querySelector('#coquille .navigation')).display";
+    let rest = "const n = document.querySelector('#coquille .navigation'); return n ? getComputedStyle(n).display : ''";
     let shown = || async { c.execute(rest, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned() };
     assert_eq!(until(shown, |d| d != "none").await, "flex", "the rest of step 2");
 }
@@ -472,11 +472,16 @@ async fn before_the_app() -> (StaticServer, ChromeDriver, Client) {
 #[tokio::test(flavor = "multi_thread")]
 async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answer() {
     let (server, _driver, c) = before_the_app().await;
+    // What the click's frame has: step 2's first group, not yet its others and « Suivant ».
+    let at_click = "addEventListener('click', () => window.auClic = ['#nom', '#email', '.navigation'].map((s) => \
+                    !!document.querySelector('#coquille [data-ecran]:not([hidden]) ' + s)), { once: true })";
+    c.execute(at_click, vec![]).await.unwrap();
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles");
     assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"));
     assert_eq!(c.title().await.unwrap(), "Étape 2/4 : Données personnelles – Inscription ProMess");
-    // Its first group comes first, the others and « Suivant » in the next frame.
+    let drawn = c.execute("return window.auClic", vec![]).await.unwrap();
+    assert_eq!(drawn, serde_json::json!([true, true, false]), "#nom, #email, « Suivant » in the click's frame");
     shell_step_2_whole(&c).await;
     let audit = Audit::default();
     audit.check(&c, "page avant l'app, étape 2").await;
