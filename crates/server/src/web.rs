@@ -56,6 +56,11 @@ fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
             if open.contains("src=") || !(open.is_empty() || open.starts_with(char::is_whitespace)) {
                 return None;
             }
+            // A data block (the page's `<script type="text/html">`) never runs: it needs no permission.
+            let kind = open.split("type=\"").nth(1).and_then(|t| t.split('"').next());
+            if tag == "script" && kind.is_some_and(|t| t != "module" && t != "text/javascript") {
+                return None;
+            }
             let body = rest.split(close.as_str()).next()?;
             let digest = Sha256::digest(body.as_bytes());
             Some(format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(digest)))
@@ -126,14 +131,17 @@ mod tests {
 
     #[test]
     fn inline_scripts_and_styles_are_allowed_by_their_hash_alone() {
-        let policy =
-            policy_for("<head><style>p{color:red}</style><script>go()</script><script src=\"/a.js\"></script></head>");
+        let policy = policy_for(
+            "<head><style>p{color:red}</style><script>go()</script><script src=\"/a.js\"></script></head>\
+                        <body><script type=\"text/html\" data-suite=\"/x\"><p>later</p></script></body>",
+        );
         let hash = |body: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()));
         assert!(
             policy.contains(&format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{}';", hash("go()"))),
             "{policy}"
         );
         assert!(policy.contains(&format!("style-src 'self' 'sha256-{}';", hash("p{color:red}"))), "{policy}");
+        assert!(!policy.contains(&hash("<p>later</p>")), "a data block is not a script: {policy}");
         assert!(!policy.contains("unsafe-inline"));
     }
 
