@@ -83,8 +83,8 @@ mod takeover {
     /// showed it, the text of its groups if they were not put in yet.
     fn remove(shell: &web_sys::Element) {
         shell.remove();
-        for template in elements(document().query_selector_all("template[data-coquille], script[data-suite]")) {
-            template.remove();
+        for left in elements(document().query_selector_all("template[data-coquille], script[data-suite]")) {
+            left.remove();
         }
     }
 

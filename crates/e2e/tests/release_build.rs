@@ -540,19 +540,28 @@ async fn a_step_that_scrolls_does_not_move_the_page_sideways() {
     c.close().await.unwrap();
 }
 
+/// From the page before the app: the app runs and saves a draft (« Durand » typed at step 2), then, after `elsewhere`
+/// if given, step 1 is opened again in the same tab with the app held back.
+async fn a_draft_then_step_1_again(server: &StaticServer, c: &Client, elsewhere: Option<&str>) {
+    server.release();
+    app_running(c).await;
+    click_text(c, "Non, je n'ai pas de carte CPS").await;
+    fill(c, "nom", "Durand").await;
+    if let Some(url) = elsewhere {
+        c.goto(url).await.unwrap();
+    }
+    server.hold_wasm();
+    c.goto(&format!("{}/", server.base)).await.unwrap();
+    assert_eq!(shell_heading(c).await, "Étape 1/4 : Carte CPS");
+}
+
 /// A returning user (a draft saved in this tab) who chooses « Non » before the app has arrived is taken to step 2 by
 /// the app, which has the answers: the page keeps the click and does not show its empty step 2.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_returning_users_choice_waits_for_the_app_and_its_answers() {
     let (server, _driver, c) = before_the_app().await;
-    server.release();
-    app_running(&c).await;
-    click_text(&c, "Non, je n'ai pas de carte CPS").await;
-    fill(&c, "nom", "Durand").await;
     // Back at step 1 in the same tab, the app held back again: the page is there, and the draft too.
-    server.hold_wasm();
-    c.goto(&format!("{}/", server.base)).await.unwrap();
-    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    a_draft_then_step_1_again(&server, &c, None).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     assert!(c.find(Locator::Css("#coquille[data-clic='sans-carte']")).await.is_ok(), "the page keeps the click");
     assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
@@ -568,14 +577,7 @@ async fn a_returning_users_choice_waits_for_the_app_and_its_answers() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_draft_the_page_did_not_look_for_is_brought_back_by_the_app() {
     let (server, _driver, c) = before_the_app().await;
-    server.release();
-    app_running(&c).await;
-    click_text(&c, "Non, je n'ai pas de carte CPS").await;
-    fill(&c, "nom", "Durand").await;
-    c.goto("data:text/html,ailleurs").await.unwrap();
-    server.hold_wasm();
-    c.goto(&format!("{}/", server.base)).await.unwrap();
-    assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+    a_draft_then_step_1_again(&server, &c, Some("data:text/html,ailleurs")).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles", "the page's own step 2");
     assert!(c.find(Locator::Css("#coquille #nom")).await.is_ok());
