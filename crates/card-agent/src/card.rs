@@ -1,112 +1,57 @@
-//! The card operations over PC/SC (blocking; the HTTP layer runs them one at a time on a blocking thread).
-use crate::certificate::{self, CardIdentity};
+//! The card operations over PC/SC (blocking; the HTTP layer runs them one at a time on a blocking thread). The
+//! commands, the PIN rule and the answers are promess-core's card protocol.
+use promess_core::card::certificate;
+use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
-use serde::Serialize;
-use std::ffi::CString;
+use promess_core::card::{
+    AgentErrorCode, CardIdentity, CardKind, CardProof, FID_CERTIFICATE, FID_IDENTITY, FullIdentity, PIN_STATUS, Pin,
+    ReaderStatus, apdu,
+};
+use std::{
+    ffi::CString,
+    time::{Duration, Instant},
+};
 
-const ATR_CPS3: [u8; 17] =
-    [0x3B, 0xAC, 0x00, 0x40, 0x2A, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x00, 0x03, 0x10, 0x00, 0x90, 0x00];
-const ATR_CPS4: [u8; 17] =
-    [0x3B, 0x9B, 0x18, 0x80, 0x01, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x04, 0x01, 0x00, 0x00, 0x90, 0x44];
-const AID_IAS: [u8; 13] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10];
-const FID_CERTIFICATE: [u8; 2] = [0xD0, 0x01];
-const FID_IDENTITY: [u8; 2] = [0xD0, 0x02];
-const PIN_STATUS: [u8; 9] = [0x00, 0xCB, 0x3F, 0xFF, 0x03, 0xBF, 0x81, 0x01, 0x00];
 /// Largest file read (a certificate is 1–3 KB).
 const MAX_FILE: usize = 16 * 1024;
 
-/// Why an operation failed: the stable codes of the agent's answers.
+/// Why an operation failed: an error code of the agent's answers, with its details.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CardError {
-    NoService,
-    NoReader,
-    NoCard,
-    UnknownCard,
-    CardRemoved,
-    PinIncorrect {
-        remaining: u8,
-    },
-    PinBlocked,
-    Timeout,
+    Code(AgentErrorCode),
+    PinIncorrect { remaining: u8 },
     /// The card answered something unexpected.
     Card(String),
 }
 
 impl CardError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> AgentErrorCode {
         match self {
-            CardError::NoService => "no_service",
-            CardError::NoReader => "no_reader",
-            CardError::NoCard => "no_card",
-            CardError::UnknownCard => "unknown_card",
-            CardError::CardRemoved => "card_removed",
-            CardError::PinIncorrect { .. } => "pin_incorrect",
-            CardError::PinBlocked => "pin_blocked",
-            CardError::Timeout => "timeout",
-            CardError::Card(_) => "card_error",
+            CardError::Code(code) => *code,
+            CardError::PinIncorrect { .. } => AgentErrorCode::PinIncorrect,
+            CardError::Card(_) => AgentErrorCode::CardError,
         }
+    }
+}
+
+impl From<AgentErrorCode> for CardError {
+    fn from(code: AgentErrorCode) -> Self {
+        CardError::Code(code)
     }
 }
 
 impl From<pcsc::Error> for CardError {
     fn from(e: pcsc::Error) -> Self {
         use pcsc::Error::*;
-        match e {
-            NoService | ServiceStopped => CardError::NoService,
-            NoReadersAvailable | UnknownReader | ReaderUnavailable => CardError::NoReader,
-            NoSmartcard => CardError::NoCard,
-            RemovedCard | ResetCard | CommError | NotTransacted => CardError::CardRemoved,
-            UnsupportedCard | UnpoweredCard | UnresponsiveCard => CardError::UnknownCard,
-            Timeout => CardError::Timeout,
-            other => CardError::Card(other.to_string()),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CardKind {
-    Cps3,
-    Cps4,
-    Unknown,
-}
-
-pub fn kind_of(atr: &[u8]) -> CardKind {
-    if atr == ATR_CPS3 {
-        CardKind::Cps3
-    } else if atr == ATR_CPS4 {
-        CardKind::Cps4
-    } else {
-        CardKind::Unknown
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ReaderStatus {
-    pub nom: String,
-    pub carte_presente: bool,
-    /// cps3, cps4 or unknown; absent without a card.
-    pub type_carte: Option<CardKind>,
-    /// Remaining PIN tries, for a known card.
-    pub essais_restants: Option<u8>,
-}
-
-/// The full identity: the certificate's, plus what the card gives once the PIN is verified.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FullIdentity {
-    #[serde(flatten)]
-    pub carte: CardIdentity,
-    pub civilite: Option<String>,
-    pub specialite: Option<String>,
-    pub specialite_libelle: Option<String>,
-}
-
-/// A PIN, never shown in logs or debug output.
-pub struct Pin(pub String);
-
-impl std::fmt::Debug for Pin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Pin(***)")
+        CardError::Code(match e {
+            NoService | ServiceStopped => AgentErrorCode::NoService,
+            NoReadersAvailable | UnknownReader | ReaderUnavailable => AgentErrorCode::NoReader,
+            NoSmartcard => AgentErrorCode::NoCard,
+            RemovedCard | ResetCard | CommError | NotTransacted => AgentErrorCode::CardRemoved,
+            UnsupportedCard | UnpoweredCard | UnresponsiveCard => AgentErrorCode::UnknownCard,
+            Timeout => AgentErrorCode::Timeout,
+            other => return CardError::Card(other.to_string()),
+        })
     }
 }
 
@@ -116,7 +61,7 @@ fn context() -> Result<Context, CardError> {
 
 fn readers(ctx: &Context) -> Result<Vec<CString>, CardError> {
     match ctx.list_readers_owned() {
-        Ok(r) if r.is_empty() => Err(CardError::NoReader),
+        Ok(r) if r.is_empty() => Err(AgentErrorCode::NoReader.into()),
         Ok(r) => Ok(r),
         Err(e) => Err(e.into()),
     }
@@ -126,20 +71,25 @@ fn readers(ctx: &Context) -> Result<Vec<CString>, CardError> {
 pub fn status() -> Result<Vec<ReaderStatus>, CardError> {
     let ctx = context()?;
     let names = match readers(&ctx) {
-        Err(CardError::NoReader) => return Ok(Vec::new()),
+        Err(CardError::Code(AgentErrorCode::NoReader)) => return Ok(Vec::new()),
         other => other?,
     };
     let mut states: Vec<ReaderState> = names.iter().map(|n| ReaderState::new(n.clone(), State::UNAWARE)).collect();
-    ctx.get_status_change(std::time::Duration::from_millis(0), &mut states)?;
+    ctx.get_status_change(Duration::from_millis(0), &mut states)?;
     Ok(states
         .iter()
         .map(|s| {
             let present = s.event_state().contains(State::PRESENT);
-            let kind = present.then(|| kind_of(s.atr()));
+            let kind = present.then(|| CardKind::of_atr(s.atr()));
             let tries = match kind {
-                Some(CardKind::Cps3 | CardKind::Cps4) => {
-                    Session::open(&ctx, s.name()).and_then(|c| c.pin_tries()).ok().map(|(_, remaining)| remaining)
-                }
+                Some(CardKind::Cps3 | CardKind::Cps4) => Session::open(&ctx, s.name())
+                    .and_then(|c| {
+                        let tries = c.pin_tries();
+                        c.close(Disposition::LeaveCard);
+                        tries
+                    })
+                    .ok()
+                    .map(|(_, remaining)| remaining),
                 _ => None,
             };
             ReaderStatus {
@@ -153,30 +103,30 @@ pub fn status() -> Result<Vec<ReaderStatus>, CardError> {
 }
 
 /// A connection to a known card with its IAS application selected.
-struct Session {
+pub struct Session {
     card: pcsc::Card,
+    reader: String,
 }
 
 impl Session {
     fn open(ctx: &Context, reader: &std::ffi::CStr) -> Result<Session, CardError> {
         let card = ctx.connect(reader, ShareMode::Shared, Protocols::ANY)?;
         let atr = card.status2_owned()?.atr().to_vec();
-        if kind_of(&atr) == CardKind::Unknown {
-            return Err(CardError::UnknownCard);
+        if CardKind::of_atr(&atr) == CardKind::Unknown {
+            return Err(AgentErrorCode::UnknownCard.into());
         }
-        let session = Session { card };
-        let mut select = vec![0x00, 0xA4, 0x04, 0x00, AID_IAS.len() as u8];
-        select.extend_from_slice(&AID_IAS);
-        match session.transmit(&select)? {
+        let session = Session { card, reader: reader.to_string_lossy().into_owned() };
+        match session.transmit(&apdu::select_ias())? {
             (_, 0x9000) => Ok(session),
-            _ => Err(CardError::UnknownCard),
+            _ => Err(AgentErrorCode::UnknownCard.into()),
         }
     }
 
-    fn named(ctx: &Context, reader: &str) -> Result<Session, CardError> {
-        let names = readers(ctx)?;
-        let name = names.iter().find(|n| n.to_string_lossy() == reader).ok_or(CardError::NoReader)?;
-        Session::open(ctx, name)
+    fn named(reader: &str) -> Result<Session, CardError> {
+        let ctx = context()?;
+        let names = readers(&ctx)?;
+        let name = names.iter().find(|n| n.to_string_lossy() == reader).ok_or(AgentErrorCode::NoReader)?;
+        Session::open(&ctx, name)
     }
 
     /// Sends an APDU; answers (data, status word). Follows 61xx (GET RESPONSE) and 6Cxx (wrong Le).
@@ -189,7 +139,7 @@ impl Session {
             if reply.len() < 2 {
                 // A card always ends its answer with a status word: none means it left the reader mid-command
                 // (the reader answers an empty response).
-                return Err(CardError::CardRemoved);
+                return Err(AgentErrorCode::CardRemoved.into());
             }
             let (body, sw) = reply.split_at(reply.len() - 2);
             data.extend_from_slice(body);
@@ -202,15 +152,13 @@ impl Session {
     }
 
     fn read_file(&self, fid: [u8; 2]) -> Result<Result<Vec<u8>, u16>, CardError> {
-        match self.transmit(&[0x00, 0xA4, 0x02, 0x0C, 0x02, fid[0], fid[1]])? {
+        match self.transmit(&apdu::select_file(fid))? {
             (_, 0x9000) => {}
             (_, sw) => return Ok(Err(sw)),
         }
         let mut content = Vec::new();
         while content.len() < MAX_FILE {
-            let offset = content.len() as u16;
-            let [hi, lo] = offset.to_be_bytes();
-            match self.transmit(&[0x00, 0xB0, hi, lo, 0x00])? {
+            match self.transmit(&apdu::read_binary(content.len() as u16))? {
                 (chunk, 0x9000) => {
                     let end = chunk.len() < 256;
                     content.extend_from_slice(&chunk);
@@ -238,49 +186,70 @@ impl Session {
         }
     }
 
-    fn certificate(&self) -> Result<CardIdentity, CardError> {
-        let der = self
-            .read_file(FID_CERTIFICATE)?
-            .map_err(|sw| CardError::Card(format!("certificate unreadable ({sw:04X})")))?;
-        certificate::parse(&der).map_err(|e| CardError::Card(format!("{e:?}")))
+    fn certificate_der(&self) -> Result<Vec<u8>, CardError> {
+        self.read_file(FID_CERTIFICATE)?.map_err(|sw| CardError::Card(format!("certificate unreadable ({sw:04X})")))
     }
 
-    fn close(self) {
-        let _ = self.card.disconnect(Disposition::LeaveCard);
+    fn certificate(&self) -> Result<CardIdentity, CardError> {
+        certificate::parse(&self.certificate_der()?).map_err(|e| CardError::Card(format!("{e:?}")))
+    }
+
+    fn close(self, disposition: Disposition) {
+        let _ = self.card.disconnect(disposition);
+    }
+}
+
+/// The card session left open after a verified PIN, so that the card can sign the server's challenge when the
+/// registration is sent (the card's own verified state, never the PIN, is what stays). It ends at its deadline,
+/// when another PIN is verified, or when the card leaves the reader.
+pub struct Verified {
+    session: Session,
+    until: Instant,
+}
+
+impl Verified {
+    /// Ends the session: the card is reset, its verified state gone.
+    pub fn end(self) {
+        self.session.close(Disposition::ResetCard);
     }
 }
 
 /// What the card shows without the PIN.
 pub fn identity(reader: &str) -> Result<CardIdentity, CardError> {
-    let ctx = context()?;
-    let session = Session::named(&ctx, reader)?;
+    let session = Session::named(reader)?;
     let identity = session.certificate();
-    session.close();
+    session.close(Disposition::LeaveCard);
     identity
 }
 
-/// Verifies the PIN on the card, once (never retried), then reads the full identity.
-pub fn verify_pin(reader: &str, pin: &Pin) -> Result<FullIdentity, CardError> {
-    let ctx = context()?;
-    let session = Session::named(&ctx, reader)?;
-    let result = verified_identity(&session, pin);
-    // Reset on leaving: the verified state must not outlive this request.
-    let _ = session.card.disconnect(Disposition::ResetCard);
-    result
+/// Verifies the PIN on the card, once (never retried), then reads the full identity; the verified session is
+/// handed back to be kept for `lifetime`. The last try is used only when `confirm_last` is set.
+pub fn verify_pin(
+    reader: &str,
+    pin: &Pin,
+    confirm_last: bool,
+    lifetime: Duration,
+) -> Result<(FullIdentity, Verified), CardError> {
+    let session = Session::named(reader)?;
+    match verified_identity(&session, pin, confirm_last) {
+        Ok(identity) => Ok((identity, Verified { session, until: Instant::now() + lifetime })),
+        Err(e) => {
+            session.close(Disposition::ResetCard);
+            Err(e)
+        }
+    }
 }
 
-fn verified_identity(session: &Session, pin: &Pin) -> Result<FullIdentity, CardError> {
-    if pin.0.is_empty() || pin.0.len() > 8 || !pin.0.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CardError::PinIncorrect { remaining: session.pin_tries()?.1 });
-    }
+fn verified_identity(session: &Session, pin: &Pin, confirm_last: bool) -> Result<FullIdentity, CardError> {
     let carte = session.certificate()?;
-    let mut apdu = vec![0x00, 0x20, 0x00, 0x01, 0x08];
-    let mut block = [0xFFu8; 8];
-    block.iter_mut().zip(pin.0.bytes()).for_each(|(slot, b)| *slot = b);
-    apdu.extend_from_slice(&block);
-    match session.transmit(&apdu)?.1 {
+    match session.pin_tries()?.1 {
+        0 => return Err(AgentErrorCode::PinBlocked.into()),
+        1 if !confirm_last => return Err(AgentErrorCode::LastTryNotConfirmed.into()),
+        _ => {}
+    }
+    match session.transmit(&apdu::verify(pin))?.1 {
         0x9000 => {}
-        0x6983 => return Err(CardError::PinBlocked),
+        0x6983 => return Err(AgentErrorCode::PinBlocked.into()),
         sw if sw & 0xFFF0 == 0x63C0 => return Err(CardError::PinIncorrect { remaining: (sw & 0x0F) as u8 }),
         sw => return Err(CardError::Card(format!("VERIFY {sw:04X}"))),
     }
@@ -297,20 +266,52 @@ fn verified_identity(session: &Session, pin: &Pin) -> Result<FullIdentity, CardE
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn card_kinds_from_the_atr() {
-        assert_eq!(kind_of(&ATR_CPS3), CardKind::Cps3);
-        assert_eq!(kind_of(&ATR_CPS4), CardKind::Cps4);
-        assert_eq!(kind_of(&[0x3B, 0x00]), CardKind::Unknown);
-        assert_eq!(kind_of(&promess_card_sim::ATR_CPS3), CardKind::Cps3, "the simulated card is a CPS3");
+/// Has the card sign the server's challenge for `origin` with its authentication key, in the session verified by
+/// the PIN (`held`, kept for the next signature while it lasts): MANAGE SECURITY ENVIRONMENT for authentication,
+/// then INTERNAL AUTHENTICATE of the digest (a DigestInfo for RSA).
+pub fn authenticate(
+    reader: &str,
+    nonce: &str,
+    origin: &str,
+    held: &mut Option<Verified>,
+) -> Result<CardProof, CardError> {
+    let verified = match held.take() {
+        Some(v) if v.session.reader == reader && Instant::now() < v.until => v,
+        Some(other) => {
+            other.end();
+            return Err(AgentErrorCode::PinRequired.into());
+        }
+        None => return Err(AgentErrorCode::PinRequired.into()),
+    };
+    let result = sign(&verified.session, nonce, origin);
+    match &result {
+        // The card left, or forgot its verified state: the session is over.
+        Err(CardError::Code(AgentErrorCode::CardRemoved | AgentErrorCode::PinRequired)) => verified.end(),
+        _ => *held = Some(verified),
     }
+    result
+}
 
-    #[test]
-    fn the_pin_never_shows() {
-        assert_eq!(format!("{:?}", Pin("1234".into())), "Pin(***)");
+fn sign(session: &Session, nonce: &str, origin: &str) -> Result<CardProof, CardError> {
+    if session.transmit(&apdu::verify_status())?.1 != 0x9000 {
+        return Err(AgentErrorCode::PinRequired.into());
     }
+    let der = session.certificate_der()?;
+    let algorithm = certificate::algorithm(&der).map_err(|e| CardError::Card(format!("{e:?}")))?;
+    match session.transmit(&apdu::mse_authentication(algorithm.mse_reference()))?.1 {
+        0x9000 => {}
+        sw => return Err(CardError::Card(format!("MANAGE SECURITY ENVIRONMENT {sw:04X}"))),
+    }
+    let data = algorithm.card_input(origin, nonce);
+    let signature = match session.transmit(&apdu::internal_authenticate(&data))? {
+        (signature, 0x9000) => signature,
+        (_, 0x6982) => return Err(AgentErrorCode::PinRequired.into()),
+        (_, sw) => return Err(CardError::Card(format!("INTERNAL AUTHENTICATE {sw:04X}"))),
+    };
+    Ok(CardProof {
+        certificat: BASE64.encode(&der),
+        signature: BASE64.encode(signature),
+        algorithme: algorithm.name().into(),
+        format: CardProof::FORMAT.into(),
+    })
 }

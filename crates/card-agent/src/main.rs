@@ -20,6 +20,9 @@ struct Args {
     /// Bound on each card operation, in seconds.
     #[arg(long, env = "PROMESS_AGENT_TIMEOUT", default_value_t = 20)]
     timeout: u64,
+    /// How long a card session verified by the PIN stays open for the card's signature, in minutes.
+    #[arg(long, env = "PROMESS_AGENT_SESSION", default_value_t = AgentConfig::SESSION.as_secs() / 60)]
+    session: u64,
 }
 
 #[tokio::main]
@@ -31,7 +34,11 @@ async fn main() -> std::io::Result<()> {
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(%addr, origins = ?args.origins, "promess-card-agent listening");
-    let config = AgentConfig { origins: args.origins, timeout: Duration::from_secs(args.timeout) };
+    let config = AgentConfig {
+        origins: args.origins,
+        timeout: Duration::from_secs(args.timeout),
+        session: Duration::from_secs(args.session * 60),
+    };
     axum::serve(listener, app(config))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -18,8 +18,19 @@ use tower::ServiceExt;
 static TURN: Mutex<()> = Mutex::new(());
 const APP: &str = "http://127.0.0.1:8080";
 
+/// One agent for the whole test binary: the card session verified by the PIN lives in its state.
 fn agent() -> axum::Router {
-    app(AgentConfig { origins: vec![APP.into()], timeout: Duration::from_secs(10) })
+    static AGENT: std::sync::OnceLock<axum::Router> = std::sync::OnceLock::new();
+    AGENT
+        .get_or_init(|| {
+            app(AgentConfig { origins: vec![APP.into()], timeout: Duration::from_secs(10), session: AgentConfig::SESSION })
+        })
+        .clone()
+}
+
+/// A call from the app's page (its Origin).
+async fn from_app(method: &str, path: impl Into<String>, body: Option<Value>) -> (StatusCode, Value) {
+    call(method, path, body, &[("origin", APP)]).await
 }
 
 async fn call(
@@ -97,7 +108,7 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
     assert_eq!(call("GET", reader_path("identity"), None, &[]).await.1, json!({"error": "no_card"}));
     assert_eq!(call("GET", "/v1/cards/Nowhere/identity", None, &[]).await.1, json!({"error": "no_reader"}));
 
-    let _card = Inserted::card_of(pcscd.vpcd_addr(), Identity::example_doctor()).unwrap();
+    let (_card, _ca) = Inserted::card_of(pcscd.vpcd_addr(), Identity::example_doctor()).unwrap();
     until_card(true).await;
     let (_, body) = call("GET", "/v1/status", None, &[]).await;
     let reader = body["lecteurs"].as_array().unwrap().iter().find(|r| r["nom"] == READER).cloned().unwrap();
@@ -114,7 +125,19 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
     assert!(id.get("specialite").is_none(), "the specialty needs the PIN");
 
     let pin = |p: &str| json!({ "pin": p });
-    let verify = |p: &str| call("POST", reader_path("verify-pin"), Some(pin(p)), &[]);
+    let verify = |p: &str| from_app("POST", reader_path("verify-pin"), Some(pin(p)));
+    // Codes outside the PIN rule never reach the card: no try is spent.
+    for short in ["12", "1", "123456789", "12a4"] {
+        assert_eq!(verify(short).await, (StatusCode::UNPROCESSABLE_ENTITY, json!({"error": "pin_invalid"})));
+    }
+    let tries = || async {
+        let (_, body) = call("GET", "/v1/status", None, &[]).await;
+        body["lecteurs"][0]["essais_restants"].as_u64()
+    };
+    assert_eq!(tries().await, Some(3), "no try spent on codes the rule refuses");
+    // A card operation needs the page's Origin.
+    let (status, body) = call("POST", reader_path("verify-pin"), Some(pin("1234")), &[]).await;
+    assert_eq!((status, body), (StatusCode::FORBIDDEN, json!({"error": "forbidden_origin"})));
     assert_eq!(verify("0000").await, (StatusCode::UNAUTHORIZED, json!({"error": "pin_incorrect", "remaining": 2})));
     let (status, full) = verify("1234").await;
     assert_eq!(status, StatusCode::OK, "{full}");
@@ -122,10 +145,16 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
     assert_eq!(full["rpps"], "10005173140");
     assert_eq!(full["certificat"]["empreinte_sha256"], id["certificat"]["empreinte_sha256"]);
 
-    // Three wrong PINs block the card; the right one no longer opens it.
+    // Three wrong PINs block the card; the right one no longer opens it. The last try only when confirmed.
     assert_eq!(verify("1111").await.1["remaining"], 2, "a right PIN resets the counter");
     assert_eq!(verify("2222").await.1["remaining"], 1);
-    assert_eq!(verify("3333").await, (StatusCode::LOCKED, json!({"error": "pin_blocked"})));
+    assert_eq!(verify("3333").await, (StatusCode::PRECONDITION_REQUIRED, json!({"error": "last_try_not_confirmed"})));
+    assert_eq!(tries().await, Some(1), "the unconfirmed last try was not sent");
+    let last = json!({"pin": "3333", "confirmer_dernier_essai": true});
+    assert_eq!(
+        from_app("POST", reader_path("verify-pin"), Some(last)).await,
+        (StatusCode::LOCKED, json!({"error": "pin_blocked"}))
+    );
     assert_eq!(verify("1234").await, (StatusCode::LOCKED, json!({"error": "pin_blocked"})));
     let (_, body) = call("GET", "/v1/status", None, &[]).await;
     assert_eq!(body["lecteurs"][0]["essais_restants"], 0);
@@ -135,7 +164,7 @@ async fn identity_pin_errors_blocking_and_the_full_identity() {
 async fn a_card_pulled_out_during_a_read() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let card = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
+    let (card, _ca) = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
     until_card(true).await;
     card.hold_commands(true);
     let pending = tokio::spawn(async { call("GET", reader_path("identity"), None, &[]).await });
@@ -145,6 +174,55 @@ async fn a_card_pulled_out_during_a_read() {
     assert_eq!(body["error"], "card_removed", "{status} {body}");
     until_card(false).await;
     assert_eq!(call("GET", reader_path("identity"), None, &[]).await.1, json!({"error": "no_card"}));
+}
+
+/// The card's signature of the challenge, checked with the certificate's own key (the server's full checks are
+/// promess-server's tests).
+fn signature_verifies(proof: &Value, nonce: &str, origin: &str) -> bool {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use rsa::pkcs8::DecodePublicKey;
+    let der = STANDARD.decode(proof["certificat"].as_str().unwrap()).unwrap();
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+    let key = rsa::RsaPublicKey::from_public_key_der(cert.public_key().raw).unwrap();
+    let signature = STANDARD.decode(proof["signature"].as_str().unwrap()).unwrap();
+    let digest = promess_core::card::signed_digest(origin, nonce);
+    key.verify(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, &signature).is_ok()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_card_signs_the_challenge_for_its_page_only_after_the_pin() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let pcscd = Pcscd::start().expect("pcscd");
+    let (_card, _ca) = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
+    until_card(true).await;
+    let challenge = |nonce: &str, origin: &str| json!({"nonce": nonce, "origin": origin});
+    let authenticate = |body: Value| from_app("POST", reader_path("authenticate"), Some(body));
+
+    // Before the PIN: no signature.
+    let (status, body) = authenticate(challenge("bm9uY2UtMQ==", APP)).await;
+    assert_eq!((status, body), (StatusCode::UNAUTHORIZED, json!({"error": "pin_required"})));
+    let (status, full) = from_app("POST", reader_path("verify-pin"), Some(json!({"pin": "1234"}))).await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+
+    // Another site's origin than the calling page's: refused, whatever the allow-list says.
+    let (status, body) = authenticate(challenge("bm9uY2UtMQ==", "https://evil.example")).await;
+    assert_eq!((status, body), (StatusCode::FORBIDDEN, json!({"error": "origin_refused"})));
+
+    let (status, proof) = authenticate(challenge("bm9uY2UtMQ==", APP)).await;
+    assert_eq!(status, StatusCode::OK, "{proof}");
+    assert_eq!((proof["format"].as_str(), proof["algorithme"].as_str()), (Some("promess-auth:1"), Some("RS256")));
+    assert!(signature_verifies(&proof, "bm9uY2UtMQ==", APP), "signed by the card's key");
+    assert!(!signature_verifies(&proof, "bm9uY2UtMg==", APP), "bound to its nonce");
+    assert!(!signature_verifies(&proof, "bm9uY2UtMQ==", "https://evil.example"), "bound to its origin");
+    // The certificate is the card's, the one the PIN screen showed.
+    let der = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, proof["certificat"].as_str().unwrap());
+    let fingerprint = promess_core::card::certificate::parse(&der.unwrap()).unwrap().certificat.empreinte_sha256;
+    assert_eq!(full["certificat"]["empreinte_sha256"], fingerprint);
+
+    // The verified session serves a second challenge (a retry), and ends with the card.
+    let (status, again) = authenticate(challenge("bm9uY2UtMg==", APP)).await;
+    assert_eq!(status, StatusCode::OK, "{again}");
+    assert!(signature_verifies(&again, "bm9uY2UtMg==", APP));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -173,6 +251,7 @@ async fn foreign_origins_and_hosts_are_refused() {
 
     let text = Request::post(reader_path("verify-pin"))
         .header(header::HOST, "localhost:8765")
+        .header("origin", APP)
         .header(header::CONTENT_TYPE, "text/plain")
         .body(Body::from("{\"pin\":\"1234\"}"))
         .unwrap();

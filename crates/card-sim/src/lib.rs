@@ -17,23 +17,16 @@
 //! profession code as an INTEGER in the extension 1.2.250.1.71.1.2.7. The identity data (after the PIN) is UTF-8
 //! `key=value` lines: `civilite`, `specialite`, `specialite_libelle`. Power-off and reset clear the verified state;
 //! the try counter is kept.
+use cert::CardKey;
+use promess_core::card::{AID_IAS, FID_CERTIFICATE, FID_IDENTITY, NationalId, PIN_REFERENCE, PIN_STATUS};
 use serde::{Deserialize, Serialize};
+
+pub use promess_core::card::ATR_CPS3;
 
 pub mod cert;
 pub mod pcscd;
 pub mod vpcd;
 
-/// The contact ATR of a CPS3 card (IAS-ECC).
-pub const ATR_CPS3: [u8; 17] =
-    [0x3B, 0xAC, 0x00, 0x40, 0x2A, 0x00, 0x12, 0x25, 0x00, 0x64, 0x80, 0x00, 0x03, 0x10, 0x00, 0x90, 0x00];
-/// The IAS application identifier.
-pub const AID_IAS: [u8; 13] = [0xE8, 0x28, 0xBD, 0x08, 0x0F, 0x80, 0x25, 0x00, 0x00, 0x01, 0xFF, 0x00, 0x10];
-/// The authentication certificate's file.
-pub const FID_CERTIFICATE: [u8; 2] = [0xD0, 0x01];
-/// The identity data's file, readable once the PIN is verified.
-pub const FID_IDENTITY: [u8; 2] = [0xD0, 0x02];
-/// The PIN status query (answers tags 9A and 9B).
-pub const PIN_STATUS: [u8; 9] = [0x00, 0xCB, 0x3F, 0xFF, 0x03, 0xBF, 0x81, 0x01, 0x00];
 /// PIN tries of a fresh card.
 pub const MAX_TRIES: u8 = 3;
 
@@ -104,8 +97,8 @@ impl Identity {
     /// The national id of the certificate's CN: 8 + RPPS, or 0 + ADELI.
     pub fn national_id(&self) -> String {
         match (&self.rpps, &self.adeli) {
-            (Some(rpps), _) => format!("8{rpps}"),
-            (None, Some(adeli)) => format!("0{adeli}"),
+            (Some(rpps), _) => NationalId::Rpps(rpps.clone()).to_string(),
+            (None, Some(adeli)) => NationalId::Adeli(adeli.clone()).to_string(),
             (None, None) => String::new(),
         }
     }
@@ -131,28 +124,44 @@ const BLOCKED: [u8; 2] = [0x69, 0x83];
 const WRONG_OFFSET: [u8; 2] = [0x6B, 0x00];
 const WRONG_LENGTH: [u8; 2] = [0x67, 0x00];
 const NO_INS: [u8; 2] = [0x6D, 0x00];
+const CONDITIONS: [u8; 2] = [0x69, 0x85];
+const WRONG_DATA: [u8; 2] = [0x6A, 0x80];
 const NO_CLA: [u8; 2] = [0x6E, 0x00];
 
-/// The card: its files and its PIN state.
+/// The card: its files, its authentication key and its PIN state.
 pub struct Card {
     identity: Identity,
     certificate: Vec<u8>,
+    key: CardKey,
     remaining: u8,
     verified: bool,
     application: bool,
     selected: Option<[u8; 2]>,
+    /// The algorithm set by MANAGE SECURITY ENVIRONMENT for authentication.
+    environment: Option<u8>,
 }
 
 impl Card {
-    pub fn new(identity: Identity, certificate: Vec<u8>) -> Card {
-        Card { identity, certificate, remaining: MAX_TRIES, verified: false, application: false, selected: None }
+    pub fn new(identity: Identity, certificate: Vec<u8>, key: CardKey) -> Card {
+        Card {
+            identity,
+            certificate,
+            key,
+            remaining: MAX_TRIES,
+            verified: false,
+            application: false,
+            selected: None,
+            environment: None,
+        }
     }
 
-    /// Power-off or reset: the session ends (verified state, selection); the try counter stays.
+    /// Power-off or reset: the session ends (verified state, selection, security environment); the try counter
+    /// stays.
     pub fn reset(&mut self) {
         self.verified = false;
         self.application = false;
         self.selected = None;
+        self.environment = None;
     }
 
     pub fn remaining_tries(&self) -> u8 {
@@ -210,7 +219,22 @@ impl Card {
             0xCB if apdu[..PIN_STATUS.len().min(apdu.len())] == PIN_STATUS[..] => {
                 reply(&[0xBF, 0x81, 0x01, 0x06, 0x9A, 0x01, MAX_TRIES, 0x9B, 0x01, self.remaining], OK)
             }
-            0x20 if p2 == 0x01 => self.verify(data).to_vec(),
+            0x20 if p2 == PIN_REFERENCE => self.verify(data).to_vec(),
+            // MANAGE SECURITY ENVIRONMENT, SET for authentication: 80 <algorithm> 84 <key reference>.
+            0x22 if (p1, p2) == (0x41, 0xA4) && self.application => match data {
+                [0x80, 0x01, algorithm, 0x84, 0x01, _] if *algorithm == self.key.algorithm().mse_reference() => {
+                    self.environment = Some(*algorithm);
+                    OK.to_vec()
+                }
+                _ => WRONG_DATA.to_vec(),
+            },
+            // INTERNAL AUTHENTICATE: only after VERIFY in this session, and in the environment set.
+            0x88 if !self.verified => SECURITY.to_vec(),
+            0x88 if self.environment.is_none() => CONDITIONS.to_vec(),
+            0x88 => match self.key.sign(data) {
+                Some(signature) => reply(&signature, OK),
+                None => WRONG_DATA.to_vec(),
+            },
             _ => NO_INS.to_vec(),
         }
     }
@@ -235,23 +259,19 @@ impl Card {
     }
 }
 
-/// The VERIFY APDU for a PIN as the agent sends it: ASCII, padded with FF to 8 bytes.
-pub fn verify_apdu(pin: &str) -> Vec<u8> {
-    let mut apdu = vec![0x00, 0x20, 0x00, 0x01, 0x08];
-    let mut block = [0xFF; 8];
-    for (slot, b) in block.iter_mut().zip(pin.bytes()) {
-        *slot = b;
-    }
-    apdu.extend_from_slice(&block);
-    apdu
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use promess_core::card::{ALGORITHM_ECDSA_SHA256, ALGORITHM_RSA_PKCS1, Pin, SignatureAlgorithm, apdu};
+
     fn card() -> Card {
-        Card::new(Identity { specialite: Some("SM54".into()), ..Identity::example() }, vec![0x30; 600])
+        let key = cert::CardKey::generate(SignatureAlgorithm::Es256);
+        Card::new(Identity { specialite: Some("SM54".into()), ..Identity::example() }, vec![0x30; 600], key)
+    }
+
+    fn verify_apdu(pin: &str) -> Vec<u8> {
+        apdu::verify(&Pin::parse(pin).unwrap())
     }
 
     fn sw(reply: &[u8]) -> [u8; 2] {
@@ -304,6 +324,48 @@ mod tests {
         assert_eq!(sw(&c.transmit(&verify_apdu("3333"))), BLOCKED);
         assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), BLOCKED, "blocked, even with the right PIN");
         assert_eq!(c.transmit(&PIN_STATUS)[9], 0);
+    }
+
+    #[test]
+    fn the_card_signs_only_after_the_pin_in_the_same_session() {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        let key = cert::CardKey::generate(SignatureAlgorithm::Es256);
+        let cert::CardKey::P256(signing) = &key else { unreachable!() };
+        let verifying = *signing.verifying_key();
+        let mut c = Card::new(Identity::example(), vec![0x30; 10], key);
+        select_ias(&mut c);
+        let digest = [7u8; 32];
+        assert_eq!(sw(&c.transmit(&apdu::mse_authentication(ALGORITHM_RSA_PKCS1))), WRONG_DATA, "not its key");
+        assert_eq!(sw(&c.transmit(&apdu::mse_authentication(ALGORITHM_ECDSA_SHA256))), OK);
+        assert_eq!(sw(&c.transmit(&apdu::internal_authenticate(&digest))), SECURITY, "no PIN yet");
+        assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), OK);
+        let reply = c.transmit(&apdu::internal_authenticate(&digest));
+        assert_eq!((sw(&reply), reply.len()), (OK, 64 + 2));
+        let signature = p256::ecdsa::Signature::from_slice(&reply[..64]).unwrap();
+        verifying.verify_prehash(&digest, &signature).expect("signed by the card's key");
+        c.reset();
+        select_ias(&mut c);
+        assert_eq!(sw(&c.transmit(&apdu::internal_authenticate(&digest))), SECURITY, "a reset ends the session");
+        assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), OK);
+        assert_eq!(sw(&c.transmit(&apdu::internal_authenticate(&digest))), CONDITIONS, "no environment set");
+    }
+
+    #[test]
+    fn an_rsa_card_signs_a_digest_info_with_pkcs1() {
+        let key = cert::CardKey::generate(SignatureAlgorithm::Rs256);
+        let cert::CardKey::Rsa(private) = &key else { unreachable!() };
+        let public = private.to_public_key();
+        let mut c = Card::new(Identity::example(), vec![0x30; 10], key);
+        select_ias(&mut c);
+        assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), OK);
+        assert_eq!(sw(&c.transmit(&apdu::mse_authentication(ALGORITHM_RSA_PKCS1))), OK);
+        let digest = [9u8; 32];
+        let info = [&promess_core::card::SHA256_DIGEST_INFO[..], &digest].concat();
+        let reply = c.transmit(&apdu::internal_authenticate(&info));
+        assert_eq!((sw(&reply), reply.len()), (OK, 256 + 2));
+        public
+            .verify(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, &reply[..256])
+            .expect("PKCS#1 v1.5 over SHA-256");
     }
 
     #[test]

@@ -1,7 +1,12 @@
 //! promess-card-sim: a simulated CPS3 card in the vpcd virtual reader of a running pcscd.
 //! `promess-card-sim` plays the default test professional (PIN 1234); flags or `--identity FILE` (JSON) play another.
 use clap::Parser;
-use promess_card_sim::{Card, Identity, cert, vpcd::Inserted};
+use promess_core::card::SignatureAlgorithm;
+use promess_card_sim::{
+    Card, Identity,
+    cert,
+    vpcd::Inserted,
+};
 use std::sync::{Arc, Mutex};
 
 #[derive(Parser)]
@@ -36,9 +41,21 @@ struct Args {
     specialite_libelle: Option<String>,
     #[arg(long)]
     pin: Option<String>,
-    /// Writes the test CA's certificate (DER) there.
+    /// The card's authentication key: RS256 (RSA 2048, as a CPS3) or ES256 (P-256, the ECDSA path).
+    #[arg(long, default_value = "RS256", value_parser = |s: &str| SignatureAlgorithm::from_name(s).ok_or("RS256 or ES256"))]
+    key: SignatureAlgorithm,
+    /// Writes the test CA's certificate (PEM) there: the server's trust anchor (PROMESS_CARD_TRUST).
     #[arg(long)]
     ca_out: Option<std::path::PathBuf>,
+    /// Writes a CRL of the test CA there (DER), valid for `--crl-days`: the server's PROMESS_CARD_CRL.
+    #[arg(long)]
+    crl_out: Option<std::path::PathBuf>,
+    /// How long the CRL is valid, in days.
+    #[arg(long, default_value_t = 7)]
+    crl_days: i64,
+    /// Lists the card's own certificate as revoked in the CRL.
+    #[arg(long)]
+    revoke: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -67,9 +84,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     identity.specialite = args.specialite.or(identity.specialite);
     identity.specialite_libelle = args.specialite_libelle.or(identity.specialite_libelle);
 
-    let issued = cert::issue(&identity)?;
+    let issued = cert::issue(&identity, args.key)?;
     if let Some(path) = &args.ca_out {
-        std::fs::write(path, &issued.ca)?;
+        std::fs::write(path, issued.authority.pem())?;
+    }
+    if let Some(path) = &args.crl_out {
+        let revoked = if args.revoke { vec![issued.serial.clone()] } else { Vec::new() };
+        let now = cert::now_secs();
+        std::fs::write(path, issued.authority.crl(&revoked, now - 60, now + args.crl_days * 86_400)?)?;
     }
     eprintln!(
         "promess-card-sim: CPS3 card of {} {} ({}), PIN tries 3, in the vpcd reader at {}",
@@ -78,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         identity.national_id(),
         args.vpcd
     );
-    let card = Arc::new(Mutex::new(Card::new(identity, issued.leaf)));
+    let card = Arc::new(Mutex::new(Card::new(identity, issued.leaf, issued.key)));
     let _inserted = Inserted::insert(args.vpcd, card);
     loop {
         std::thread::park();

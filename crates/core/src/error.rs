@@ -48,6 +48,21 @@ error_codes! {
     MustAccept => "must_accept",
     AlreadyRegistered => "already_registered",
     CardMismatch => "card_mismatch",
+    CardProofMissing => "card_proof_missing",
+    CardProofMalformed => "card_proof_malformed",
+    CardCertificateUnreadable => "card_certificate_unreadable",
+    CardCertificateExpired => "card_certificate_expired",
+    CardCertificateNotYetValid => "card_certificate_not_yet_valid",
+    CardKeyUsage => "card_key_usage",
+    CardUntrusted => "card_untrusted",
+    CardRevoked => "card_revoked",
+    CardRevocationUnknown => "card_revocation_unknown",
+    CardNonceUnknown => "card_nonce_unknown",
+    CardNonceExpired => "card_nonce_expired",
+    CardNonceUsed => "card_nonce_used",
+    CardOriginMismatch => "card_origin_mismatch",
+    CardSignatureInvalid => "card_signature_invalid",
+    CardNotConfigured => "card_not_configured",
 }
 
 impl ErrorCode {
@@ -113,8 +128,35 @@ impl ErrorCode {
             PasswordMismatch => "les deux mots de passe ne sont pas identiques.",
             MustAccept => "vous devez les accepter pour créer votre compte.",
             CardMismatch => {
-                "les informations de la carte CPS sont incomplètes ou ne correspondent pas au numéro RPPS/ADELI : lisez à nouveau la carte, ou inscrivez-vous sans carte."
+                "ne correspond pas à ce que dit le certificat de votre carte CPS : lisez à nouveau la carte, ou inscrivez-vous sans carte."
             }
+            CardProofMissing | CardProofMalformed => {
+                "la preuve de votre carte CPS manque ou est illisible : lisez à nouveau votre carte, ou inscrivez-vous sans carte."
+            }
+            CardCertificateUnreadable => "le certificat de votre carte CPS est illisible : inscrivez-vous sans carte.",
+            CardCertificateExpired => {
+                "le certificat de votre carte CPS a expiré : demandez le renouvellement de votre carte, ou inscrivez-vous sans carte."
+            }
+            CardCertificateNotYetValid => "le certificat de votre carte CPS n'est pas encore valide : inscrivez-vous sans carte.",
+            CardKeyUsage => "le certificat de votre carte CPS ne permet pas l'authentification : inscrivez-vous sans carte.",
+            CardUntrusted => {
+                "votre carte CPS n'a pas été émise par une autorité reconnue par le service : inscrivez-vous sans carte."
+            }
+            CardRevoked => {
+                "le certificat de votre carte CPS a été révoqué : contactez l'assistance technique, ou inscrivez-vous sans carte."
+            }
+            CardRevocationUnknown => {
+                "la validité de votre carte CPS ne peut pas être vérifiée pour le moment : réessayez plus tard, ou inscrivez-vous sans carte."
+            }
+            CardNonceUnknown | CardNonceUsed => {
+                "la signature de votre carte CPS ne correspond à aucune demande en cours : envoyez à nouveau votre demande."
+            }
+            CardNonceExpired => "la signature de votre carte CPS a expiré : envoyez à nouveau votre demande.",
+            CardOriginMismatch => "votre carte CPS a signé pour un autre site que celui-ci : la demande est refusée.",
+            CardSignatureInvalid => {
+                "la signature de votre carte CPS n'est pas valide : lisez à nouveau votre carte, ou inscrivez-vous sans carte."
+            }
+            CardNotConfigured => "l'inscription par carte CPS n'est pas disponible pour le moment : inscrivez-vous sans carte.",
             AlreadyRegistered => {
                 "un compte existe déjà pour ce numéro : contactez l'assistance technique si vous ne l'avez pas créé."
             }

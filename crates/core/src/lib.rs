@@ -4,6 +4,7 @@
 //! `Phone`…); a failure is an [`ErrorCode`] attached to a [`Field`], with a French message naming the field.
 
 pub mod birth;
+pub mod card;
 pub mod commune;
 pub mod config;
 pub mod contact;

@@ -3,6 +3,7 @@
 use crate::{
     OperatorConfig,
     birth::BirthDayMonth,
+    card::{CardIdentity, FullIdentity},
     contact::{Email, Phone},
     error::{ErrorCode, FieldErrors},
     field::{Field, Step},
@@ -58,8 +59,9 @@ pub struct Draft {
     pub telephone_publie: String,
     pub documents_electroniques: bool,
     pub cgu: bool,
-    /// With the card: the SHA-256 of the authentication certificate read, and the national id it names.
-    pub carte_certificat: String,
+    /// With the card: the reader it is in (where the page asks for the card's proof at submission) and the
+    /// national id it showed. Shown to the user only: the server believes the card's proof, never these.
+    pub carte_lecteur: String,
     pub carte_identifiant_national: String,
 }
 
@@ -101,7 +103,7 @@ macro_rules! draft_text {
 draft_text! {
     text: civilite, nom, prenom, jour_naissance, mois_naissance, email, email_confirmation, lieu_exercice,
         profession, profession_autre, rpps, specialite_rpps, adeli, specialite_adeli, adresse, code_postal, ville,
-        telephone, mobile, fax, telephone_publie, carte_certificat, carte_identifiant_national;
+        telephone, mobile, fax, telephone_publie, carte_lecteur, carte_identifiant_national;
     flags: mssante, documents_electroniques, cgu;
     choices: liste_rouge, publier_telephone;
 }
@@ -124,6 +126,9 @@ pub struct RegistrationRequest {
     /// with the next proposal instead of silently giving another one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identifiant: Option<String>,
+    /// With the card: its proof, a challenge of the server signed by the card (see `card::CardProof`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preuve_carte: Option<crate::card::CardProof>,
 }
 
 /// The answer of `GET /api/identifiants`, and of a 409 when the confirmed identifier was taken meanwhile.
@@ -178,29 +183,18 @@ pub struct Membership {
     pub documents_electroniques: bool,
 }
 
-/// The CPS card the identity was read from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+/// The CPS card that proved the identity: what the server verified, recorded with the registration.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardUse {
+    pub identifiant_national: String,
     /// SHA-256 of the authentication certificate, hexadecimal.
     pub certificat: String,
-    pub identifiant_national: String,
-}
-
-/// What the CPS card gave (the certificate, then the card's data once the PIN is verified).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CardData {
-    pub identifiant_national: String,
-    pub rpps: Option<String>,
-    pub adeli: Option<String>,
-    pub nom: String,
-    pub prenom: String,
-    /// TRE_G15 code.
-    pub profession: Option<String>,
-    pub civilite: Option<String>,
-    /// TRE_R38 code.
-    pub specialite: Option<String>,
-    /// SHA-256 of the authentication certificate.
-    pub certificat: String,
+    pub emetteur: String,
+    pub numero_serie: String,
+    /// The proof's signature algorithm (RS256, ES256).
+    pub algorithme: String,
+    /// Unix time of the verification.
+    pub verifie_le: i64,
 }
 
 /// A registration whose every answer is valid. The password is not kept here: hash it first.
@@ -238,9 +232,6 @@ impl Draft {
     pub fn mode(&self) -> Result<Mode, FieldErrors> {
         let mut e = FieldErrors::default();
         let mode = e.check(Field::Mode, self.mode.ok_or(ErrorCode::Required));
-        if let Err(code) = self.card_use() {
-            e.add(Field::Mode, code);
-        }
         done(mode, e)
     }
 
@@ -252,13 +243,14 @@ impl Draft {
 
     /// Step 2 pre-filled from the card: the identity fields (locked, see `from_card`), and the civilité, profession
     /// and specialty when the national tables know them; the rest of the answers is kept.
-    pub fn fill_from_card(&mut self, card: &CardData) {
+    pub fn fill_from_card(&mut self, reader: &str, full: &FullIdentity) {
+        let card = &full.carte;
         self.mode = Some(Mode::Carte);
         self.nom = card.nom.clone();
         self.prenom = card.prenom.clone();
         self.rpps = card.rpps.clone().unwrap_or_default();
         self.adeli = card.adeli.clone().unwrap_or_default();
-        self.carte_certificat = card.certificat.clone();
+        self.carte_lecteur = reader.to_owned();
         self.carte_identifiant_national = card.identifiant_national.clone();
         let known = |tables: &[&'static [&'static str]], code: &Option<String>| {
             code.as_deref().and_then(|c| nos::parse(tables, c).ok()).map(str::to_owned)
@@ -266,11 +258,11 @@ impl Draft {
         if let Some(profession) = known(&[nos::PROFESSIONS_CODES], &card.profession) {
             self.profession = profession;
         }
-        if let Some(civilite) = known(nos::CIVILITE_CODES, &card.civilite) {
+        if let Some(civilite) = known(nos::CIVILITE_CODES, &full.civilite) {
             self.civilite = civilite;
         }
         if let Some(specialite) =
-            card.specialite.as_deref().and_then(|s| nos::parse_specialite_rpps(&self.profession, s).ok())
+            full.specialite.as_deref().and_then(|s| nos::parse_specialite_rpps(&self.profession, s).ok())
         {
             self.specialite_rpps = specialite.to_owned();
         }
@@ -279,27 +271,28 @@ impl Draft {
     /// Takes the manual path; leaving the card path, the answers stay, editable, and the card's record goes.
     pub fn leave_card(&mut self) {
         self.mode = Some(Mode::Manuel);
-        self.carte_certificat.clear();
+        self.carte_lecteur.clear();
         self.carte_identifiant_national.clear();
     }
 
-    /// With the card: the certificate read and the national id, which must name the RPPS (8…) or ADELI (0…) given.
-    pub fn card_use(&self) -> Result<Option<CardUse>, ErrorCode> {
-        if self.mode != Some(Mode::Carte) {
-            return Ok(None);
-        }
-        let certificat = self.carte_certificat.trim().to_ascii_lowercase();
-        let national = self.carte_identifiant_national.trim();
+    /// With the card: the locked fields must be what the verified certificate says (`card` is read from it).
+    pub fn card_mismatches(&self, card: &CardIdentity) -> FieldErrors {
+        let mut e = FieldErrors::default();
+        let same = |typed: &str, read: &str| typed.split_whitespace().eq(read.split_whitespace());
         let digits = |s: &str| s.split_whitespace().collect::<String>();
-        let names_number = match national.split_at_checked(1) {
-            Some(("8", rpps)) => rpps == digits(&self.rpps),
-            Some(("0", adeli)) => adeli == digits(&self.adeli),
-            _ => false,
-        };
-        if certificat.len() != 64 || !certificat.bytes().all(|b| b.is_ascii_hexdigit()) || !names_number {
-            return Err(ErrorCode::CardMismatch);
+        let checks = [
+            (Field::Nom, same(&self.nom, &card.nom)),
+            (Field::Prenom, same(&self.prenom, &card.prenom)),
+            (Field::Rpps, digits(&self.rpps) == card.rpps.clone().unwrap_or_default()),
+            (Field::Adeli, digits(&self.adeli) == card.adeli.clone().unwrap_or_default()),
+            (Field::Profession, card.profession.as_ref().is_none_or(|p| *p == self.profession)),
+        ];
+        for (field, ok) in checks {
+            if !ok {
+                e.add(field, ErrorCode::CardMismatch);
+            }
         }
-        Ok(Some(CardUse { certificat, identifiant_national: national.to_owned() }))
+        e
     }
 
     /// Step 2: the personal and professional data.
@@ -461,14 +454,13 @@ impl Registration {
         let draft = &request.donnees;
         let mut errors = FieldErrors::default();
         let mode = draft.mode().map_err(|e| errors.merge(e)).ok();
-        // Its errors are step 1's, counted by `mode()`.
-        let carte = draft.card_use().ok();
         let personal = draft.personal_data().map_err(|e| errors.merge(e)).ok();
         let identifiant = draft.credentials(&request.secret, score).map_err(|e| errors.merge(e)).ok();
         let membership = draft.membership().map_err(|e| errors.merge(e)).ok();
-        match (mode, carte, personal, identifiant, membership) {
-            (Some(mode), Some(carte), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
-                Ok(Registration { mode, carte, personal, identifiant, membership })
+        match (mode, personal, identifiant, membership) {
+            (Some(mode), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
+                // The card's proof is the server's to verify: it fills `carte` in.
+                Ok(Registration { mode, carte: None, personal, identifiant, membership })
             }
             _ => Err(errors),
         }

@@ -11,7 +11,7 @@ fn codes(errors: &FieldErrors) -> Vec<(Field, ErrorCode)> {
 
 #[test]
 fn a_valid_request_parses() {
-    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None };
+    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
     let r = Registration::parse(&request, Some(4)).unwrap();
     assert_eq!(r.identifiant.as_str(), "cecile.sage");
     assert_eq!(r.personal.rpps.as_ref().unwrap().as_str(), "99700771191");
@@ -182,7 +182,7 @@ fn step4_published_phone_must_come_from_step2() {
 
 #[test]
 fn request_json_round_trips_and_refuses_unknown_fields() {
-    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None };
+    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
     let json = serde_json::to_string(&request).unwrap();
     assert_eq!(serde_json::from_str::<RegistrationRequest>(&json).unwrap(), request);
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -196,7 +196,7 @@ fn request_json_round_trips_and_refuses_unknown_fields() {
 fn an_error_of_step2_does_not_cascade_into_step4() {
     let mut draft = valid_draft();
     draft.rpps = "10003461033".into();
-    let request = RegistrationRequest { donnees: draft, secret: secret(STRONG), identifiant: None };
+    let request = RegistrationRequest { donnees: draft, secret: secret(STRONG), identifiant: None, preuve_carte: None };
     let errors = Registration::parse(&request, Some(4)).unwrap_err();
     assert_eq!(codes(&errors), [(Field::Rpps, ErrorCode::InvalidChecksum)]);
 }
@@ -220,31 +220,41 @@ fn the_draft_round_trips_through_text_pairs() {
     assert_eq!(Draft::from_text_pairs([("inconnu", "x"), ("cgu", "oui")]), Draft { cgu: true, ..Draft::default() });
 }
 
+fn card_identity() -> FullIdentity {
+    FullIdentity {
+        carte: CardIdentity {
+            identifiant_national: "810005173140".into(),
+            rpps: Some("10005173140".into()),
+            nom: "MARTIN".into(),
+            prenom: "PAUL".into(),
+            titre: "Médecin".into(),
+            profession: Some("10".into()),
+            ..CardIdentity::default()
+        },
+        civilite: Some("DR".into()),
+        specialite: Some("SM54".into()),
+        specialite_libelle: None,
+    }
+}
+
 #[test]
-fn the_card_path_records_the_certificate_and_its_national_id() {
+fn the_card_path_locks_what_the_certificate_says_and_checks_it_again() {
     let manual = valid_draft();
-    assert_eq!(manual.card_use(), Ok(None));
     assert!(!manual.from_card(Field::Nom));
-    let card = Draft {
-        mode: Some(Mode::Carte),
-        carte_certificat: "AB".repeat(32),
-        carte_identifiant_national: "899700771191".into(),
-        ..valid_draft()
-    };
-    let used = card.card_use().unwrap().unwrap();
-    assert_eq!((used.certificat, used.identifiant_national.as_str()), ("ab".repeat(32), "899700771191"));
+    let mut card = Draft { email: "paul.martin@exemple.fr".into(), ..valid_draft() };
+    card.fill_from_card("Virtual PCD 00 00", &card_identity());
     assert!(card.from_card(Field::Nom) && card.from_card(Field::Rpps) && !card.from_card(Field::Email));
-    let other = Draft { carte_identifiant_national: "810005173140".into(), ..card.clone() };
-    assert_eq!(other.card_use(), Err(ErrorCode::CardMismatch), "the card names another RPPS");
-    let none = Draft { carte_certificat: String::new(), ..card.clone() };
-    assert_eq!(none.card_use(), Err(ErrorCode::CardMismatch));
-    let adeli = Draft {
-        rpps: String::new(),
-        adeli: "33 123 456 4".into(),
-        carte_identifiant_national: "0331234564".into(),
-        ..card.clone()
-    };
-    assert!(adeli.card_use().unwrap().is_some());
+    assert!(card.card_mismatches(&card_identity().carte).is_empty());
+    let mut other = card.clone();
+    other.nom = "DURAND".into();
+    other.rpps = "997 007 711 91".into();
+    let errors = other.card_mismatches(&card_identity().carte);
+    assert_eq!(errors.fields().collect::<Vec<_>>(), [Field::Nom, Field::Rpps]);
+    assert_eq!(errors.first(Field::Nom), Some(ErrorCode::CardMismatch));
+    let spaced = Draft { rpps: "100 051 731 40".into(), nom: " MARTIN ".into(), ..card.clone() };
+    assert!(spaced.card_mismatches(&card_identity().carte).is_empty(), "spaces are not a mismatch");
+    let profession = Draft { profession: "50".into(), ..card.clone() };
+    assert_eq!(profession.card_mismatches(&card_identity().carte).first_field(), Some(Field::Profession));
     // The text pairs of the draft keep the card's fields.
     assert_eq!(Draft::from_text_pairs(card.to_text_pairs().iter().map(|(k, v)| (*k, v.as_str()))), card);
 }
@@ -252,32 +262,25 @@ fn the_card_path_records_the_certificate_and_its_national_id() {
 #[test]
 fn the_card_fills_step_2_and_its_answers_are_valid() {
     let mut draft = Draft { email: "paul.martin@exemple.fr".into(), profession: "50".into(), ..Draft::default() };
-    let card = CardData {
-        identifiant_national: "810005173140".into(),
-        rpps: Some("10005173140".into()),
-        adeli: None,
-        nom: "MARTIN".into(),
-        prenom: "PAUL".into(),
-        profession: Some("10".into()),
-        civilite: Some("DR".into()),
-        specialite: Some("SM54".into()),
-        certificat: "0f".repeat(32),
-    };
-    draft.fill_from_card(&card);
+    let card = card_identity();
+    draft.fill_from_card("Virtual PCD 00 00", &card);
     assert_eq!(draft.mode, Some(Mode::Carte));
     assert_eq!((draft.nom.as_str(), draft.prenom.as_str(), draft.rpps.as_str()), ("MARTIN", "PAUL", "10005173140"));
     assert_eq!((draft.profession.as_str(), draft.civilite.as_str()), ("10", "DR"));
     assert_eq!(draft.specialite_rpps, "SM54");
     assert_eq!(draft.email, "paul.martin@exemple.fr", "what the card does not say is kept");
-    assert_eq!(draft.card_use().unwrap().unwrap().identifiant_national, "810005173140");
+    assert_eq!((draft.carte_lecteur.as_str(), draft.carte_identifiant_national.as_str()), ("Virtual PCD 00 00", "810005173140"));
     assert_eq!(draft.identifiant().unwrap().as_str(), "paul.martin");
 
     // Codes the tables do not know are left for the user to choose.
     let mut other = Draft::default();
-    other.fill_from_card(&CardData { profession: Some("99".into()), civilite: Some("XX".into()), ..card.clone() });
+    let mut unknown = card.clone();
+    (unknown.carte.profession, unknown.civilite) = (Some("99".into()), Some("XX".into()));
+    other.fill_from_card("r", &unknown);
     assert_eq!((other.profession.as_str(), other.civilite.as_str(), other.specialite_rpps.as_str()), ("", "", ""));
 
     draft.leave_card();
-    assert_eq!((draft.mode, draft.card_use()), (Some(Mode::Manuel), Ok(None)));
+    assert_eq!(draft.mode, Some(Mode::Manuel));
+    assert!(draft.carte_lecteur.is_empty() && draft.carte_identifiant_national.is_empty());
     assert_eq!(draft.nom, "MARTIN", "the answers stay");
 }

@@ -1,0 +1,135 @@
+use super::*;
+use serde_json::{Value, json};
+
+/// The page's reader, played by serde_json's values: what serde writes, the hand-written readers must read back.
+impl WireObject for Value {
+    fn text(&self, key: &str) -> Option<String> {
+        self.get(key)?.as_str().map(str::to_owned)
+    }
+    fn number(&self, key: &str) -> Option<f64> {
+        self.get(key)?.as_f64()
+    }
+    fn flag(&self, key: &str) -> Option<bool> {
+        self.get(key)?.as_bool()
+    }
+    fn object(&self, key: &str) -> Option<Value> {
+        self.get(key).filter(|v| v.is_object()).cloned()
+    }
+    fn list(&self, key: &str) -> Vec<Value> {
+        self.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
+    }
+}
+
+fn full() -> FullIdentity {
+    FullIdentity {
+        carte: CardIdentity {
+            identifiant_national: "810005173140".into(),
+            rpps: Some("10005173140".into()),
+            adeli: None,
+            prenom: "PAUL".into(),
+            nom: "MARTIN".into(),
+            titre: "Médecin".into(),
+            profession: Some("10".into()),
+            certificat: CertificateInfo {
+                empreinte_sha256: "ab".repeat(32),
+                numero_serie: "01:02".into(),
+                emetteur: "CN=AC".into(),
+                valide_du: "2026-01-01T00:00:00Z".into(),
+                valide_au: "2029-01-01T00:00:00Z".into(),
+            },
+        },
+        civilite: Some("DR".into()),
+        specialite: Some("SM54".into()),
+        specialite_libelle: Some("Médecine générale".into()),
+    }
+}
+
+#[test]
+fn every_wire_type_reads_back_what_serde_writes() {
+    let identity = full();
+    assert_eq!(FullIdentity::read(&serde_json::to_value(&identity).unwrap()), Some(identity.clone()));
+    let before_pin = FullIdentity { civilite: None, specialite: None, specialite_libelle: None, ..identity.clone() };
+    assert_eq!(FullIdentity::read(&serde_json::to_value(&before_pin.carte).unwrap()), Some(before_pin));
+
+    let status = AgentStatus {
+        version: "0.1.0".into(),
+        pcsc: true,
+        lecteurs: vec![
+            ReaderStatus {
+                nom: "Virtual PCD 00 00".into(),
+                carte_presente: true,
+                type_carte: Some(CardKind::Cps4),
+                essais_restants: Some(2),
+            },
+            ReaderStatus { nom: "Lecteur 2".into(), carte_presente: false, type_carte: None, essais_restants: None },
+        ],
+    };
+    assert_eq!(AgentStatus::read(&serde_json::to_value(&status).unwrap()), Some(status));
+
+    let proof = CardProof {
+        certificat: "MIIB".into(),
+        signature: "c2ln".into(),
+        algorithme: "RS256".into(),
+        format: CardProof::FORMAT.into(),
+    };
+    assert_eq!(CardProof::read(&serde_json::to_value(&proof).unwrap()), Some(proof));
+
+    let challenge = Challenge { nonce: "bm9uY2U=".into(), expire: 1_800_000_000 };
+    assert_eq!(Challenge::read(&serde_json::to_value(&challenge).unwrap()), Some(challenge));
+
+    for code in AgentErrorCode::ALL {
+        assert_eq!(serde_json::to_value(code).unwrap(), code.key(), "{code:?}");
+        let error = AgentError { error: *code, remaining: Some(2), detail: Some("x".into()) };
+        assert_eq!(AgentError::read(&serde_json::to_value(&error).unwrap()), Some(error));
+    }
+    for kind in [CardKind::Cps3, CardKind::Cps4, CardKind::Unknown] {
+        assert_eq!(serde_json::to_value(kind).unwrap(), kind.key());
+    }
+}
+
+#[test]
+fn a_pin_has_4_to_8_digits_and_never_shows() {
+    for ok in ["1234", "12345678", "0000"] {
+        assert!(Pin::parse(ok).is_ok(), "{ok}");
+    }
+    for bad in ["", "1", "12", "123", "123456789", "12a4", "１２３４", " 1234"] {
+        assert_eq!(Pin::parse(bad), Err(ErrorCode::InvalidFormat), "{bad:?}");
+    }
+    let pin = Pin::parse("1234").unwrap();
+    assert_eq!(format!("{pin:?}"), "Pin(***)");
+    assert_eq!(pin.block(), [b'1', b'2', b'3', b'4', 0xFF, 0xFF, 0xFF, 0xFF]);
+    assert_eq!(apdu::verify(&pin), [0x00, 0x20, 0x00, 0x01, 0x08, b'1', b'2', b'3', b'4', 0xFF, 0xFF, 0xFF, 0xFF]);
+}
+
+#[test]
+fn national_ids() {
+    assert_eq!(NationalId::parse("810005173140"), Some(NationalId::Rpps("10005173140".into())));
+    assert_eq!(NationalId::parse("0331234564"), Some(NationalId::Adeli("331234564".into())));
+    for bad in ["", "8", "91000517314", "81000517314", "8100051731400", "0abcdefghi", "é10005173140"] {
+        assert_eq!(NationalId::parse(bad), None, "{bad}");
+    }
+    assert_eq!(NationalId::Rpps("10005173140".into()).to_string(), "810005173140");
+    assert_eq!(NationalId::Adeli("331234564".into()).to_string(), "0331234564");
+}
+
+#[test]
+fn card_kinds_and_commands() {
+    assert_eq!(CardKind::of_atr(&ATR_CPS3), CardKind::Cps3);
+    assert_eq!(CardKind::of_atr(&ATR_CPS4), CardKind::Cps4);
+    assert_eq!(CardKind::of_atr(&[0x3B, 0x00]), CardKind::Unknown);
+    assert_eq!(apdu::select_ias()[..5], [0x00, 0xA4, 0x04, 0x00, 0x0D]);
+    assert_eq!(apdu::read_binary(0x0102), [0x00, 0xB0, 0x01, 0x02, 0x00]);
+    assert_eq!(apdu::mse_authentication(ALGORITHM_RSA_PKCS1)[..4], [0x00, 0x22, 0x41, 0xA4]);
+    let ia = apdu::internal_authenticate(&[1, 2, 3]);
+    assert_eq!(ia, [0x00, 0x88, 0x00, 0x00, 3, 1, 2, 3, 0x00]);
+}
+
+#[test]
+fn the_signed_value_binds_origin_and_nonce() {
+    let v = signed_value("https://inscription.sante-na.fr", "bm9uY2U=");
+    assert_eq!(v[..32], *Sha256::digest(b"https://inscription.sante-na.fr"));
+    assert_eq!(v[32..], *Sha256::digest(b"bm9uY2U="));
+    assert_ne!(signed_value("https://evil.example", "bm9uY2U="), v);
+    assert_eq!(signed_digest("a", "b"), <[u8; 32]>::from(Sha256::digest(signed_value("a", "b"))));
+    assert_eq!(json!(SHA256_DIGEST_INFO.len()), 19);
+}
