@@ -1,8 +1,8 @@
 //! The card operations over PC/SC (blocking; the HTTP layer runs them one at a time on a blocking thread). The
 //! commands, the PIN rule and the answers are promess-core's card protocol.
-use promess_core::card::certificate;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
+use promess_core::card::certificate;
 use promess_core::card::{
     AgentErrorCode, CardIdentity, CardKind, CardProof, FID_CERTIFICATE, FID_IDENTITY, FullIdentity, PIN_STATUS, Pin,
     ReaderStatus, apdu,
@@ -19,7 +19,9 @@ const MAX_FILE: usize = 16 * 1024;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CardError {
     Code(AgentErrorCode),
-    PinIncorrect { remaining: u8 },
+    PinIncorrect {
+        remaining: u8,
+    },
     /// The card answered something unexpected.
     Card(String),
 }
@@ -313,5 +315,7 @@ fn sign(session: &Session, nonce: &str, origin: &str) -> Result<CardProof, CardE
         signature: BASE64.encode(signature),
         algorithme: algorithm.name().into(),
         format: CardProof::FORMAT.into(),
+        nonce: nonce.into(),
+        origin: origin.into(),
     })
 }

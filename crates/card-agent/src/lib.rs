@@ -24,7 +24,9 @@ use axum::{
     routing::{get, post},
 };
 use card::{CardError, Verified};
-use promess_core::card::{AgentError as ErrorBody, AgentErrorCode, AgentStatus, AuthenticateRequest, Pin, VerifyPinRequest};
+use promess_core::card::{
+    AgentError as ErrorBody, AgentErrorCode, AgentStatus, AuthenticateRequest, Pin, VerifyPinRequest,
+};
 use std::{
     sync::{Arc, Mutex},
     time::Duration,

@@ -23,7 +23,11 @@ fn agent() -> axum::Router {
     static AGENT: std::sync::OnceLock<axum::Router> = std::sync::OnceLock::new();
     AGENT
         .get_or_init(|| {
-            app(AgentConfig { origins: vec![APP.into()], timeout: Duration::from_secs(10), session: AgentConfig::SESSION })
+            app(AgentConfig {
+                origins: vec![APP.into()],
+                timeout: Duration::from_secs(10),
+                session: AgentConfig::SESSION,
+            })
         })
         .clone()
 }

@@ -3,8 +3,8 @@
 //! signed with the CA's key: `C=FR, title=…, {GN + CN + SN}` as one multi-valued RDN, and the profession code in the
 //! extension 1.2.250.1.71.1.2.7. The CA also issues CRLs, so that tests can play a revoked card.
 use crate::Identity;
-use promess_core::card::SignatureAlgorithm;
 use p256::ecdsa::signature::hazmat::PrehashSigner;
+use promess_core::card::SignatureAlgorithm;
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateRevocationListParams, CertifiedIssuer, DistinguishedName, DnType,
     IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, RevokedCertParams, SerialNumber, SigningKey,

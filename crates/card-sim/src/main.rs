@@ -1,12 +1,8 @@
 //! promess-card-sim: a simulated CPS3 card in the vpcd virtual reader of a running pcscd.
 //! `promess-card-sim` plays the default test professional (PIN 1234); flags or `--identity FILE` (JSON) play another.
 use clap::Parser;
+use promess_card_sim::{Card, Identity, cert, vpcd::Inserted};
 use promess_core::card::SignatureAlgorithm;
-use promess_card_sim::{
-    Card, Identity,
-    cert,
-    vpcd::Inserted,
-};
 use std::sync::{Arc, Mutex};
 
 #[derive(Parser)]

@@ -89,8 +89,12 @@ impl Inserted {
 
     /// A fresh card of `identity` (an RSA key, its certificate issued now by a new test CA) inserted in the reader
     /// at `addr`; answers it with the CA, which the server trusts in tests.
-    pub fn card_of(addr: String, identity: crate::Identity) -> Result<(Inserted, crate::cert::Authority), rcgen::Error> {
-        let crate::cert::Issued { authority, leaf, key, .. } = crate::cert::issue(&identity, promess_core::card::SignatureAlgorithm::Rs256)?;
+    pub fn card_of(
+        addr: String,
+        identity: crate::Identity,
+    ) -> Result<(Inserted, crate::cert::Authority), rcgen::Error> {
+        let crate::cert::Issued { authority, leaf, key, .. } =
+            crate::cert::issue(&identity, promess_core::card::SignatureAlgorithm::Rs256)?;
         Ok((Inserted::insert(addr, Arc::new(Mutex::new(Card::new(identity, leaf, key)))), authority))
     }
 

@@ -110,7 +110,8 @@ impl Pin {
     pub const MAX_DIGITS: usize = 8;
 
     pub fn parse(typed: &str) -> Result<Pin, ErrorCode> {
-        let ok = (Pin::MIN_DIGITS..=Pin::MAX_DIGITS).contains(&typed.len()) && typed.bytes().all(|b| b.is_ascii_digit());
+        let ok =
+            (Pin::MIN_DIGITS..=Pin::MAX_DIGITS).contains(&typed.len()) && typed.bytes().all(|b| b.is_ascii_digit());
         if ok { Ok(Pin(typed.to_owned())) } else { Err(ErrorCode::InvalidFormat) }
     }
 
@@ -216,15 +217,18 @@ pub struct AgentStatus {
 
 impl AgentStatus {
     pub fn read(o: &impl WireObject) -> Option<AgentStatus> {
-        let lecteurs = o.list("lecteurs").iter().filter_map(|r| {
-            Some(ReaderStatus {
-                nom: r.text("nom")?,
-                carte_presente: r.flag("carte_presente")?,
-                type_carte: r.text("type_carte").map(|k| CardKind::from_key(&k)),
-                essais_restants: r.number("essais_restants").map(|n| n as u8),
+        let lecteurs = o
+            .list("lecteurs")
+            .iter()
+            .filter_map(|r| {
+                Some(ReaderStatus {
+                    nom: r.text("nom")?,
+                    carte_presente: r.flag("carte_presente")?,
+                    type_carte: r.text("type_carte").map(|k| CardKind::from_key(&k)),
+                    essais_restants: r.number("essais_restants").map(|n| n as u8),
+                })
             })
-        })
-        .collect();
+            .collect();
         Some(AgentStatus { version: o.text("version")?, pcsc: o.flag("pcsc")?, lecteurs })
     }
 }
@@ -367,6 +371,9 @@ pub struct CardProof {
     /// `RS256` or `ES256`.
     pub algorithme: String,
     pub format: String,
+    /// The server's challenge signed, and the origin of the page it was signed for.
+    pub nonce: String,
+    pub origin: String,
 }
 
 impl CardProof {
@@ -378,6 +385,8 @@ impl CardProof {
             signature: o.text("signature")?,
             algorithme: o.text("algorithme")?,
             format: o.text("format")?,
+            nonce: o.text("nonce")?,
+            origin: o.text("origin")?,
         })
     }
 }

@@ -137,8 +137,12 @@ impl ErrorCode {
             CardCertificateExpired => {
                 "le certificat de votre carte CPS a expiré : demandez le renouvellement de votre carte, ou inscrivez-vous sans carte."
             }
-            CardCertificateNotYetValid => "le certificat de votre carte CPS n'est pas encore valide : inscrivez-vous sans carte.",
-            CardKeyUsage => "le certificat de votre carte CPS ne permet pas l'authentification : inscrivez-vous sans carte.",
+            CardCertificateNotYetValid => {
+                "le certificat de votre carte CPS n'est pas encore valide : inscrivez-vous sans carte."
+            }
+            CardKeyUsage => {
+                "le certificat de votre carte CPS ne permet pas l'authentification : inscrivez-vous sans carte."
+            }
             CardUntrusted => {
                 "votre carte CPS n'a pas été émise par une autorité reconnue par le service : inscrivez-vous sans carte."
             }
@@ -156,7 +160,9 @@ impl ErrorCode {
             CardSignatureInvalid => {
                 "la signature de votre carte CPS n'est pas valide : lisez à nouveau votre carte, ou inscrivez-vous sans carte."
             }
-            CardNotConfigured => "l'inscription par carte CPS n'est pas disponible pour le moment : inscrivez-vous sans carte.",
+            CardNotConfigured => {
+                "l'inscription par carte CPS n'est pas disponible pour le moment : inscrivez-vous sans carte."
+            }
             AlreadyRegistered => {
                 "un compte existe déjà pour ce numéro : contactez l'assistance technique si vous ne l'avez pas créé."
             }

@@ -59,9 +59,11 @@ pub struct Draft {
     pub telephone_publie: String,
     pub documents_electroniques: bool,
     pub cgu: bool,
-    /// With the card: the reader it is in (where the page asks for the card's proof at submission) and the
-    /// national id it showed. Shown to the user only: the server believes the card's proof, never these.
+    /// With the card: the reader it is in (where the page asks for the card's proof at submission), the SHA-256
+    /// of the certificate read and the national id it showed. For the page only: the server believes the card's
+    /// proof (`RegistrationRequest::preuve_carte`), never these.
     pub carte_lecteur: String,
+    pub carte_certificat: String,
     pub carte_identifiant_national: String,
 }
 
@@ -103,7 +105,8 @@ macro_rules! draft_text {
 draft_text! {
     text: civilite, nom, prenom, jour_naissance, mois_naissance, email, email_confirmation, lieu_exercice,
         profession, profession_autre, rpps, specialite_rpps, adeli, specialite_adeli, adresse, code_postal, ville,
-        telephone, mobile, fax, telephone_publie, carte_lecteur, carte_identifiant_national;
+        telephone, mobile, fax, telephone_publie, carte_lecteur, carte_certificat,
+        carte_identifiant_national;
     flags: mssante, documents_electroniques, cgu;
     choices: liste_rouge, publier_telephone;
 }
@@ -251,6 +254,7 @@ impl Draft {
         self.rpps = card.rpps.clone().unwrap_or_default();
         self.adeli = card.adeli.clone().unwrap_or_default();
         self.carte_lecteur = reader.to_owned();
+        self.carte_certificat = card.certificat.empreinte_sha256.clone();
         self.carte_identifiant_national = card.identifiant_national.clone();
         let known = |tables: &[&'static [&'static str]], code: &Option<String>| {
             code.as_deref().and_then(|c| nos::parse(tables, c).ok()).map(str::to_owned)
@@ -272,6 +276,7 @@ impl Draft {
     pub fn leave_card(&mut self) {
         self.mode = Some(Mode::Manuel);
         self.carte_lecteur.clear();
+        self.carte_certificat.clear();
         self.carte_identifiant_national.clear();
     }
 

@@ -36,6 +36,14 @@ pub struct Config {
     /// Registrations accepted per client address and minute; more answer 429.
     #[arg(long, env = "PROMESS_RATE_LIMIT", default_value_t = 10)]
     pub rate_limit: u32,
+    /// The authorities whose CPS cards are believed (PEM bundle): IGC-Santé's in production, the simulated card's
+    /// test CA in tests and `scripts/run`. Without it, registrations with the card are refused.
+    #[arg(long, env = "PROMESS_CARD_TRUST")]
+    pub card_trust: Option<PathBuf>,
+    /// The CRLs of those authorities (comma-separated files, DER or PEM), read again when they change. A card
+    /// whose authority has no current CRL is refused.
+    #[arg(long, env = "PROMESS_CARD_CRL", value_delimiter = ',')]
+    pub card_crl: Vec<PathBuf>,
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,

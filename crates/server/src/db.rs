@@ -1,5 +1,6 @@
 //! Storage: SQLite or PostgreSQL through sqlx's Any driver, with versioned migrations run at start.
-use promess_core::identifiers::Identifiant;
+use promess_core::{ErrorCode, identifiers::Identifiant, registration::CardUse};
+use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, any::AnyPoolOptions};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -50,6 +51,10 @@ pub struct NewRegistration<'a> {
     /// The confirmation email, queued in the same transaction.
     pub email: &'a crate::email::Rendered,
     pub outbox_id: &'a str,
+    /// With the card: the verified proof, and its challenge, spent in the same transaction.
+    pub carte: Option<(&'a CardUse, &'a str)>,
+    /// Unix seconds.
+    pub now: i64,
 }
 
 /// Which uniqueness rule an insert broke.
@@ -63,15 +68,34 @@ pub enum Taken {
 
 pub enum InsertError {
     Taken(Taken),
+    /// The card's challenge was spent or expired meanwhile.
+    Challenge(ErrorCode),
     Db(sqlx::Error),
 }
 
 /// Inserts a registration and, when the request carried an Idempotency-Key, its answer, in one transaction.
 pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str, &str)>) -> Result<(), InsertError> {
     let mut tx = db.begin().await.map_err(InsertError::Db)?;
+    if let Some((_, nonce)) = r.carte {
+        // Spent once: a concurrent use of the same challenge finds it spent and rolls back.
+        let spent = sqlx::query(
+            "UPDATE card_challenges SET spent_at = $1 WHERE nonce_hash = $2 AND spent_at IS NULL AND expires_at >= $1",
+        )
+        .bind(r.now)
+        .bind(nonce_hash(nonce))
+        .execute(&mut *tx)
+        .await
+        .map_err(InsertError::Db)?;
+        if spent.rows_affected() != 1 {
+            return Err(InsertError::Challenge(ErrorCode::CardNonceUsed));
+        }
+    }
+    let card = r.carte.map(|(c, _)| c);
     let result = sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, adeli, civilite, nom, prenom, email, \
-         donnees, password_hash, created_at) VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+         donnees, password_hash, created_at, carte_emetteur, carte_numero_serie, carte_empreinte, carte_algorithme, \
+         carte_verifiee_le) \
+         VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(r.id)
     .bind(r.identifiant)
@@ -85,6 +109,11 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str,
     .bind(r.donnees)
     .bind(r.password_hash)
     .bind(r.created_at)
+    .bind(card.map(|c| c.emetteur.as_str()))
+    .bind(card.map(|c| c.numero_serie.as_str()))
+    .bind(card.map(|c| c.certificat.as_str()))
+    .bind(card.map(|c| c.algorithme.as_str()))
+    .bind(card.map(|c| c.verifie_le))
     .execute(&mut *tx)
     .await;
     let result =
@@ -137,4 +166,35 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str,
 /// The answer already given to an Idempotency-Key, if any.
 pub async fn answer_of(db: &AnyPool, key: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
     sqlx::query_as("SELECT status, body FROM idempotency WHERE key = $1").bind(key).fetch_optional(db).await
+}
+
+/// The stored form of a challenge's nonce: its SHA-256, hexadecimal.
+pub fn nonce_hash(nonce: &str) -> String {
+    Sha256::digest(nonce.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Records a new challenge valid until `expires_at`, and purges those expired for over an hour.
+pub async fn new_challenge(db: &AnyPool, nonce: &str, expires_at: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM card_challenges WHERE expires_at < $1").bind(now - 3600).execute(db).await?;
+    sqlx::query("INSERT INTO card_challenges (nonce_hash, expires_at) VALUES ($1, $2)")
+        .bind(nonce_hash(nonce))
+        .bind(expires_at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Whether a challenge can be used now: known, unexpired, unused.
+pub async fn challenge_state(db: &AnyPool, nonce: &str, now: i64) -> Result<Result<(), ErrorCode>, sqlx::Error> {
+    let row: Option<(i64, Option<i64>)> =
+        sqlx::query_as("SELECT expires_at, spent_at FROM card_challenges WHERE nonce_hash = $1")
+            .bind(nonce_hash(nonce))
+            .fetch_optional(db)
+            .await?;
+    Ok(match row {
+        None => Err(ErrorCode::CardNonceUnknown),
+        Some((_, Some(_))) => Err(ErrorCode::CardNonceUsed),
+        Some((expires, None)) if expires < now => Err(ErrorCode::CardNonceExpired),
+        Some(_) => Ok(()),
+    })
 }

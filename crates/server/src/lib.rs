@@ -1,5 +1,6 @@
 //! The ProMess Inscription backend: `app()` builds the router (API + the built wizard); `main.rs` only reads the
 //! configuration and serves it. Every rule is checked again here with promess-core, the same code as the browser's.
+pub mod card_proof;
 pub mod config;
 pub mod db;
 pub mod email;
@@ -30,13 +31,45 @@ pub struct AppState {
     pub origins: Arc<Vec<String>>,
     /// Registrations allowed per client and window.
     pub limiter: Arc<limit::RateLimiter>,
+    /// Card challenges allowed per client and window (as many as registrations).
+    pub challenge_limiter: Arc<limit::RateLimiter>,
+    /// The authorities whose CPS cards are believed; None: the card path is refused.
+    pub card_trust: Option<Arc<card_proof::CardTrust>>,
+    /// Unix seconds now (a fixed clock in tests).
+    pub clock: Clock,
+}
+
+/// The time, in Unix seconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+impl AppState {
+    /// The state with the defaults of `promess-server` (see `config::Config`) for what is not given; the other
+    /// fields are public, to be set after.
+    pub fn new(db: sqlx::AnyPool, dist: PathBuf, origins: Vec<String>, rate_limit: u32) -> AppState {
+        let window = std::time::Duration::from_secs(60);
+        AppState {
+            db,
+            operator: Arc::new(OperatorConfig::default()),
+            dist,
+            webmail: "https://mail.sante-na.fr/".into(),
+            origins: Arc::new(origins),
+            limiter: limit::RateLimiter::new(rate_limit, window),
+            challenge_limiter: limit::RateLimiter::new(rate_limit, window),
+            card_trust: None,
+            clock: Arc::new(outbox::now_secs),
+        }
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
 }
 
 /// The whole application: `/api` and the wizard, with security headers.
 pub fn app(state: AppState) -> Router {
     let dist = state.dist.clone();
     let router = Router::new()
-        .nest("/api", routes::router(state.limiter.clone()))
+        .nest("/api", routes::router(&state))
         .layer(axum::middleware::from_fn_with_state(state.origins.clone(), limit::same_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -1,6 +1,6 @@
 use clap::Parser;
 use promess_core::OperatorConfig;
-use promess_server::{AppState, app, config::Config, db};
+use promess_server::{AppState, app, card_proof::CardTrust, config::Config, db};
 use std::sync::Arc;
 
 #[tokio::main]
@@ -12,7 +12,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = db::connect(&config.database_url).await?;
     let operator =
         Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
-    let limiter = promess_server::limit::RateLimiter::new(config.rate_limit, std::time::Duration::from_secs(60));
     let mailer = promess_server::outbox::Mailer::from_url(&config.mail)?;
     let from = config.mail_from.parse()?;
     promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
@@ -28,7 +27,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     } else {
         config.origins.clone()
     };
-    let state = AppState { db, operator, dist: config.dist.clone(), webmail, origins: Arc::new(origins), limiter };
+    let card_trust = match &config.card_trust {
+        Some(path) => Some(Arc::new(CardTrust::load(path, config.card_crl.clone())?)),
+        None => {
+            tracing::warn!("PROMESS_CARD_TRUST is not set: registrations with the CPS card are refused");
+            None
+        }
+    };
+    let state = AppState {
+        operator,
+        webmail,
+        card_trust,
+        ..AppState::new(db, config.dist.clone(), origins, config.rate_limit)
+    };
     tracing::info!("ProMess Inscription on http://{listen}/");
     axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async {

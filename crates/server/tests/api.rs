@@ -2,99 +2,25 @@
 //! and PostgreSQL (a fresh database per test on the server named by PROMESS_TEST_POSTGRES, which
 //! `scripts/test` starts and stops).
 use axum::{
-    Router,
     body::Body,
     http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
 use promess_core::{
-    OperatorConfig, RegistrationRequest,
+    RegistrationRequest,
     registration::{
         Credentials,
         examples::{STRONG_PASSWORD, valid_draft},
     },
 };
-use promess_server::{AppState, app, db};
 use serde_json::{Value, json};
-use std::{path::PathBuf, sync::Arc};
 use tower::ServiceExt;
 
-struct TestApp {
-    router: Router,
-    db: sqlx::AnyPool,
-    dir: PathBuf,
-}
+mod common;
+use common::{Backend, ORIGIN, RATE_LIMIT, TestApp, count, send, test_app};
 
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-/// A fresh database of the given kind; None when PostgreSQL is not available (`scripts/test` always sets it).
-async fn database_url(backend: Backend, name: &str, dir: &std::path::Path) -> Option<String> {
-    match backend {
-        Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("promess.db").display())),
-        Backend::Postgres => {
-            let Ok(server) = std::env::var("PROMESS_TEST_POSTGRES") else {
-                eprintln!("PostgreSQL variant skipped: PROMESS_TEST_POSTGRES is not set (scripts/test sets it)");
-                return None;
-            };
-            sqlx::any::install_default_drivers();
-            let admin = sqlx::AnyPool::connect(&format!("{server}/postgres")).await.expect("PostgreSQL server");
-            let db = format!("promess_test_{name}");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&admin).await.unwrap();
-            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&admin).await.unwrap();
-            admin.close().await;
-            Some(format!("{server}/{db}"))
-        }
-    }
-}
-
-async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
-    let dir = std::env::temp_dir().join(format!("promess-api-{name}-{backend:?}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).unwrap();
-    std::fs::write(dir.join("dist/index.html"), "<html><script type=\"module\">init()</script></html>").unwrap();
-    let url = database_url(backend, name, &dir).await?;
-    let db = db::connect(&url).await.unwrap();
-    let limiter = promess_server::limit::RateLimiter::new(RATE_LIMIT, std::time::Duration::from_secs(60));
-    let state = AppState {
-        db: db.clone(),
-        operator: Arc::new(OperatorConfig::default()),
-        dist: dir.join("dist"),
-        webmail: "https://mail.sante-na.fr/".into(),
-        origins: Arc::new(vec![ORIGIN.to_owned()]),
-        limiter,
-    };
-    Some(TestApp { router: app(state), db, dir })
-}
-
-/// Each case runs on SQLite and on PostgreSQL.
-macro_rules! on_both {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $case() {
-                let app = super::test_app(super::Backend::Sqlite, stringify!($case)).await.unwrap();
-                super::$case(&app).await;
-            })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")]
-            async fn $case() {
-                if let Some(app) = super::test_app(super::Backend::Postgres, stringify!($case)).await {
-                    super::$case(&app).await;
-                }
-            })*
-        }
-    };
+async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
+    test_app(backend, name).await
 }
 
 on_both!(
@@ -112,26 +38,13 @@ on_both!(
     only_the_app_s_origin_may_call_the_api,
 );
 
-/// The app's origin in these tests.
-const ORIGIN: &str = "http://127.0.0.1:8080";
-
-/// Registrations per client and minute in these tests (requests without a client address are not counted).
-const RATE_LIMIT: u32 = 3;
-
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
     RegistrationRequest {
         donnees: valid_draft(),
         secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
         identifiant: identifiant.map(str::to_owned),
+        preuve_carte: None,
     }
-}
-
-async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
-    let response = app.router.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers)
 }
 
 /// A valid RPPS number: ten digits of our own and the Luhn key.
@@ -146,11 +59,6 @@ fn post_with_key(r: &RegistrationRequest, key: &str) -> Request<Body> {
         .header("Idempotency-Key", key)
         .body(Body::from(serde_json::to_string(r).unwrap()))
         .unwrap()
-}
-
-async fn count(app: &TestApp) -> i64 {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&app.db).await.unwrap();
-    n
 }
 
 fn post_json(body: String) -> Request<Body> {

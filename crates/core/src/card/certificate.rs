@@ -86,4 +86,3 @@ pub fn identity(cert: &X509Certificate<'_>, der: &[u8]) -> Result<CardIdentity, 
         },
     })
 }
-

@@ -71,6 +71,8 @@ fn every_wire_type_reads_back_what_serde_writes() {
         signature: "c2ln".into(),
         algorithme: "RS256".into(),
         format: CardProof::FORMAT.into(),
+        nonce: "bm9uY2U=".into(),
+        origin: "https://inscription.sante-na.fr".into(),
     };
     assert_eq!(CardProof::read(&serde_json::to_value(&proof).unwrap()), Some(proof));
 

@@ -11,7 +11,8 @@ fn codes(errors: &FieldErrors) -> Vec<(Field, ErrorCode)> {
 
 #[test]
 fn a_valid_request_parses() {
-    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
+    let request =
+        RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
     let r = Registration::parse(&request, Some(4)).unwrap();
     assert_eq!(r.identifiant.as_str(), "cecile.sage");
     assert_eq!(r.personal.rpps.as_ref().unwrap().as_str(), "99700771191");
@@ -182,7 +183,8 @@ fn step4_published_phone_must_come_from_step2() {
 
 #[test]
 fn request_json_round_trips_and_refuses_unknown_fields() {
-    let request = RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
+    let request =
+        RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
     let json = serde_json::to_string(&request).unwrap();
     assert_eq!(serde_json::from_str::<RegistrationRequest>(&json).unwrap(), request);
     let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -269,7 +271,10 @@ fn the_card_fills_step_2_and_its_answers_are_valid() {
     assert_eq!((draft.profession.as_str(), draft.civilite.as_str()), ("10", "DR"));
     assert_eq!(draft.specialite_rpps, "SM54");
     assert_eq!(draft.email, "paul.martin@exemple.fr", "what the card does not say is kept");
-    assert_eq!((draft.carte_lecteur.as_str(), draft.carte_identifiant_national.as_str()), ("Virtual PCD 00 00", "810005173140"));
+    assert_eq!(
+        (draft.carte_lecteur.as_str(), draft.carte_identifiant_national.as_str()),
+        ("Virtual PCD 00 00", "810005173140")
+    );
     assert_eq!(draft.identifiant().unwrap().as_str(), "paul.martin");
 
     // Codes the tables do not know are left for the user to choose.

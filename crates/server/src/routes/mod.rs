@@ -1,21 +1,19 @@
 //! The API, one module a resource.
+mod card_challenges;
 mod identifiants;
 mod registrations;
 
-use crate::{
-    AppState,
-    limit::{self, RateLimiter},
-};
+use crate::{AppState, limit};
 use axum::middleware;
 use axum::{
     Router,
     routing::{get, post},
 };
-use std::sync::Arc;
 
-pub fn router(limiter: Arc<RateLimiter>) -> Router<AppState> {
-    Router::new().route("/identifiants", get(identifiants::propose)).route(
-        "/registrations",
-        post(registrations::create).route_layer(middleware::from_fn_with_state(limiter, limit::limit)),
-    )
+pub fn router(state: &AppState) -> Router<AppState> {
+    let limited = |limiter| middleware::from_fn_with_state(limiter, limit::limit);
+    Router::new()
+        .route("/identifiants", get(identifiants::propose))
+        .route("/registrations", post(registrations::create).route_layer(limited(state.limiter.clone())))
+        .route("/card-challenges", post(card_challenges::create).route_layer(limited(state.challenge_limiter.clone())))
 }

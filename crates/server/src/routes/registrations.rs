@@ -5,7 +5,7 @@ use crate::{
     db::{self, InsertError, NewRegistration, Taken},
     email,
     error::AppError,
-    outbox, password,
+    password,
 };
 use axum::{
     Json,
@@ -15,7 +15,7 @@ use axum::{
 };
 use promess_core::{
     ErrorCode, Field, FieldErrors, Registration, RegistrationRequest,
-    registration::{Proposal, RegistrationAccepted},
+    registration::{CardUse, Mode, Proposal, RegistrationAccepted},
 };
 
 /// How many times an identifier taken by a concurrent registration is replaced by the next one.
@@ -33,6 +33,38 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 
 /// Longest accepted Idempotency-Key (the wizard sends a UUID).
 const MAX_KEY_CHARS: usize = 200;
+
+fn invalid_card(code: ErrorCode) -> AppError {
+    let mut errors = FieldErrors::default();
+    errors.add(Field::Mode, code);
+    AppError::Invalid(errors)
+}
+
+/// With the card: its proof checked (certificate, chain, revocation, challenge, origin, signature), then the locked
+/// answers compared with what the certificate says. Answers what is recorded, with the challenge to spend.
+async fn card_use(state: &AppState, request: &RegistrationRequest) -> Result<(CardUse, String), AppError> {
+    let proof = request.preuve_carte.as_ref().ok_or(invalid_card(ErrorCode::CardProofMissing))?;
+    let trust = state.card_trust.as_ref().ok_or(invalid_card(ErrorCode::CardNotConfigured))?;
+    let now = state.now();
+    let certified = trust.certificate(proof, now).map_err(invalid_card)?;
+    db::challenge_state(&state.db, &proof.nonce, now).await?.map_err(invalid_card)?;
+    let algorithm = certified.algorithm;
+    let card = certified.signed(proof, &state.origins).map_err(invalid_card)?;
+    let mismatches = request.donnees.card_mismatches(&card);
+    if !mismatches.is_empty() {
+        return Err(AppError::Invalid(mismatches));
+    }
+    let certificat = card.certificat;
+    let used = CardUse {
+        identifiant_national: card.identifiant_national,
+        certificat: certificat.empreinte_sha256,
+        emetteur: certificat.emetteur,
+        numero_serie: certificat.numero_serie,
+        algorithme: algorithm.name().into(),
+        verifie_le: now,
+    };
+    Ok((used, proof.nonce.clone()))
+}
 
 /// The answer stored for this key, replayed as it was.
 async fn replay(state: &AppState, key: Option<&str>) -> Result<Option<Response>, AppError> {
@@ -59,7 +91,13 @@ pub async fn create(
     let Json(request) = request?;
     let (password, words) = (request.secret.mot_de_passe.clone(), request.donnees.personal_words());
     let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
-    let registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
+    let mut registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
+    // A card registration only on a valid proof of the card: never on what the page says it read.
+    let card = match registration.mode {
+        Mode::Carte => Some(card_use(&state, &request).await?),
+        Mode::Manuel => None,
+    };
+    registration.carte = card.as_ref().map(|(used, _)| used.clone());
     let password = request.secret.mot_de_passe.clone();
     let password_hash = blocking(move || password::hash(&password)).await?.map_err(AppError::Internal)?;
     let donnees = serde_json::to_string(&registration).map_err(|e| AppError::Internal(e.to_string()))?;
@@ -97,7 +135,9 @@ pub async fn create(
             outbox_id: &outbox_id,
             donnees: &donnees,
             password_hash: &password_hash,
-            created_at: &outbox::now_secs().to_string(),
+            created_at: &state.now().to_string(),
+            carte: card.as_ref().map(|(used, nonce)| (used, nonce.as_str())),
+            now: state.now(),
         };
         let accepted = RegistrationAccepted {
             identifiant: candidate.to_string(),
@@ -126,6 +166,7 @@ pub async fn create(
                     }));
                 }
             }
+            Err(InsertError::Challenge(code)) => return Err(invalid_card(code)),
             Err(InsertError::Taken(Taken::IdempotencyKey)) => {
                 return Err(AppError::Internal("idempotency key taken but no answer stored".into()));
             }

@@ -1,0 +1,113 @@
+//! What the API tests share: real databases (SQLite, a fresh file per test; PostgreSQL, a fresh database per test on
+//! the server named by PROMESS_TEST_POSTGRES, which `scripts/test` starts and stops), the app through its router,
+//! and requests.
+#![allow(dead_code)]
+use axum::{
+    Router,
+    body::Body,
+    http::{Request, StatusCode},
+};
+use http_body_util::BodyExt;
+use promess_server::{AppState, app, db};
+use serde_json::Value;
+use std::path::PathBuf;
+use tower::ServiceExt;
+
+/// The app's origin in these tests.
+pub const ORIGIN: &str = "http://127.0.0.1:8080";
+
+/// Registrations per client and minute in these tests (requests without a client address are not counted).
+pub const RATE_LIMIT: u32 = 3;
+
+pub struct TestApp {
+    pub router: Router,
+    pub db: sqlx::AnyPool,
+    pub dir: PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh database of the given kind; None when PostgreSQL is not available (`scripts/test` always sets it).
+pub async fn database_url(backend: Backend, name: &str, dir: &std::path::Path) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!("sqlite://{}?mode=rwc", dir.join("promess.db").display())),
+        Backend::Postgres => {
+            let Ok(server) = std::env::var("PROMESS_TEST_POSTGRES") else {
+                eprintln!("PostgreSQL variant skipped: PROMESS_TEST_POSTGRES is not set (scripts/test sets it)");
+                return None;
+            };
+            sqlx::any::install_default_drivers();
+            let admin = sqlx::AnyPool::connect(&format!("{server}/postgres")).await.expect("PostgreSQL server");
+            let db = format!("promess_test_{name}");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")).execute(&admin).await.unwrap();
+            sqlx::query(&format!("CREATE DATABASE {db}")).execute(&admin).await.unwrap();
+            admin.close().await;
+            Some(format!("{server}/{db}"))
+        }
+    }
+}
+
+pub async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
+    test_app_with(backend, name, |state, _| state).await
+}
+
+/// A fresh app whose state `adjust` may change (given the test's directory).
+pub async fn test_app_with(
+    backend: Backend,
+    name: &str,
+    adjust: impl FnOnce(AppState, &std::path::Path) -> AppState,
+) -> Option<TestApp> {
+    let dir = std::env::temp_dir().join(format!("promess-api-{name}-{backend:?}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), "<html><script type=\"module\">init()</script></html>").unwrap();
+    let url = database_url(backend, name, &dir).await?;
+    let db = db::connect(&url).await.unwrap();
+    let state = adjust(AppState::new(db.clone(), dir.join("dist"), vec![ORIGIN.to_owned()], RATE_LIMIT), &dir);
+    Some(TestApp { router: app(state), db, dir })
+}
+
+/// Each case runs on SQLite and on PostgreSQL, with the app `super::app_for` makes (a database name per case).
+#[macro_export]
+macro_rules! on_both {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $case() {
+                let app = super::app_for(super::common::Backend::Sqlite, stringify!($case)).await.unwrap();
+                super::$case(&app).await;
+            })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")]
+            async fn $case() {
+                if let Some(app) = super::app_for(super::common::Backend::Postgres, stringify!($case)).await {
+                    super::$case(&app).await;
+                }
+            })*
+        }
+    };
+}
+
+pub async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let response = app.router.clone().oneshot(req).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null), headers)
+}
+
+pub async fn count(app: &TestApp) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&app.db).await.unwrap();
+    n
+}
