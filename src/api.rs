@@ -1,6 +1,8 @@
 //! The backend call: `POST /api/registrations` with the payload type of promess-core.
+use crate::card::Js;
 use gloo_net::http::{Request, Response};
 use js_sys::{Array, JSON, Object, Reflect};
+use promess_core::card::{AgentErrorCode, CardProof, Challenge};
 use promess_core::{ErrorCode, Field};
 use promess_core::{
     FieldErrors, RegistrationRequest,
@@ -9,6 +11,7 @@ use promess_core::{
 use wasm_bindgen::{JsCast, JsValue};
 
 pub const REGISTRATIONS: &str = "/api/registrations";
+pub const CARD_CHALLENGES: &str = "/api/card-challenges";
 
 /// Why a submission did not create the account. Every variant keeps the answers as they are.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +22,10 @@ pub enum SubmitError {
     IdentifierTaken(Proposal),
     /// 429: too many attempts.
     TooMany,
+    /// The card's verified session is over (PIN to type again).
+    CardSession,
+    /// The card could not sign (agent, reader or card missing).
+    CardUnavailable,
     /// Anything else: network down, server missing or failing.
     Unavailable,
 }
@@ -34,6 +41,12 @@ impl SubmitError {
             }
             SubmitError::TooMany => {
                 "Trop de demandes ont été envoyées depuis votre poste. Patientez une minute, puis envoyez à nouveau votre demande : vos réponses sont conservées."
+            }
+            SubmitError::CardSession => {
+                "Votre carte CPS doit de nouveau vérifier votre code porteur pour signer votre demande : cliquez sur « Modifier » de l'étape 1 et lisez à nouveau votre carte. Vos réponses sont conservées."
+            }
+            SubmitError::CardUnavailable => {
+                "Votre carte CPS n'a pas pu signer votre demande : vérifiez qu'elle est dans son lecteur et que le logiciel de lecture de carte (ProMess Carte) est démarré, puis envoyez à nouveau votre demande. Vos réponses sont conservées."
             }
             SubmitError::Unavailable => {
                 "Le service d'inscription n'a pas pu enregistrer votre demande pour le moment. Vos réponses sont conservées : réessayez dans quelques instants. Si le problème persiste, contactez l'assistance technique au 05 64 090 090 ou à support@esea-na.fr."
@@ -74,6 +87,25 @@ pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<Registra
         429 => Err(SubmitError::TooMany),
         _ => Err(SubmitError::Unavailable),
     }
+}
+
+/// A challenge for the CPS card to sign (`POST /api/card-challenges`).
+pub async fn challenge() -> Result<Challenge, SubmitError> {
+    let response = Request::post(CARD_CHALLENGES).send().await.map_err(|_| SubmitError::Unavailable)?;
+    match response.status() {
+        201 => json(response).await.and_then(|b| Challenge::read(&Js(b))).ok_or(SubmitError::Unavailable),
+        429 => Err(SubmitError::TooMany),
+        _ => Err(SubmitError::Unavailable),
+    }
+}
+
+/// The card's proof for a new challenge, signed by the card in `reader` (its PIN verified at step 1).
+pub async fn card_proof(reader: &str) -> Result<CardProof, SubmitError> {
+    let Challenge { nonce, .. } = challenge().await?;
+    crate::card::authenticate(&crate::card::agent_url(), reader, nonce).await.map_err(|failure| match failure.code() {
+        Some(AgentErrorCode::PinRequired) => SubmitError::CardSession,
+        _ => SubmitError::CardUnavailable,
+    })
 }
 
 /// The identifier the server would give now for these names (None when it cannot be asked).

@@ -4,7 +4,7 @@
 //! Web Worker (`promess-strength`), so that its 440 KB stay off the first paint. `main.rs` only mounts [`App`].
 mod api;
 mod app;
-mod card;
+pub mod card;
 mod communes;
 mod deferred;
 mod fields;

@@ -204,15 +204,15 @@ async fn without_the_card_agent_step1_says_what_to_do_and_offers_the_manual_path
 #[wasm_bindgen_test]
 async fn what_the_card_gave_is_locked_and_marked() {
     let mut draft = valid_draft();
-    draft.fill_from_card(&promess_core::registration::CardData {
+    let card = promess_core::card::CardIdentity {
         identifiant_national: "899700771191".into(),
         rpps: Some("99700771191".into()),
         nom: "SAGE".into(),
         prenom: "CECILE".into(),
         profession: Some("50".into()),
-        certificat: "ab".repeat(32),
         ..Default::default()
-    });
+    };
+    draft.fill_from_card("Virtual PCD 00 00", &promess_core::card::FullIdentity { carte: card, ..Default::default() });
     let _page = Page::open("/donnees-personnelles", Some(&draft)).await;
     assert!(by_id::<HtmlInputElement>("nom").read_only() && by_id::<HtmlInputElement>("rpps").read_only());
     assert!(by_id::<HtmlSelectElement>("profession").disabled());
@@ -563,4 +563,61 @@ async fn demo_opens_step_3_with_the_example_answers_only_when_nothing_is_typed()
     let saved = Draft { mode: valid_draft().mode, nom: "Martin".into(), ..Draft::default() };
     let _page = Page::open("/identifiant?demo=1", Some(&saved)).await;
     assert_eq!(h1(), "Étape 2/4 : Données personnelles", "a saved draft is never replaced");
+}
+
+/// The page reads the agent's and the server's card answers with the browser's JSON parser: what serde writes
+/// (the agent, the server), the page's reader gets back whole, field by field; a field renamed on one side fails.
+#[wasm_bindgen_test]
+fn the_page_reads_every_card_wire_type_that_serde_writes() {
+    use promess_core::card::*;
+    use promess_web::card::Js;
+    fn parsed<T: serde::Serialize>(value: &T) -> Js {
+        Js(js_sys::JSON::parse(&serde_json::to_string(value).unwrap()).unwrap())
+    }
+    let full = FullIdentity {
+        carte: CardIdentity {
+            identifiant_national: "810005173140".into(),
+            rpps: Some("10005173140".into()),
+            adeli: None,
+            prenom: "PAUL".into(),
+            nom: "MARTIN".into(),
+            titre: "Médecin".into(),
+            profession: Some("10".into()),
+            certificat: CertificateInfo {
+                empreinte_sha256: "ab".repeat(32),
+                numero_serie: "01:02".into(),
+                emetteur: "CN=AC".into(),
+                valide_du: "2026-01-01T00:00:00Z".into(),
+                valide_au: "2029-01-01T00:00:00Z".into(),
+            },
+        },
+        civilite: Some("DR".into()),
+        specialite: Some("SM54".into()),
+        specialite_libelle: Some("Médecine générale".into()),
+    };
+    assert_eq!(FullIdentity::read(&parsed(&full)), Some(full.clone()));
+    let status = AgentStatus {
+        version: "1".into(),
+        pcsc: true,
+        lecteurs: vec![ReaderStatus {
+            nom: "Virtual PCD 00 00".into(),
+            carte_presente: true,
+            type_carte: Some(CardKind::Cps3),
+            essais_restants: Some(3),
+        }],
+    };
+    assert_eq!(AgentStatus::read(&parsed(&status)), Some(status));
+    let proof = CardProof {
+        certificat: "MIIB".into(),
+        signature: "c2ln".into(),
+        algorithme: "RS256".into(),
+        format: CardProof::FORMAT.into(),
+        nonce: "bm9uY2U=".into(),
+        origin: "http://127.0.0.1:8080".into(),
+    };
+    assert_eq!(CardProof::read(&parsed(&proof)), Some(proof));
+    let challenge = Challenge { nonce: "bm9uY2U=".into(), expire: 1_800_000_000 };
+    assert_eq!(Challenge::read(&parsed(&challenge)), Some(challenge));
+    let error = AgentError { error: AgentErrorCode::PinIncorrect, remaining: Some(2), detail: None };
+    assert_eq!(AgentError::read(&parsed(&error)), Some(error));
 }

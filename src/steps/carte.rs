@@ -3,7 +3,7 @@
 //! to do, with the manual path one click away.
 use crate::{
     app::later,
-    card::{self, AgentFailure, CardHolder, Reader},
+    card::{self, AgentFailure},
     layout::{Notice, Progress, focus_later, route, step_title},
     router::{Nav, use_nav},
     split::lazy_view,
@@ -12,6 +12,7 @@ use crate::{
 use leptos::{prelude::*, task::spawn_local};
 use promess_core::{
     Draft, Step,
+    card::{AgentErrorCode, CardKind, FullIdentity, Pin, ReaderStatus as Reader},
     config::{SUPPORT_EMAIL, SUPPORT_PHONE},
 };
 
@@ -27,13 +28,15 @@ enum Flow {
     Reading,
     Pin {
         reader: String,
-        holder: CardHolder,
-        tries: Option<u32>,
+        holder: FullIdentity,
+        tries: Option<u8>,
         error: Option<String>,
         busy: bool,
     },
     Blocked,
 }
+
+const LAST_TRY: &str = "Code porteur : confirmez l'utilisation de votre dernier essai en cochant la case.";
 
 /// The checks of "Tester votre poste", in order.
 const CHECKS: [&str; 4] = [
@@ -60,16 +63,15 @@ impl Problem {
         match failure {
             AgentFailure::Unreachable => Problem::Unreachable,
             AgentFailure::TooLong => Problem::TooLong,
-            AgentFailure::Code(code) => match code.as_str() {
-                "no_service" => Problem::NoService,
-                "no_reader" => Problem::NoReader,
-                "no_card" => Problem::NoCard,
-                "unknown_card" => Problem::UnknownCard,
-                "card_removed" => Problem::Removed,
-                "timeout" => Problem::TooLong,
+            AgentFailure::Agent(e) => match e.error {
+                AgentErrorCode::NoService => Problem::NoService,
+                AgentErrorCode::NoReader => Problem::NoReader,
+                AgentErrorCode::NoCard => Problem::NoCard,
+                AgentErrorCode::UnknownCard => Problem::UnknownCard,
+                AgentErrorCode::CardRemoved => Problem::Removed,
+                AgentErrorCode::Timeout => Problem::TooLong,
                 _ => Problem::Other,
             },
-            _ => Problem::Other,
         }
     }
 
@@ -98,18 +100,14 @@ impl Problem {
     }
 }
 
-fn known(reader: &Reader) -> bool {
-    reader.card && matches!(reader.kind.as_deref(), Some("cps3" | "cps4"))
-}
-
 fn kind_label(reader: &Reader) -> &'static str {
-    match reader.kind.as_deref() {
-        Some("cps4") => "carte CPS4",
+    match reader.type_carte {
+        Some(CardKind::Cps4) => "carte CPS4",
         _ => "carte CPS3",
     }
 }
 
-fn tries_text(tries: Option<u32>) -> String {
+fn tries_text(tries: Option<u8>) -> String {
     match tries {
         Some(1) => "Il vous reste 1 essai.".into(),
         Some(n) => format!("Il vous reste {n} essais."),
@@ -142,8 +140,10 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
         flow.set(Flow::Reading);
         spawn_local(async move {
             let base = agent.get_value();
-            flow.set(match card::identity(&base, &reader.name).await {
-                Ok(holder) => Flow::Pin { reader: reader.name, holder, tries: reader.tries, error: None, busy: false },
+            flow.set(match card::identity(&base, &reader.nom).await {
+                Ok(holder) => {
+                    Flow::Pin { reader: reader.nom, holder, tries: reader.essais_restants, error: None, busy: false }
+                }
                 Err(failure) => Flow::Problem(Problem::of(&failure)),
             });
             focus_later("contenu-carte");
@@ -157,9 +157,9 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
                 Err(failure) => Flow::Problem(Problem::of(&failure)),
                 Ok(readers) if readers.is_empty() => Flow::Problem(Problem::NoReader),
                 Ok(readers) => {
-                    let cards: Vec<Reader> = readers.iter().filter(|r| known(r)).cloned().collect();
+                    let cards: Vec<Reader> = readers.iter().filter(|r| r.known_card()).cloned().collect();
                     match cards.as_slice() {
-                        [] if readers.iter().any(|r| r.card) => Flow::Problem(Problem::UnknownCard),
+                        [] if readers.iter().any(|r| r.carte_presente) => Flow::Problem(Problem::UnknownCard),
                         [] => Flow::Problem(Problem::NoCard),
                         [one] => {
                             read(one.clone());
@@ -183,11 +183,12 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
             });
             focus_later("pin");
         };
-        if pin.is_empty() || pin.len() > 8 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        // promess-core's PIN rule: a code outside it never reaches the card (it would cost a try).
+        let Ok(pin) = Pin::parse(&pin) else {
             return refuse("Code porteur : saisissez les 4 à 8 chiffres de votre code.");
-        }
+        };
         if tries == Some(1) && !confirmed {
-            return refuse("Code porteur : confirmez l'utilisation de votre dernier essai en cochant la case.");
+            return refuse(LAST_TRY);
         }
         flow.update(|f| {
             if let Flow::Pin { busy, error, .. } = f {
@@ -196,15 +197,16 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
         });
         spawn_local(async move {
             let base = agent.get_value();
-            match card::verify_pin(&base, &reader, &pin).await {
+            match card::verify_pin(&base, &reader, &pin, confirmed).await {
                 Ok(full) => {
-                    wizard.draft.update(|d| d.fill_from_card(&full.data));
+                    wizard.draft.update(|d| d.fill_from_card(&reader, &full));
                     wizard.notice.set(Some(
                         "Vos informations ont été lues sur votre carte CPS : elles sont verrouillées. Complétez les champs restants.",
                     ));
                     nav.go(route(Step::Donnees));
                 }
-                Err(AgentFailure::PinIncorrect { remaining }) => {
+                Err(AgentFailure::Agent(e)) if e.error == AgentErrorCode::PinIncorrect => {
+                    let remaining = e.remaining.unwrap_or(0);
                     flow.set(Flow::Pin {
                         reader,
                         holder,
@@ -214,7 +216,12 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
                     });
                     focus_later("pin");
                 }
-                Err(AgentFailure::PinBlocked) => {
+                Err(AgentFailure::Agent(e)) if e.error == AgentErrorCode::LastTryNotConfirmed => {
+                    let error = Some(LAST_TRY.to_owned());
+                    flow.set(Flow::Pin { reader, holder, tries: Some(1), error, busy: false });
+                    focus_later("pin");
+                }
+                Err(AgentFailure::Agent(e)) if e.error == AgentErrorCode::PinBlocked => {
                     flow.set(Flow::Blocked);
                     focus_later("contenu-carte");
                 }
@@ -270,7 +277,7 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
             let choices = readers
                 .into_iter()
                 .map(|r| {
-                    let text = format!("{} ({})", r.name, kind_label(&r));
+                    let text = format!("{} ({})", r.nom, kind_label(&r));
                     view! { <li><button type="button" class="bouton" on:click=move |_| read(r.clone())>{text}</button></li> }
                 })
                 .collect_view();
@@ -285,12 +292,13 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
             .into_any()
         }
         Flow::Pin { holder, tries, error, busy, .. } => {
+            let card = &holder.carte;
             let who = format!(
                 "{} {} — {}{}",
-                holder.data.prenom,
-                holder.data.nom,
-                holder.titre,
-                holder.data.rpps.as_ref().map(|r| format!(", RPPS {r}")).or(holder.data.adeli.as_ref().map(|a| format!(", ADELI {a}"))).unwrap_or_default()
+                card.prenom,
+                card.nom,
+                card.titre,
+                card.rpps.as_ref().map(|r| format!(", RPPS {r}")).or(card.adeli.as_ref().map(|a| format!(", ADELI {a}"))).unwrap_or_default()
             );
             let last = tries == Some(1);
             let confirmed = RwSignal::new(false);

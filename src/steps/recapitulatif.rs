@@ -13,6 +13,7 @@ use promess_core::{
     birth::BirthDayMonth,
     contact::Phone,
     nos::{self, PROFESSION_AUTRE},
+    registration::Mode,
 };
 
 fn yes_no(answer: Option<bool>) -> String {
@@ -38,8 +39,8 @@ fn lines(
     let lines: Vec<(&'static str, String)> = match step {
         Step::Carte => vec![(
             "Mode d'inscription",
-            match d.card_use() {
-                Ok(Some(card)) => format!("Avec carte CPS (identifiant national {})", card.identifiant_national),
+            match d.mode {
+                Some(Mode::Carte) => format!("Avec carte CPS (identifiant national {})", d.carte_identifiant_national),
                 _ => "Sans carte CPS (saisie manuelle)".into(),
             },
         )],
@@ -158,13 +159,26 @@ pub fn Recapitulatif() -> impl IntoView {
             return;
         }
         sending.set(Sending::Busy);
-        let request = RegistrationRequest {
+        let mut request = RegistrationRequest {
             donnees: wizard.draft.get_untracked(),
             secret: wizard.secret.get_untracked(),
             identifiant: wizard.proposed.get_untracked(),
+            preuve_carte: None,
         };
         spawn_local(async move {
-            match api::submit(&request, &key.get_value()).await {
+            // With the card: it signs a new challenge of the server, the proof the server believes.
+            let proof = match request.donnees.mode {
+                Some(Mode::Carte) => api::card_proof(&request.donnees.carte_lecteur).await.map(Some),
+                _ => Ok(None),
+            };
+            let answer = match proof {
+                Ok(proof) => {
+                    request.preuve_carte = proof;
+                    api::submit(&request, &key.get_value()).await
+                }
+                Err(error) => Err(error),
+            };
+            match answer {
                 Ok(accepted) => {
                     storage::clear();
                     wizard.accepted.set(Some(accepted));

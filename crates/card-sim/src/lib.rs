@@ -1,5 +1,5 @@
 //! A simulated CPS3 card. To pcscd it is a real card in a real reader: the vsmartcard `vpcd` driver gives pcscd a
-//! "Virtual PCD" reader whose card is this program, over TCP on loopback (domain.md §8).
+//! "Virtual PCD" reader whose card is this program, over TCP on loopback.
 //!
 //! What the card does, and the commands it answers (the layout of our simulation; the real CPS3 profile is IAS-ECC):
 //!
@@ -11,12 +11,16 @@
 //! | PIN status | `00 CB 3F FF 03 BF 81 01 00` | `BF 81 01 06 9A 01 <max> 9B 01 <remaining> 9000` |
 //! | VERIFY | `00 20 00 01 08 <PIN, ASCII, padded with FF>` | `9000`; `63Cx` (x tries left); `6983` blocked |
 //! | VERIFY, no data | `00 20 00 01` | `9000` if verified, else `63Cx` or `6983` |
+//! | MANAGE SECURITY ENVIRONMENT | `00 22 41 A4 06 80 01 <alg> 84 01 81` (authentication key) | `9000`; `6A80` not its key |
+//! | INTERNAL AUTHENTICATE | `00 88 00 00 <Lc> <DigestInfo, or the digest for ECDSA> 00` | the signature `9000`; `6982` before the PIN; `6985` no environment |
 //!
 //! The certificate is issued at start by a test CA, its subject laid out like a CPS certificate's:
 //! `C=FR, title=<profession>, {GN=<given name> + CN=<national id> + SN=<surname>}` (one multi-valued RDN), with the
 //! profession code as an INTEGER in the extension 1.2.250.1.71.1.2.7. The identity data (after the PIN) is UTF-8
-//! `key=value` lines: `civilite`, `specialite`, `specialite_libelle`. Power-off and reset clear the verified state;
-//! the try counter is kept.
+//! `key=value` lines: `civilite`, `specialite`, `specialite_libelle`. The card keeps the private key of its
+//! certificate (RSA 2048 like a CPS3, or P-256) and signs only after VERIFY in the same session. Power-off and reset
+//! clear the verified state and the security environment; the try counter is kept. The commands are
+//! promess-core's card protocol.
 use cert::CardKey;
 use promess_core::card::{AID_IAS, FID_CERTIFICATE, FID_IDENTITY, NationalId, PIN_REFERENCE, PIN_STATUS};
 use serde::{Deserialize, Serialize};

@@ -115,6 +115,11 @@ impl Pin {
         if ok { Ok(Pin(typed.to_owned())) } else { Err(ErrorCode::InvalidFormat) }
     }
 
+    /// The digits, for the one request that carries them to the agent.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// The VERIFY data: ASCII digits padded with FF to 8 bytes.
     pub fn block(&self) -> [u8; 8] {
         let mut block = [0xFF; 8];

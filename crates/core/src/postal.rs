@@ -1,4 +1,4 @@
-//! Postal codes and the département they belong to (domain.md §4).
+//! Postal codes and the département they belong to.
 use crate::error::ErrorCode;
 use serde::Serialize;
 

@@ -143,11 +143,17 @@ fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool, pause: Option
 pub struct Backend {
     pub base: String,
     pub db: sqlx::AnyPool,
-    dir: PathBuf,
+    /// Its database, and the card's trust files when it has them (ca.pem, ca.crl).
+    pub dir: PathBuf,
 }
 
 impl Backend {
     pub async fn start(name: &str) -> Backend {
+        Backend::start_trusting(name, None).await
+    }
+
+    /// The backend believing the cards of `authority` (the simulated card's test CA), with a current CRL of it.
+    pub async fn start_trusting(name: &str, authority: Option<&promess_card_sim::cert::Authority>) -> Backend {
         let dir = std::env::temp_dir().join(format!("promess-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -155,14 +161,14 @@ impl Backend {
         let db = promess_server::db::connect(&url).await.expect("database");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let state = promess_server::AppState {
-            db: db.clone(),
-            operator: std::sync::Arc::new(promess_core::OperatorConfig::default()),
-            dist: dist(),
-            webmail: "https://mail.sante-na.fr/".into(),
-            origins: std::sync::Arc::new(vec![base.clone()]),
-            limiter: promess_server::limit::RateLimiter::new(1000, Duration::from_secs(60)),
-        };
+        let mut state = promess_server::AppState::new(db.clone(), dist(), vec![base.clone()], 1000);
+        if let Some(authority) = authority {
+            let now = promess_card_sim::cert::now_secs();
+            std::fs::write(dir.join("ca.pem"), authority.pem()).unwrap();
+            std::fs::write(dir.join("ca.crl"), authority.crl(&[], now - 60, now + 86_400).unwrap()).unwrap();
+            let trust = promess_server::card_proof::CardTrust::load(&dir.join("ca.pem"), vec![dir.join("ca.crl")]);
+            state.card_trust = Some(std::sync::Arc::new(trust.unwrap()));
+        }
         let app = promess_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
         Backend { base, db, dir }

@@ -21,7 +21,7 @@ async fn start_agent_bounded(app_origin: &str, timeout: Duration) {
     let listener = tokio::net::TcpListener::bind(AGENT)
         .await
         .unwrap_or_else(|e| panic!("{AGENT} is taken ({e}): stop the card agent that runs there (scripts/run) first"));
-    let agent = app(AgentConfig { origins: vec![app_origin.to_owned()], timeout });
+    let agent = app(AgentConfig { origins: vec![app_origin.to_owned()], timeout, session: AgentConfig::SESSION });
     tokio::spawn(async move { axum::serve(listener, agent).await });
 }
 
@@ -52,8 +52,8 @@ async fn a_registration_with_the_simulated_cps_card() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
     let identity = Identity::example_doctor();
-    let _card = Inserted::card_of(pcscd.vpcd_addr(), identity).unwrap();
-    let backend = Backend::start("card").await;
+    let (_card, authority) = Inserted::card_of(pcscd.vpcd_addr(), identity).unwrap();
+    let backend = Backend::start_trusting("card", Some(&authority)).await;
     start_agent(&backend.base).await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
@@ -108,19 +108,30 @@ async fn a_registration_with_the_simulated_cps_card() {
     let recap = text(&c, "main").await;
     assert!(recap.contains("Avec carte CPS (identifiant national 810005173140)"), "{recap}");
 
+    // Sending: a challenge of the server, signed by the card (its PIN verified at step 1), checked by the server.
     click_text(&c, "Envoyer ma demande").await;
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
-    let (rpps, civilite, donnees): (String, String, String) =
-        sqlx::query_as("SELECT rpps, civilite, donnees FROM registrations WHERE identifiant = 'paul.martin'")
-            .fetch_one(&backend.db)
-            .await
-            .unwrap();
+    type Row = (String, String, String, String, String, i64);
+    let (rpps, civilite, donnees, emetteur, algorithme, verifie): Row = sqlx::query_as(
+        "SELECT rpps, civilite, donnees, carte_emetteur, carte_algorithme, carte_verifiee_le FROM registrations \
+         WHERE identifiant = 'paul.martin'",
+    )
+    .fetch_one(&backend.db)
+    .await
+    .unwrap();
     assert_eq!((rpps.as_str(), civilite.as_str()), ("10005173140", "DR"));
+    assert!(emetteur.contains("AC TEST PROMESS") && algorithme == "RS256", "{emetteur} {algorithme}");
+    assert!(verifie > 0, "the proof's verification time");
     let stored: serde_json::Value = serde_json::from_str(&donnees).unwrap();
     assert_eq!(stored["mode"], "carte");
     assert_eq!(stored["carte"]["identifiant_national"], "810005173140");
     assert_eq!(stored["carte"]["certificat"].as_str().map(str::len), Some(64));
     assert!(!donnees.contains("pin"), "the PIN never reaches the backend: {donnees}");
+    let (spent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM card_challenges WHERE spent_at IS NOT NULL")
+        .fetch_one(&backend.db)
+        .await
+        .unwrap();
+    assert_eq!(spent, 1, "one challenge, spent by the registration");
     c.close().await.unwrap();
 }
 
@@ -128,7 +139,7 @@ async fn a_registration_with_the_simulated_cps_card() {
 async fn two_cards_the_last_try_and_a_blocked_card() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let insert = |addr: String, identity: Identity| Inserted::card_of(addr, identity).unwrap();
+    let insert = |addr: String, identity: Identity| Inserted::card_of(addr, identity).unwrap().0;
     let _first = insert(pcscd.vpcd_addr(), Identity::example());
     // The vpcd driver's second reader listens on the next port.
     let _second = insert(format!("127.0.0.1:{}", pcscd.port + 1), Identity::example_doctor());
@@ -186,7 +197,7 @@ async fn two_cards_the_last_try_and_a_blocked_card() {
 async fn a_card_read_that_lasts_too_long_is_a_technical_problem() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let card = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
+    let (card, _ca) = Inserted::card_of(pcscd.vpcd_addr(), Identity::example()).unwrap();
     let backend = Backend::start("card-slow").await;
     start_agent_bounded(&backend.base, Duration::from_secs(2)).await;
     let driver = ChromeDriver::start();

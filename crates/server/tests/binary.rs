@@ -73,6 +73,7 @@ fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_passwor
         donnees: valid_draft(),
         secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
         identifiant: None,
+        preuve_carte: None,
     })
     .unwrap();
     let answer = http(
