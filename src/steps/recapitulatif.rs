@@ -98,17 +98,16 @@ enum Sending {
     Failed(&'static str),
 }
 
+/// A key for this submission and its retries: 128 random bits from the browser's cryptographic generator
+/// (randomUUID needs a secure context; getRandomValues does not).
 fn idempotency_key() -> String {
-    web_sys::window()
-        .and_then(|w| w.crypto().ok())
-        .map(|c| c.random_uuid())
-        // Without randomUUID (a page not served over https): the time and a random number, as integers (formatting
-        // a float would add its code to the wasm).
-        .unwrap_or_else(|| format!("{}-{}", js_sys_now() as u64, (js_sys::Math::random() * 1e15) as u64))
-}
-
-fn js_sys_now() -> f64 {
-    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now() + p.time_origin())
+    let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+    if let Some(uuid) = crypto.as_ref().filter(|_| web_sys::window().is_some_and(|w| w.is_secure_context())) {
+        return uuid.random_uuid();
+    }
+    let mut bytes = [0u8; 16];
+    crypto.and_then(|c| c.get_random_values_with_u8_array(&mut bytes).ok()).expect("the browser's random generator");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[component]

@@ -73,8 +73,24 @@ pub enum InsertError {
     Db(sqlx::Error),
 }
 
+/// The answer to record for an Idempotency-Key, bound to the request's body.
+pub struct Answer<'a> {
+    pub key: &'a str,
+    pub body: &'a str,
+    pub body_hash: &'a str,
+    /// An older record of the same key has expired: it is replaced.
+    pub expired_before: i64,
+}
+
+/// What was answered to an Idempotency-Key.
+pub struct StoredAnswer {
+    pub status: i64,
+    pub body: String,
+    pub body_hash: Option<String>,
+}
+
 /// Inserts a registration and, when the request carried an Idempotency-Key, its answer, in one transaction.
-pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str, &str)>) -> Result<(), InsertError> {
+pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer<'_>>) -> Result<(), InsertError> {
     let mut tx = db.begin().await.map_err(InsertError::Db)?;
     if let Some((_, nonce)) = r.carte {
         // Spent once: a concurrent use of the same challenge finds it spent and rolls back.
@@ -134,13 +150,24 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str,
             e => e,
         };
     let result = match (result, answer) {
-        (Ok(_), Some((key, body))) => {
-            sqlx::query("INSERT INTO idempotency (key, status, body, created_at) VALUES ($1, 201, $2, $3)")
-                .bind(key)
-                .bind(body)
-                .bind(r.created_at)
+        (Ok(_), Some(a)) => {
+            let expired = sqlx::query("DELETE FROM idempotency WHERE key = $1 AND CAST(created_at AS BIGINT) < $2")
+                .bind(a.key)
+                .bind(a.expired_before)
                 .execute(&mut *tx)
-                .await
+                .await;
+            match expired {
+                Ok(_) => sqlx::query(
+                    "INSERT INTO idempotency (key, status, body, created_at, body_hash) VALUES ($1, 201, $2, $3, $4)",
+                )
+                .bind(a.key)
+                .bind(a.body)
+                .bind(r.created_at)
+                .bind(a.body_hash)
+                .execute(&mut *tx)
+                .await,
+                e => e,
+            }
         }
         (result, _) => result,
     };
@@ -163,14 +190,26 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<(&str,
     }
 }
 
-/// The answer already given to an Idempotency-Key, if any.
-pub async fn answer_of(db: &AnyPool, key: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT status, body FROM idempotency WHERE key = $1").bind(key).fetch_optional(db).await
+/// The answer given to an Idempotency-Key since `since` (Unix seconds), if any.
+pub async fn answer_of(db: &AnyPool, key: &str, since: i64) -> Result<Option<StoredAnswer>, sqlx::Error> {
+    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT status, body, body_hash FROM idempotency WHERE key = $1 AND CAST(created_at AS BIGINT) >= $2",
+    )
+    .bind(key)
+    .bind(since)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(status, body, body_hash)| StoredAnswer { status, body, body_hash }))
 }
 
 /// The stored form of a challenge's nonce: its SHA-256, hexadecimal.
 pub fn nonce_hash(nonce: &str) -> String {
-    Sha256::digest(nonce.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    sha256_hex(nonce.as_bytes())
+}
+
+/// SHA-256, hexadecimal: how secrets and request bodies are kept.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Records a new challenge valid until `expires_at`, and purges those expired for over an hour.

@@ -20,6 +20,8 @@ pub enum AppError {
     Invalid(FieldErrors),
     /// 409: the confirmed identifier was taken meanwhile; here is the next proposal.
     IdentifierTaken(Proposal),
+    /// 422: this Idempotency-Key came with another request.
+    IdempotencyKeyReused,
     /// 403: a page of another site called the API.
     ForeignOrigin,
     /// 429: too many requests from this client; seconds to wait.
@@ -46,6 +48,13 @@ impl IntoResponse for AppError {
                     "erreur": "L'identifiant proposé vient d'être attribué : confirmez le nouvel identifiant proposé.",
                     "identifiant": next.identifiant,
                     "adresse": next.adresse,
+                }),
+            ),
+            AppError::IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({
+                    "erreur": "Cette clé d'idempotence a déjà servi à une autre demande : envoyez votre demande avec une nouvelle clé.",
+                    "code": "idempotency_key_reused",
                 }),
             ),
             AppError::ForeignOrigin => {

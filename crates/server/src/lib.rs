@@ -18,6 +18,28 @@ use std::{path::PathBuf, sync::Arc};
 /// Largest accepted request body: a registration is about 1 KB.
 pub const BODY_LIMIT: usize = 16 * 1024;
 
+/// How many identifier proposals a client may ask for each registration it may send.
+pub const PROPOSALS_PER_REGISTRATION: u32 = 10;
+
+/// Stops on Ctrl-C or SIGTERM (what systemd and containers send): the server then finishes the requests in flight.
+pub async fn shutdown_signal() {
+    let terminate = async {
+        #[cfg(unix)]
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+        #[cfg(not(unix))]
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
+}
+
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -33,6 +55,8 @@ pub struct AppState {
     pub limiter: Arc<limit::RateLimiter>,
     /// Card challenges allowed per client and window (as many as registrations).
     pub challenge_limiter: Arc<limit::RateLimiter>,
+    /// Identifier proposals allowed per client and window (the wizard asks as the names are typed).
+    pub proposal_limiter: Arc<limit::RateLimiter>,
     /// The authorities whose CPS cards are believed; None: the card path is refused.
     pub card_trust: Option<Arc<card_proof::CardTrust>>,
     /// Unix seconds now (a fixed clock in tests).
@@ -55,6 +79,7 @@ impl AppState {
             origins: Arc::new(origins),
             limiter: limit::RateLimiter::new(rate_limit, window),
             challenge_limiter: limit::RateLimiter::new(rate_limit, window),
+            proposal_limiter: limit::RateLimiter::new(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION), window),
             card_trust: None,
             clock: Arc::new(outbox::now_secs),
         }
@@ -69,7 +94,13 @@ impl AppState {
 pub fn app(state: AppState) -> Router {
     let dist = state.dist.clone();
     let router = Router::new()
-        .nest("/api", routes::router(&state))
+        .nest(
+            "/api",
+            routes::router(&state).layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            )),
+        )
         .layer(axum::middleware::from_fn_with_state(state.origins.clone(), limit::same_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -21,6 +21,18 @@ pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
     Router::new().fallback_service(files).layer(middleware::map_response_with_state(
         (),
         |uri: Uri, mut response: Response| async move {
+            // A file that is not there (an asset of another build) is a 404, never the page kept for a year.
+            let name = uri.path().rsplit('/').next().unwrap_or("");
+            let page =
+                response.headers().get(header::CONTENT_TYPE).is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+            if name.contains('.') && !name.ends_with(".html") && page && response.status().is_success() {
+                *response.body_mut() = axum::body::Body::empty();
+                *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+                response.headers_mut().remove(header::CONTENT_LENGTH);
+                response.headers_mut().remove(header::CONTENT_ENCODING);
+                response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                return response;
+            }
             let policy = cache_policy(uri.path());
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
             response

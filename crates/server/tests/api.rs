@@ -193,6 +193,22 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestA
     assert_eq!((again_status, &again), (StatusCode::CREATED, &first));
     assert_eq!(count(app).await, 1, "a retry never creates a second account");
 
+    // The key is bound to its request: another body, or one that is not even JSON, never gets the first answer.
+    let mut stranger = request(None);
+    stranger.donnees.prenom = "Ève".into();
+    stranger.donnees.rpps = rpps(8);
+    let (status, body, _) = send(app, post_with_key(&stranger, "cle-1")).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
+    let garbage = Request::post("/api/registrations")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("Idempotency-Key", "cle-1")
+        .body(Body::from("pas du JSON"))
+        .unwrap();
+    let (status, body, _) = send(app, garbage).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.get("identifiant").is_none(), "{body}");
+    assert_eq!(count(app).await, 1);
+
     // A double click: the same request twice at once.
     let mut other = request(None);
     other.donnees.prenom = "Zoé".into();
@@ -249,6 +265,25 @@ async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(count(app).await, RATE_LIMIT as i64, "refused before any work");
     assert_eq!(send(app, from([10, 0, 0, 2], &r)).await.0, StatusCode::CREATED, "another client is not limited");
+
+    // Identifier proposals and card challenges are limited too (their own allowances).
+    let get_from = |ip: [u8; 4], path: &str, post: bool| {
+        let mut req = if post { Request::post(path) } else { Request::get(path) }.body(Body::empty()).unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+        req
+    };
+    let proposals = RATE_LIMIT * promess_server::PROPOSALS_PER_REGISTRATION;
+    for _ in 0..proposals {
+        let (status, _, headers) =
+            send(app, get_from([10, 0, 0, 3], "/api/identifiants?prenom=Paul&nom=Martin", false)).await;
+        assert_eq!((status, headers[header::CACHE_CONTROL].to_str().unwrap()), (StatusCode::OK, "no-store"));
+    }
+    let (status, _, _) = send(app, get_from([10, 0, 0, 3], "/api/identifiants?prenom=Paul&nom=Martin", false)).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    for _ in 0..RATE_LIMIT {
+        assert_eq!(send(app, get_from([10, 0, 0, 4], "/api/card-challenges", true)).await.0, StatusCode::CREATED);
+    }
+    assert_eq!(send(app, get_from([10, 0, 0, 4], "/api/card-challenges", true)).await.0, StatusCode::TOO_MANY_REQUESTS);
 }
 
 async fn outbox(app: &TestApp) -> Vec<(String, String, i64, Option<i64>)> {

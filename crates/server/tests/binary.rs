@@ -138,7 +138,23 @@ fn the_built_app_is_sent_precompressed_and_cached_by_its_hash() {
             && page.ends_with("<html>page</html>"),
         "{page}"
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
+    // An asset that is not there (another build's) is a 404, not the page cached for a year.
+    let missing = get("/app-fedcba9876543210_bg.wasm", "br");
+    assert!(missing.starts_with("http/1.1 404") && !missing.contains("immutable"), "{missing}");
+    // The API's answers are never cached.
+    let api = get("/api/identifiants?prenom=Paul&nom=Martin", "identity");
+    assert!(api.starts_with("http/1.1 200") && api.contains("cache-control: no-store"), "{api}");
+    // SIGTERM (systemd, containers) stops it gracefully, as Ctrl-C does.
+    let term = Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = server.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM did not stop the server");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "a graceful stop exits 0: {status}");
     let _ = std::fs::remove_dir_all(&dir);
 }

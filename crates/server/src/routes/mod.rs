@@ -13,7 +13,7 @@ use axum::{
 pub fn router(state: &AppState) -> Router<AppState> {
     let limited = |limiter| middleware::from_fn_with_state(limiter, limit::limit);
     Router::new()
-        .route("/identifiants", get(identifiants::propose))
+        .route("/identifiants", get(identifiants::propose).route_layer(limited(state.proposal_limiter.clone())))
         .route("/registrations", post(registrations::create).route_layer(limited(state.limiter.clone())))
         .route("/card-challenges", post(card_challenges::create).route_layer(limited(state.challenge_limiter.clone())))
 }

@@ -66,29 +66,47 @@ async fn card_use(state: &AppState, request: &RegistrationRequest) -> Result<(Ca
     Ok((used, proof.nonce.clone()))
 }
 
-/// The answer stored for this key, replayed as it was.
-async fn replay(state: &AppState, key: Option<&str>) -> Result<Option<Response>, AppError> {
+/// How long an Idempotency-Key is remembered.
+const KEY_SECS: i64 = 24 * 3600;
+
+/// The answer stored for this key and this body, replayed as it was; the same key with another body is refused.
+async fn replay(state: &AppState, key: Option<&str>, body_hash: &str) -> Result<Option<Response>, AppError> {
     let Some(key) = key else { return Ok(None) };
-    Ok(db::answer_of(&state.db, key).await?.map(|(status, body)| {
-        let status = StatusCode::from_u16(status as u16).unwrap_or(StatusCode::CREATED);
-        (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
-    }))
+    let Some(stored) = db::answer_of(&state.db, key, state.now() - KEY_SECS).await? else { return Ok(None) };
+    if stored.body_hash.as_deref() != Some(body_hash) {
+        return Err(AppError::IdempotencyKeyReused);
+    }
+    let status = StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::CREATED);
+    Ok(Some((status, [(header::CONTENT_TYPE, "application/json")], stored.body).into_response()))
+}
+
+/// `application/json`, or a `+json` type.
+fn json_content(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: Result<Json<RegistrationRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, AppError> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
     if key.is_some_and(|k| k.len() > MAX_KEY_CHARS) {
         return Err(AppError::BadRequest("L'en-tête Idempotency-Key est trop long.".into()));
     }
+    let body = body.map_err(|_| AppError::TooLarge)?;
+    if !json_content(&headers) {
+        return Err(AppError::NotJson);
+    }
+    // The body is a valid registration's JSON before anything is replayed.
+    let Json(request) = Json::<RegistrationRequest>::from_bytes(&body)?;
+    let body_hash = db::sha256_hex(&body);
     // A retry of a request already answered (double click, retry after a timeout): the same answer, no new account.
-    if let Some(stored) = replay(&state, key).await? {
+    if let Some(stored) = replay(&state, key, &body_hash).await? {
         return Ok(stored);
     }
-    let Json(request) = request?;
     let (password, words) = (request.secret.mot_de_passe.clone(), request.donnees.personal_words());
     let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
     let mut registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
@@ -144,17 +162,25 @@ pub async fn create(
             adresse: adresse.clone(),
             statut: "active".into(),
         };
-        let body = serde_json::to_string(&accepted).map_err(|e| AppError::Internal(e.to_string()))?;
-        match db::insert(&state.db, &row, key.map(|k| (k, body.as_str()))).await {
+        let answer_body = serde_json::to_string(&accepted).map_err(|e| AppError::Internal(e.to_string()))?;
+        let answer = key.map(|k| db::Answer {
+            key: k,
+            body: &answer_body,
+            body_hash: &body_hash,
+            expired_before: state.now() - KEY_SECS,
+        });
+        match db::insert(&state.db, &row, answer).await {
             Ok(()) => {
                 tracing::info!(identifiant = %candidate, "registration created");
                 return Ok((StatusCode::CREATED, Json(accepted)).into_response());
             }
             // The same request, answered meanwhile by a concurrent twin: its answer, and this one rolled back.
             Err(InsertError::Taken(_))
-                if key.is_some() && db::answer_of(&state.db, key.unwrap_or_default()).await?.is_some() =>
+                if key.is_some() && db::answer_of(&state.db, key.unwrap_or_default(), 0).await?.is_some() =>
             {
-                return replay(&state, key).await?.ok_or_else(|| AppError::Internal("answer vanished".into()));
+                return replay(&state, key, &body_hash)
+                    .await?
+                    .ok_or_else(|| AppError::Internal("answer vanished".into()));
             }
             Err(InsertError::Taken(Taken::Identifier)) => {
                 // Taken by a concurrent registration: the next one, or ask the user to confirm it.
