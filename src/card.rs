@@ -19,6 +19,7 @@ pub fn agent_url() -> String {
 /// read that lasts is a technical problem).
 pub const CHECK_MS: i32 = 3_000;
 pub const READ_MS: i32 = 30_000;
+const READ: (i32, AgentFailure) = (READ_MS, AgentFailure::TooLong);
 
 /// A JSON value as the browser parsed it.
 pub struct Js(pub JsValue);
@@ -85,16 +86,16 @@ async fn send(builder: RequestBuilder, body: Option<String>, ms: i32) -> Result<
     result
 }
 
-/// Calls the agent and reads its answer with `read`; an error answer is its `AgentError`.
+/// Calls the agent and reads its answer with `read`; an error answer is its `AgentError`. No answer within `ms` is
+/// `late` (an agent that does not answer the check is not running; a read that lasts is a technical problem).
 async fn call<T>(
     request: RequestBuilder,
     body: Option<String>,
-    ms: i32,
+    (ms, late): (i32, AgentFailure),
     read: impl FnOnce(&Js) -> Option<T>,
 ) -> Result<T, AgentFailure> {
-    let response = send(request, body, ms)
-        .await
-        .map_err(|aborted| if aborted { AgentFailure::TooLong } else { AgentFailure::Unreachable })?;
+    let response =
+        send(request, body, ms).await.map_err(|aborted| if aborted { late } else { AgentFailure::Unreachable })?;
     let (ok, status) = (response.ok(), response.status());
     let body = Js(json(response).await.unwrap_or(JsValue::NULL));
     let unexpected = AgentError { error: AgentErrorCode::CardError, remaining: None, detail: None };
@@ -107,9 +108,8 @@ async fn call<T>(
 
 /// The workstation: PC/SC running, the readers and their cards.
 pub async fn status(base: &str) -> Result<Vec<ReaderStatus>, AgentFailure> {
-    let status = call(Request::get(&format!("{base}/v1/status")), None, CHECK_MS, AgentStatus::read)
-        .await
-        .map_err(|f| if f == AgentFailure::TooLong { AgentFailure::Unreachable } else { f })?;
+    let check = (CHECK_MS, AgentFailure::Unreachable);
+    let status = call(Request::get(&format!("{base}/v1/status")), None, check, AgentStatus::read).await?;
     if !status.pcsc {
         return Err(AgentFailure::Agent(AgentError {
             error: AgentErrorCode::NoService,
@@ -131,19 +131,19 @@ fn body<T: serde::Serialize>(value: &T) -> Option<String> {
 
 /// What the card shows without the PIN.
 pub async fn identity(base: &str, reader: &str) -> Result<FullIdentity, AgentFailure> {
-    call(Request::get(&path(base, reader, "identity")), None, READ_MS, FullIdentity::read).await
+    call(Request::get(&path(base, reader, "identity")), None, READ, FullIdentity::read).await
 }
 
 /// Verifies the PIN on the card (through the local agent only) and reads the full identity. The last try is used
 /// only when `confirm_last` says so.
 pub async fn verify_pin(base: &str, reader: &str, pin: &Pin, confirm_last: bool) -> Result<FullIdentity, AgentFailure> {
     let request = VerifyPinRequest { pin: pin.expose().to_owned(), confirmer_dernier_essai: confirm_last };
-    call(Request::post(&path(base, reader, "verify-pin")), body(&request), READ_MS, FullIdentity::read).await
+    call(Request::post(&path(base, reader, "verify-pin")), body(&request), READ, FullIdentity::read).await
 }
 
 /// The card's signature of the server's challenge for this page's origin (after the PIN).
 pub async fn authenticate(base: &str, reader: &str, nonce: String) -> Result<CardProof, AgentFailure> {
     let origin = leptos::prelude::window().location().origin().map_err(|_| AgentFailure::Unreachable)?;
     let request = AuthenticateRequest { nonce, origin };
-    call(Request::post(&path(base, reader, "authenticate")), body(&request), READ_MS, CardProof::read).await
+    call(Request::post(&path(base, reader, "authenticate")), body(&request), READ, CardProof::read).await
 }
