@@ -574,49 +574,14 @@ fn the_page_reads_every_card_wire_type_that_serde_writes() {
     fn parsed<T: serde::Serialize>(value: &T) -> Js {
         Js(js_sys::JSON::parse(&serde_json::to_string(value).unwrap()).unwrap())
     }
-    let full = FullIdentity {
-        carte: CardIdentity {
-            identifiant_national: "810005173140".into(),
-            rpps: Some("10005173140".into()),
-            adeli: None,
-            prenom: "PAUL".into(),
-            nom: "MARTIN".into(),
-            titre: "Médecin".into(),
-            profession: Some("10".into()),
-            certificat: CertificateInfo {
-                empreinte_sha256: "ab".repeat(32),
-                numero_serie: "01:02".into(),
-                emetteur: "CN=AC".into(),
-                valide_du: "2026-01-01T00:00:00Z".into(),
-                valide_au: "2029-01-01T00:00:00Z".into(),
-            },
-        },
-        civilite: Some("DR".into()),
-        specialite: Some("SM54".into()),
-        specialite_libelle: Some("Médecine générale".into()),
-    };
+    use promess_core::card::examples::*;
+    let full = full_identity();
     assert_eq!(FullIdentity::read(&parsed(&full)), Some(full.clone()));
-    let status = AgentStatus {
-        version: "1".into(),
-        pcsc: true,
-        lecteurs: vec![ReaderStatus {
-            nom: "Virtual PCD 00 00".into(),
-            carte_presente: true,
-            type_carte: Some(CardKind::Cps3),
-            essais_restants: Some(3),
-        }],
-    };
+    let status = agent_status();
     assert_eq!(AgentStatus::read(&parsed(&status)), Some(status));
-    let proof = CardProof {
-        certificat: "MIIB".into(),
-        signature: "c2ln".into(),
-        algorithme: "RS256".into(),
-        format: CardProof::FORMAT.into(),
-        nonce: "bm9uY2U=".into(),
-        origin: "http://127.0.0.1:8080".into(),
-    };
+    let proof = card_proof();
     assert_eq!(CardProof::read(&parsed(&proof)), Some(proof));
-    let challenge = Challenge { nonce: "bm9uY2U=".into(), expire: 1_800_000_000 };
+    let challenge = challenge();
     assert_eq!(Challenge::read(&parsed(&challenge)), Some(challenge));
     let error = AgentError { error: AgentErrorCode::PinIncorrect, remaining: Some(2), detail: None };
     assert_eq!(AgentError::read(&parsed(&error)), Some(error));

@@ -432,24 +432,9 @@ pub fn signed_digest(origin: &str, nonce: &str) -> [u8; 32] {
 pub const SHA256_DIGEST_INFO: [u8; 19] =
     [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
 
-macro_rules! agent_errors {
-    ($($variant:ident => $key:literal,)*) => {
-        /// Why the agent could not do what it was asked: the stable `error` codes of its answers.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum AgentErrorCode { $($variant,)* }
-
-        impl AgentErrorCode {
-            pub const ALL: &[AgentErrorCode] = &[$(AgentErrorCode::$variant,)*];
-
-            pub const fn key(self) -> &'static str {
-                match self { $(AgentErrorCode::$variant => $key,)* }
-            }
-        }
-    };
-}
-
-agent_errors! {
+stable_codes! {
+    /// Why the agent could not do what it was asked: the stable `error` codes of its answers.
+    AgentErrorCode {
     NoService => "no_service",
     NoReader => "no_reader",
     NoCard => "no_card",
@@ -467,11 +452,6 @@ agent_errors! {
     ForbiddenHost => "forbidden_host",
     ForbiddenOrigin => "forbidden_origin",
     CardError => "card_error",
-}
-
-impl AgentErrorCode {
-    pub fn from_key(key: &str) -> Option<AgentErrorCode> {
-        AgentErrorCode::ALL.iter().copied().find(|c| c.key() == key)
     }
 }
 
@@ -497,6 +477,73 @@ impl AgentError {
 
 #[cfg(feature = "x509")]
 pub mod certificate;
+
+/// Example answers of each wire type, every field set, for tests (native and in the browser) and demos.
+pub mod examples {
+    use super::*;
+
+    /// A general practitioner's card, after the PIN.
+    pub fn full_identity() -> FullIdentity {
+        FullIdentity {
+            carte: CardIdentity {
+                identifiant_national: "810005173140".into(),
+                rpps: Some("10005173140".into()),
+                adeli: None,
+                prenom: "PAUL".into(),
+                nom: "MARTIN".into(),
+                titre: "Médecin".into(),
+                profession: Some("10".into()),
+                certificat: CertificateInfo {
+                    empreinte_sha256: "ab".repeat(32),
+                    numero_serie: "01:02".into(),
+                    emetteur: "CN=AC".into(),
+                    valide_du: "2026-01-01T00:00:00Z".into(),
+                    valide_au: "2029-01-01T00:00:00Z".into(),
+                },
+            },
+            civilite: Some("DR".into()),
+            specialite: Some("SM54".into()),
+            specialite_libelle: Some("Médecine générale".into()),
+        }
+    }
+
+    /// Two readers, one with a CPS4 card.
+    pub fn agent_status() -> AgentStatus {
+        AgentStatus {
+            version: "0.1.0".into(),
+            pcsc: true,
+            lecteurs: vec![
+                ReaderStatus {
+                    nom: "Virtual PCD 00 00".into(),
+                    carte_presente: true,
+                    type_carte: Some(CardKind::Cps4),
+                    essais_restants: Some(2),
+                },
+                ReaderStatus {
+                    nom: "Lecteur 2".into(),
+                    carte_presente: false,
+                    type_carte: None,
+                    essais_restants: None,
+                },
+            ],
+        }
+    }
+
+    pub fn card_proof() -> CardProof {
+        CardProof {
+            certificat: "MIIB".into(),
+            signature: "c2ln".into(),
+            algorithme: "RS256".into(),
+            format: CardProof::FORMAT.into(),
+            nonce: "bm9uY2U=".into(),
+            origin: "https://inscription.sante-na.fr".into(),
+        }
+    }
+
+    pub fn challenge() -> Challenge {
+        Challenge { nonce: "bm9uY2U=".into(), expire: 1_800_000_000 }
+    }
+}
 
 #[cfg(test)]
 mod tests;

@@ -3,25 +3,9 @@ use crate::field::Field;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-macro_rules! error_codes {
-    ($($variant:ident => $key:literal,)*) => {
-        /// Why a field was refused. The snake_case name is stable: the server answers it in 422 bodies.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum ErrorCode { $($variant,)* }
-
-        impl ErrorCode {
-            pub const ALL: &[ErrorCode] = &[$(ErrorCode::$variant,)*];
-
-            /// The stable name (the same as serde's, tested).
-            pub const fn key(self) -> &'static str {
-                match self { $(ErrorCode::$variant => $key,)* }
-            }
-        }
-    };
-}
-
-error_codes! {
+stable_codes! {
+    /// Why a field was refused. The snake_case name is stable: the server answers it in 422 bodies.
+    ErrorCode {
     Required => "required",
     TooLong => "too_long",
     InvalidCharacters => "invalid_characters",
@@ -63,11 +47,6 @@ error_codes! {
     CardOriginMismatch => "card_origin_mismatch",
     CardSignatureInvalid => "card_signature_invalid",
     CardNotConfigured => "card_not_configured",
-}
-
-impl ErrorCode {
-    pub fn from_key(key: &str) -> Option<ErrorCode> {
-        ErrorCode::ALL.iter().copied().find(|c| c.key() == key)
     }
 }
 

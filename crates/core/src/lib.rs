@@ -3,6 +3,30 @@
 //! Every user-typed value is *parsed* into a type that can only hold a valid value (`PersonName`, `Rpps`,
 //! `Phone`…); a failure is an [`ErrorCode`] attached to a [`Field`], with a French message naming the field.
 
+/// An enum of stable codes: each variant's snake_case key is its serde name (tested), with `ALL`, `key` and
+/// `from_key`.
+macro_rules! stable_codes {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $key:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant,)* }
+
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant,)*];
+
+            /// The stable name (the same as serde's).
+            pub const fn key(self) -> &'static str {
+                match self { $($name::$variant => $key,)* }
+            }
+
+            pub fn from_key(key: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|c| c.key() == key)
+            }
+        }
+    };
+}
+
 pub mod birth;
 pub mod card;
 pub mod commune;

@@ -1,3 +1,4 @@
+use super::examples::*;
 use super::*;
 use serde_json::{Value, json};
 
@@ -20,65 +21,18 @@ impl WireObject for Value {
     }
 }
 
-fn full() -> FullIdentity {
-    FullIdentity {
-        carte: CardIdentity {
-            identifiant_national: "810005173140".into(),
-            rpps: Some("10005173140".into()),
-            adeli: None,
-            prenom: "PAUL".into(),
-            nom: "MARTIN".into(),
-            titre: "Médecin".into(),
-            profession: Some("10".into()),
-            certificat: CertificateInfo {
-                empreinte_sha256: "ab".repeat(32),
-                numero_serie: "01:02".into(),
-                emetteur: "CN=AC".into(),
-                valide_du: "2026-01-01T00:00:00Z".into(),
-                valide_au: "2029-01-01T00:00:00Z".into(),
-            },
-        },
-        civilite: Some("DR".into()),
-        specialite: Some("SM54".into()),
-        specialite_libelle: Some("Médecine générale".into()),
-    }
-}
-
 #[test]
 fn every_wire_type_reads_back_what_serde_writes() {
-    let identity = full();
+    let identity = full_identity();
     assert_eq!(FullIdentity::read(&serde_json::to_value(&identity).unwrap()), Some(identity.clone()));
     let before_pin = FullIdentity { civilite: None, specialite: None, specialite_libelle: None, ..identity.clone() };
     assert_eq!(FullIdentity::read(&serde_json::to_value(&before_pin.carte).unwrap()), Some(before_pin));
-
-    let status = AgentStatus {
-        version: "0.1.0".into(),
-        pcsc: true,
-        lecteurs: vec![
-            ReaderStatus {
-                nom: "Virtual PCD 00 00".into(),
-                carte_presente: true,
-                type_carte: Some(CardKind::Cps4),
-                essais_restants: Some(2),
-            },
-            ReaderStatus { nom: "Lecteur 2".into(), carte_presente: false, type_carte: None, essais_restants: None },
-        ],
-    };
+    let status = agent_status();
     assert_eq!(AgentStatus::read(&serde_json::to_value(&status).unwrap()), Some(status));
-
-    let proof = CardProof {
-        certificat: "MIIB".into(),
-        signature: "c2ln".into(),
-        algorithme: "RS256".into(),
-        format: CardProof::FORMAT.into(),
-        nonce: "bm9uY2U=".into(),
-        origin: "https://inscription.sante-na.fr".into(),
-    };
+    let proof = card_proof();
     assert_eq!(CardProof::read(&serde_json::to_value(&proof).unwrap()), Some(proof));
-
-    let challenge = Challenge { nonce: "bm9uY2U=".into(), expire: 1_800_000_000 };
+    let challenge = challenge();
     assert_eq!(Challenge::read(&serde_json::to_value(&challenge).unwrap()), Some(challenge));
-
     for code in AgentErrorCode::ALL {
         assert_eq!(serde_json::to_value(code).unwrap(), code.key(), "{code:?}");
         let error = AgentError { error: *code, remaining: Some(2), detail: Some("x".into()) };

@@ -223,20 +223,7 @@ fn the_draft_round_trips_through_text_pairs() {
 }
 
 fn card_identity() -> FullIdentity {
-    FullIdentity {
-        carte: CardIdentity {
-            identifiant_national: "810005173140".into(),
-            rpps: Some("10005173140".into()),
-            nom: "MARTIN".into(),
-            prenom: "PAUL".into(),
-            titre: "Médecin".into(),
-            profession: Some("10".into()),
-            ..CardIdentity::default()
-        },
-        civilite: Some("DR".into()),
-        specialite: Some("SM54".into()),
-        specialite_libelle: None,
-    }
+    crate::card::examples::full_identity()
 }
 
 #[test]
