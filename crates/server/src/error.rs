@@ -26,6 +26,8 @@ pub enum AppError {
     ForeignOrigin,
     /// 429: too many requests from this client; seconds to wait.
     TooManyRequests(u64),
+    /// 503: every password worker is busy and the queue is full.
+    Busy,
     /// 500: logged, never detailed to the client.
     Internal(String),
 }
@@ -65,6 +67,15 @@ impl IntoResponse for AppError {
                 return (
                     StatusCode::TOO_MANY_REQUESTS,
                     [(axum::http::header::RETRY_AFTER, wait.to_string())],
+                    Json(body),
+                )
+                    .into_response();
+            }
+            AppError::Busy => {
+                let body = json!({ "erreur": "Le service reçoit beaucoup de demandes : réessayez dans quelques secondes, vos réponses sont conservées." });
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "5".to_owned())],
                     Json(body),
                 )
                     .into_response();

@@ -13,6 +13,53 @@ pub fn hash(password: &str) -> Result<String, String> {
     hasher().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| e.to_string())
 }
 
+/// At most `workers` hashes at a time (19 MiB each), and at most `queue` requests waiting for one: beyond, the
+/// server answers 503 with Retry-After instead of letting memory grow without bound.
+pub struct HashLimit {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    waiting: std::sync::atomic::AtomicUsize,
+    queue: usize,
+}
+
+impl HashLimit {
+    pub fn new(workers: usize, queue: usize) -> HashLimit {
+        HashLimit {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            queue,
+        }
+    }
+
+    /// As many hashes at a time as there are cores, and a queue of 16 per core.
+    pub fn for_this_machine() -> HashLimit {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        HashLimit::new(cores, 16 * cores)
+    }
+
+    /// Hashes `password` on a blocking thread once a worker is free; None when the queue is full.
+    pub async fn hash(&self, password: String) -> Option<Result<String, String>> {
+        use std::sync::atomic::Ordering;
+        let permit = match self.permits.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => {
+                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
+                    self.waiting.fetch_sub(1, Ordering::SeqCst);
+                    return None;
+                }
+                let permit = self.permits.clone().acquire_owned().await;
+                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                permit.ok()?
+            }
+        };
+        let result = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash(&password)
+        })
+        .await;
+        Some(result.map_err(|e| e.to_string()).and_then(|r| r))
+    }
+}
+
 /// Whether `password` matches a stored PHC string.
 pub fn verify(password: &str, phc: &str) -> bool {
     use argon2::{PasswordHash, PasswordVerifier};
@@ -21,6 +68,18 @@ pub fn verify(password: &str, phc: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn beyond_the_workers_and_their_queue_hashing_is_refused_not_queued() {
+        let limit = std::sync::Arc::new(super::HashLimit::new(1, 1));
+        let run =
+            |l: std::sync::Arc<super::HashLimit>| async move { l.hash("Correct-Cheval-Batterie-42".into()).await };
+        let (a, b, c) = tokio::join!(run(limit.clone()), run(limit.clone()), run(limit.clone()));
+        let done = [&a, &b, &c].iter().filter(|r| matches!(r, Some(Ok(_)))).count();
+        let refused = [&a, &b, &c].iter().filter(|r| r.is_none()).count();
+        assert_eq!((done, refused), (2, 1), "one hashing, one waiting, one refused");
+        assert!(limit.hash("x".into()).await.is_some(), "free again");
+    }
+
     #[test]
     fn hashes_are_salted_argon2id_and_verify() {
         let a = super::hash("Correct-Cheval-Batterie-42").unwrap();

@@ -5,7 +5,6 @@ use crate::{
     db::{self, InsertError, NewRegistration, Taken},
     email,
     error::AppError,
-    password,
 };
 use axum::{
     Json,
@@ -117,7 +116,7 @@ pub async fn create(
     };
     registration.carte = card.as_ref().map(|(used, _)| used.clone());
     let password = request.secret.mot_de_passe.clone();
-    let password_hash = blocking(move || password::hash(&password)).await?.map_err(AppError::Internal)?;
+    let password_hash = state.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::Internal)?;
     let donnees = serde_json::to_string(&registration).map_err(|e| AppError::Internal(e.to_string()))?;
 
     let personal = &registration.personal;
