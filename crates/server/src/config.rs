@@ -5,6 +5,9 @@ use std::{net::SocketAddr, path::PathBuf};
 #[derive(Parser, Debug, Clone)]
 #[command(name = "promess-server", about = "ProMess Inscription: registration API and wizard")]
 pub struct Config {
+    /// Without a command: serve.
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Address to listen on.
     #[arg(long, env = "PROMESS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -47,4 +50,10 @@ pub struct Config {
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Lists the emails not sent yet, dead ones (never to leave) first, and exits.
+    Outbox,
 }

@@ -1,6 +1,11 @@
 use clap::Parser;
 use promess_core::OperatorConfig;
-use promess_server::{AppState, app, card_proof::CardTrust, config::Config, db};
+use promess_server::{
+    AppState, app,
+    card_proof::CardTrust,
+    config::{Command, Config},
+    db,
+};
 use std::sync::Arc;
 
 #[tokio::main]
@@ -10,6 +15,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
     let config = Config::parse();
     let db = db::connect(&config.database_url).await?;
+    if let Some(Command::Outbox) = config.command {
+        for p in promess_server::outbox::pending(&db).await? {
+            let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
+            let error = p.last_error.unwrap_or_default();
+            println!("{state}\t{}\t{}\t{} attempts\t{}\t{error}", p.id, p.recipient, p.attempts, p.subject);
+        }
+        return Ok(());
+    }
     let operator =
         Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
     let mailer = promess_server::outbox::Mailer::from_url(&config.mail)?;

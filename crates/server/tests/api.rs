@@ -36,6 +36,7 @@ on_both!(
     the_confirmation_email_is_queued_with_the_registration_and_sent_once,
     an_smtp_outage_delays_the_email_and_delivers_it_once_when_back,
     only_the_app_s_origin_may_call_the_api,
+    an_email_that_will_never_leave_is_dead_listed_and_not_retried,
 );
 
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
@@ -394,4 +395,41 @@ async fn only_the_app_s_origin_may_call_the_api(app: &TestApp) {
     assert_eq!(count(app).await, 0);
     let (status, body, _) = send(app, with(ORIGIN, "same-origin")).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &TestApp) {
+    use promess_server::outbox::{MAX_ATTEMPTS, Mailer, deliver_due, pending};
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    let mut other = request(None);
+    (other.donnees.prenom, other.donnees.rpps) = ("Zoé".into(), rpps(9));
+    assert_eq!(register(app, &other).await.0, StatusCode::CREATED);
+    let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM outbox ORDER BY id").fetch_all(&app.db).await.unwrap();
+    let (permanent, transient) = (&ids[0].0, &ids[1].0);
+    // A recipient that is no address: a permanent failure, given up at once.
+    sqlx::query("UPDATE outbox SET recipient = 'pas une adresse' WHERE id = $1")
+        .bind(permanent)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // A folder that cannot be written (a file stands in its place): transient, retried until the attempts run out.
+    let blocked = app.dir.join("blocked");
+    std::fs::create_dir_all(&blocked).unwrap();
+    let mailer = Mailer::from_url(&format!("file://{}", blocked.display())).unwrap();
+    std::fs::remove_dir_all(&blocked).unwrap();
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let mut now = promess_server::outbox::now_secs();
+    for _ in 0..MAX_ATTEMPTS + 3 {
+        assert_eq!(deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 0);
+        now += 3600;
+    }
+    let listed = pending(&app.db).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    let of = |id: &str| listed.iter().find(|p| p.id == id).unwrap();
+    assert_eq!(of(permanent).attempts, 1, "a permanent failure is not retried");
+    assert!(of(permanent).dead_at.is_some() && of(permanent).last_error.as_deref().unwrap().contains("recipient"));
+    assert_eq!(of(transient).attempts, MAX_ATTEMPTS, "retried up to its limit, then no more");
+    assert!(of(transient).dead_at.is_some());
+    // A working mailer later sends none of them: dead is dead.
+    let folder = Mailer::from_url(&format!("file://{}", app.dir.join("outbox").display())).unwrap();
+    assert_eq!(deliver_due(&app.db, &folder, &mailbox(), now).await.unwrap(), 0);
 }
