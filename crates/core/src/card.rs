@@ -346,14 +346,26 @@ impl SignatureAlgorithm {
     }
 }
 
-/// The body of `POST /v1/cards/{reader}/verify-pin`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// The body of `POST /v1/cards/{reader}/verify-pin` (its Debug never shows the PIN; wiped when dropped).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyPinRequest {
     pub pin: String,
     /// The last try is used only when the request says so: a page's own confirmation is not enough.
     #[serde(default)]
     pub confirmer_dernier_essai: bool,
+}
+
+impl std::fmt::Debug for VerifyPinRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "VerifyPinRequest {{ pin: ***, confirmer_dernier_essai: {} }}", self.confirmer_dernier_essai)
+    }
+}
+
+impl Drop for VerifyPinRequest {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.pin);
+    }
 }
 
 /// The body of `POST /v1/cards/{reader}/authenticate`: the server's challenge and the page's origin.

@@ -111,12 +111,25 @@ draft_text! {
     choices: liste_rouge, publier_telephone;
 }
 
-/// The password as typed twice; lives in memory only.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The password as typed twice; lives in memory only, cannot be printed by accident, and is wiped when dropped.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub mot_de_passe: String,
     pub mot_de_passe_confirmation: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Credentials(***)")
+    }
+}
+
+impl Drop for Credentials {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.mot_de_passe);
+        zeroize::Zeroize::zeroize(&mut self.mot_de_passe_confirmation);
+    }
 }
 
 /// The JSON body of `POST /api/registrations`.

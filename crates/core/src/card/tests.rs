@@ -53,6 +53,8 @@ fn a_pin_has_4_to_8_digits_and_never_shows() {
     }
     let pin = Pin::parse("1234").unwrap();
     assert_eq!(format!("{pin:?}"), "Pin(***)");
+    let request = VerifyPinRequest { pin: "1234".into(), confirmer_dernier_essai: true };
+    assert!(!format!("{request:?}").contains("1234"));
     assert_eq!(pin.block(), [b'1', b'2', b'3', b'4', 0xFF, 0xFF, 0xFF, 0xFF]);
     assert_eq!(apdu::verify(&pin), [0x00, 0x20, 0x00, 0x01, 0x08, b'1', b'2', b'3', b'4', 0xFF, 0xFF, 0xFF, 0xFF]);
 }

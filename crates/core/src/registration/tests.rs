@@ -276,3 +276,11 @@ fn the_card_fills_step_2_and_its_answers_are_valid() {
     assert!(draft.carte_lecteur.is_empty() && draft.carte_identifiant_national.is_empty());
     assert_eq!(draft.nom, "MARTIN", "the answers stay");
 }
+
+#[test]
+fn the_password_never_shows_in_debug_output() {
+    let request =
+        RegistrationRequest { donnees: valid_draft(), secret: secret(STRONG), identifiant: None, preuve_carte: None };
+    let printed = format!("{request:?}");
+    assert!(!printed.contains(STRONG) && printed.contains("Credentials(***)"), "{printed}");
+}
