@@ -47,6 +47,9 @@ pub struct Config {
     /// whose authority has no current CRL is refused.
     #[arg(long, env = "PROMESS_CARD_CRL", value_delimiter = ',')]
     pub card_crl: Vec<PathBuf>,
+    /// Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client; others' is ignored.
+    #[arg(long, env = "PROMESS_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,

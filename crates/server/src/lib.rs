@@ -57,6 +57,8 @@ pub struct AppState {
     pub challenge_limiter: Arc<limit::RateLimiter>,
     /// Identifier proposals allowed per client and window (the wizard asks as the names are typed).
     pub proposal_limiter: Arc<limit::RateLimiter>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Password hashes at a time, and requests waiting for one.
     pub hashing: Arc<password::HashLimit>,
     /// The authorities whose CPS cards are believed; None: the card path is refused.
@@ -82,6 +84,7 @@ impl AppState {
             limiter: limit::RateLimiter::new(rate_limit, window),
             challenge_limiter: limit::RateLimiter::new(rate_limit, window),
             proposal_limiter: limit::RateLimiter::new(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION), window),
+            trusted_proxies: Arc::new(Vec::new()),
             hashing: Arc::new(password::HashLimit::for_this_machine()),
             card_trust: None,
             clock: Arc::new(outbox::now_secs),

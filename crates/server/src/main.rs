@@ -51,6 +51,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         operator,
         webmail,
         card_trust,
+        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         ..AppState::new(db, config.dist.clone(), origins, config.rate_limit)
     };
     tracing::info!("ProMess Inscription on http://{listen}/");

@@ -11,7 +11,8 @@ use axum::{
 };
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let limited = |limiter| middleware::from_fn_with_state(limiter, limit::limit);
+    let trusted = state.trusted_proxies.clone();
+    let limited = |limiter| middleware::from_fn_with_state((limiter, trusted.clone()), limit::limit);
     Router::new()
         .route("/identifiants", get(identifiants::propose).route_layer(limited(state.proposal_limiter.clone())))
         .route("/registrations", post(registrations::create).route_layer(limited(state.limiter.clone())))
