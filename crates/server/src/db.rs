@@ -19,8 +19,21 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
         sqlx::query("PRAGMA busy_timeout = 5000").execute(&pool).await?;
         sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
     }
-    MIGRATOR.run(&pool).await?;
-    Ok(pool)
+    // Two processes started at once on one SQLite file may both find a migration missing; the one that loses the
+    // race fails on what the other created, and runs again, finding it applied. (PostgreSQL's migrations take a
+    // lock.)
+    let mut attempt = 0;
+    loop {
+        match MIGRATOR.run(&pool).await {
+            Ok(()) => return Ok(pool),
+            Err(e) if attempt < 5 => {
+                attempt += 1;
+                tracing::warn!(error = %e, attempt, "migration raced another process; running it again");
+                tokio::time::sleep(std::time::Duration::from_millis(200 * attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// The first identifier of the series prenom.nom, prenom.nom2, prenom.nom3… that nobody has.

@@ -99,6 +99,7 @@ impl AppState {
 /// The whole application: `/api` and the wizard, with security headers.
 pub fn app(state: AppState) -> Router {
     let dist = state.dist.clone();
+    let https = state.origins.iter().any(|o| o.starts_with("https://"));
     let router = Router::new()
         .nest(
             "/api",
@@ -111,5 +112,14 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .merge(web::router(&dist));
-    web::secure(router, &dist)
+    let router = web::secure(router, &dist);
+    if https {
+        // Served over HTTPS: browsers are told to come back over HTTPS only.
+        router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ))
+    } else {
+        router
+    }
 }

@@ -37,6 +37,7 @@ on_both!(
     an_smtp_outage_delays_the_email_and_delivers_it_once_when_back,
     only_the_app_s_origin_may_call_the_api,
     an_email_that_will_never_leave_is_dead_listed_and_not_retried,
+    two_processes_started_at_once_migrate_the_schema_once,
 );
 
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
@@ -432,4 +433,32 @@ async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &Tes
     // A working mailer later sends none of them: dead is dead.
     let folder = Mailer::from_url(&format!("file://{}", app.dir.join("outbox").display())).unwrap();
     assert_eq!(deliver_due(&app.db, &folder, &mailbox(), now).await.unwrap(), 0);
+}
+
+async fn two_processes_started_at_once_migrate_the_schema_once(app: &TestApp) {
+    // A fresh database of the same kind, and two servers connecting to it at once.
+    let dir = app.dir.join("twice");
+    std::fs::create_dir_all(&dir).unwrap();
+    let backend = if app.dir.join("promess.db").exists() { Backend::Sqlite } else { Backend::Postgres };
+    let Some(url) = common::database_url(backend, "migrated_twice", &dir).await else { return };
+    let (a, b) = tokio::join!(promess_server::db::connect(&url), promess_server::db::connect(&url));
+    let (a, b) = (a.expect("the first process"), b.expect("the second process"));
+    let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&a).await.unwrap();
+    assert_eq!(applied as usize, promess_server::db::MIGRATOR.iter().count(), "each migration once");
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&b).await.unwrap();
+    assert_eq!(rows, 0);
+}
+
+#[tokio::test]
+async fn served_over_https_the_answers_carry_hsts() {
+    let https = |mut state: promess_server::AppState, _: &std::path::Path| {
+        state.origins = std::sync::Arc::new(vec!["https://inscription.sante-na.fr".into()]);
+        state
+    };
+    let app = common::test_app_with(Backend::Sqlite, "hsts", https).await.unwrap();
+    let (_, _, headers) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], "max-age=31536000; includeSubDomains");
+    let plain = common::test_app(Backend::Sqlite, "no_hsts").await.unwrap();
+    let (_, _, headers) = send(&plain, Request::get("/").body(Body::empty()).unwrap()).await;
+    assert!(headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "not over plain HTTP");
 }
