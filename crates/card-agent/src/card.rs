@@ -5,7 +5,7 @@ use pcsc::{Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State
 use promess_core::card::certificate;
 use promess_core::card::{
     AgentErrorCode, CardIdentity, CardKind, CardProof, FID_CERTIFICATE, FID_IDENTITY, FullIdentity, PIN_STATUS, Pin,
-    ReaderStatus, apdu,
+    ReaderStatus, SignatureAlgorithm, apdu,
 };
 use std::{
     ffi::CString,
@@ -108,16 +108,17 @@ pub fn status() -> Result<Vec<ReaderStatus>, CardError> {
 pub struct Session {
     card: pcsc::Card,
     reader: String,
+    kind: CardKind,
 }
 
 impl Session {
     fn open(ctx: &Context, reader: &std::ffi::CStr) -> Result<Session, CardError> {
         let card = ctx.connect(reader, ShareMode::Shared, Protocols::ANY)?;
-        let atr = card.status2_owned()?.atr().to_vec();
-        if CardKind::of_atr(&atr) == CardKind::Unknown {
+        let kind = CardKind::of_atr(card.status2_owned()?.atr());
+        if kind == CardKind::Unknown {
             return Err(AgentErrorCode::UnknownCard.into());
         }
-        let session = Session { card, reader: reader.to_string_lossy().into_owned() };
+        let session = Session { card, reader: reader.to_string_lossy().into_owned(), kind };
         match session.transmit(&apdu::select_ias())? {
             (_, 0x9000) => Ok(session),
             _ => Err(AgentErrorCode::UnknownCard.into()),
@@ -294,21 +295,41 @@ pub fn authenticate(
     result
 }
 
+fn expect_ok(sw: u16, command: &str) -> Result<(), CardError> {
+    if sw == 0x9000 { Ok(()) } else { Err(CardError::Card(format!("{command} {sw:04X}"))) }
+}
+
 fn sign(session: &Session, nonce: &str, origin: &str) -> Result<CardProof, CardError> {
     if session.transmit(&apdu::verify_status())?.1 != 0x9000 {
         return Err(AgentErrorCode::PinRequired.into());
     }
     let der = session.certificate_der()?;
     let algorithm = certificate::algorithm(&der).map_err(|e| CardError::Card(format!("{e:?}")))?;
-    match session.transmit(&apdu::mse_authentication(algorithm.mse_reference()))?.1 {
-        0x9000 => {}
-        sw => return Err(CardError::Card(format!("MANAGE SECURITY ENVIRONMENT {sw:04X}"))),
-    }
-    let data = algorithm.card_input(origin, nonce);
-    let signature = match session.transmit(&apdu::internal_authenticate(&data))? {
+    let signature = match session.kind {
+        // CPS4: a raw RSA operation (PSO DECIPHER) on the PKCS#1 v1.5 block of the digest.
+        CardKind::Cps4 => {
+            expect_ok(session.transmit(&apdu::mse_decipher())?.1, "MANAGE SECURITY ENVIRONMENT")?;
+            let size = certificate::rsa_size(&der).ok_or(CardError::Card("a CPS4 without an RSA key".into()))?;
+            let block = SignatureAlgorithm::pkcs1_block(origin, nonce, size)
+                .ok_or(CardError::Card("an RSA key too short".into()))?;
+            let parts = apdu::pso_decipher(&block);
+            let (last, chained) = parts.split_last().expect("one part at least");
+            for part in chained {
+                expect_ok(session.transmit(part)?.1, "PSO DECIPHER")?;
+            }
+            session.transmit(last)?
+        }
+        // CPS3: INTERNAL AUTHENTICATE of the DigestInfo (RSA) or the digest (ECDSA).
+        _ => {
+            let environment = apdu::mse_authentication(algorithm.mse_reference());
+            expect_ok(session.transmit(&environment)?.1, "MANAGE SECURITY ENVIRONMENT")?;
+            session.transmit(&apdu::internal_authenticate(&algorithm.card_input(origin, nonce)))?
+        }
+    };
+    let signature = match signature {
         (signature, 0x9000) => signature,
         (_, 0x6982) => return Err(AgentErrorCode::PinRequired.into()),
-        (_, sw) => return Err(CardError::Card(format!("INTERNAL AUTHENTICATE {sw:04X}"))),
+        (_, sw) => return Err(CardError::Card(format!("signature {sw:04X}"))),
     };
     Ok(CardProof {
         certificat: BASE64.encode(&der),

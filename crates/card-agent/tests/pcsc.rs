@@ -230,6 +230,24 @@ async fn the_card_signs_the_challenge_for_its_page_only_after_the_pin() {
 }
 
 #[tokio::test(flavor = "current_thread")]
+async fn a_cps4_card_signs_by_its_own_sequence() {
+    let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let pcscd = Pcscd::start().expect("pcscd");
+    let cps4 = promess_core::card::CardKind::Cps4;
+    let (_card, _ca) = Inserted::card_of_kind(pcscd.vpcd_addr(), Identity::example(), cps4).unwrap();
+    until_card(true).await;
+    let (_, body) = call("GET", "/v1/status", None, &[]).await;
+    assert_eq!(body["lecteurs"][0]["type_carte"], "cps4", "{body}");
+    let (status, full) = from_app("POST", reader_path("verify-pin"), Some(json!({"pin": "1234"}))).await;
+    assert_eq!(status, StatusCode::OK, "{full}");
+    let challenge = json!({"nonce": "bm9uY2UtNA==", "origin": APP});
+    let (status, proof) = from_app("POST", reader_path("authenticate"), Some(challenge)).await;
+    assert_eq!(status, StatusCode::OK, "{proof}");
+    assert_eq!(proof["algorithme"], "RS256");
+    assert!(signature_verifies(&proof, "bm9uY2UtNA==", APP), "MSE 41 B8 + PSO DECIPHER give a PKCS#1 signature");
+}
+
+#[tokio::test(flavor = "current_thread")]
 async fn foreign_origins_and_hosts_are_refused() {
     let (status, body) = call("GET", "/v1/status", None, &[("origin", "https://evil.example")]).await;
     assert_eq!((status, body), (StatusCode::FORBIDDEN, json!({"error": "forbidden_origin"})));

@@ -92,6 +92,21 @@ impl CardKey {
     }
 }
 
+impl CardKey {
+    /// The raw private-key operation of an RSA key on a block of its size (what a CPS4's PSO DECIPHER does).
+    pub fn raw(&self, block: &[u8]) -> Option<Vec<u8>> {
+        let CardKey::Rsa(key) = self else { return None };
+        let size = rsa::traits::PublicKeyParts::size(key.as_ref());
+        if block.len() != size {
+            return None;
+        }
+        let input = rsa::BigUint::from_bytes_be(block);
+        let output = rsa::hazmat::rsa_decrypt_and_check(key.as_ref(), Some(&mut rand_core::OsRng), &input).ok()?;
+        let bytes = output.to_bytes_be();
+        Some([vec![0; size - bytes.len()], bytes].concat())
+    }
+}
+
 /// A test certification authority: it issues card certificates and CRLs.
 pub struct Authority {
     issuer: CertifiedIssuer<'static, KeyPair>,

@@ -12,6 +12,8 @@
 //! | VERIFY | `00 20 00 01 08 <PIN, ASCII, padded with FF>` | `9000`; `63Cx` (x tries left); `6983` blocked |
 //! | VERIFY, no data | `00 20 00 01` | `9000` if verified, else `63Cx` or `6983` |
 //! | MANAGE SECURITY ENVIRONMENT | `00 22 41 A4 06 80 01 <alg> 84 01 81` (authentication key) | `9000`; `6A80` not its key |
+//! | CPS4: MANAGE SECURITY ENVIRONMENT | `00 22 41 B8 03 83 01 81` (deciphering, authentication key) | `9000` |
+//! | CPS4: PSO DECIPHER | `10 2A 80 86 …` chained, then `00 2A 80 86 <Lc> … 00`: `00` ‖ the PKCS#1 block | the raw RSA result `9000`; `6982` before the PIN |
 //! | INTERNAL AUTHENTICATE | `00 88 00 00 <Lc> <DigestInfo, or the digest for ECDSA> 00` | the signature `9000`; `6982` before the PIN; `6985` no environment |
 //!
 //! The certificate is issued at start by a test CA, its subject laid out like a CPS certificate's:
@@ -22,7 +24,9 @@
 //! clear the verified state and the security environment; the try counter is kept. The commands are
 //! promess-core's card protocol.
 use cert::CardKey;
-use promess_core::card::{AID_IAS, FID_CERTIFICATE, FID_IDENTITY, NationalId, PIN_REFERENCE, PIN_STATUS};
+use promess_core::card::{
+    AID_IAS, ATR_CPS4, CardKind, FID_CERTIFICATE, FID_IDENTITY, NationalId, PIN_REFERENCE, PIN_STATUS,
+};
 use serde::{Deserialize, Serialize};
 
 pub use promess_core::card::ATR_CPS3;
@@ -141,8 +145,14 @@ pub struct Card {
     verified: bool,
     application: bool,
     selected: Option<[u8; 2]>,
-    /// The algorithm set by MANAGE SECURITY ENVIRONMENT for authentication.
+    /// The algorithm set by MANAGE SECURITY ENVIRONMENT for authentication (CPS3: INTERNAL AUTHENTICATE).
     environment: Option<u8>,
+    /// CPS3, or CPS4 (its ATR, and its authentication by MSE for deciphering, then PSO DECIPHER).
+    kind: CardKind,
+    /// CPS4: the environment for deciphering is set.
+    decipher: bool,
+    /// The parts of a chained command received so far.
+    chained: Vec<u8>,
 }
 
 impl Card {
@@ -156,6 +166,23 @@ impl Card {
             application: false,
             selected: None,
             environment: None,
+            kind: CardKind::Cps3,
+            decipher: false,
+            chained: Vec::new(),
+        }
+    }
+
+    /// The same card as a CPS4 (its RSA key authenticates by deciphering a block the host pads).
+    pub fn cps4(mut self) -> Card {
+        self.kind = CardKind::Cps4;
+        self
+    }
+
+    /// The card's ATR, by its kind.
+    pub fn atr(&self) -> &'static [u8] {
+        match self.kind {
+            CardKind::Cps4 => &ATR_CPS4,
+            _ => &ATR_CPS3,
         }
     }
 
@@ -166,6 +193,8 @@ impl Card {
         self.application = false;
         self.selected = None;
         self.environment = None;
+        self.decipher = false;
+        self.chained.clear();
     }
 
     pub fn remaining_tries(&self) -> u8 {
@@ -178,7 +207,9 @@ impl Card {
         if apdu.len() < 4 {
             return WRONG_LENGTH.to_vec();
         }
-        if apdu[0] != 0x00 {
+        // Command chaining (CLA 10) for the CPS4's PSO DECIPHER only.
+        let chaining = apdu[0] == 0x10 && self.kind == CardKind::Cps4 && apdu[1] == 0x2A;
+        if apdu[0] != 0x00 && !chaining {
             return NO_CLA.to_vec();
         }
         let (ins, p1, p2) = (apdu[1], apdu[2], apdu[3]);
@@ -188,6 +219,10 @@ impl Card {
             [lc, rest @ ..] if *lc as usize <= rest.len() && *lc > 0 && ins != 0xB0 => &rest[..*lc as usize],
             _ => &[],
         };
+        if chaining {
+            self.chained.extend_from_slice(data);
+            return OK.to_vec();
+        }
         match ins {
             0xA4 if p1 == 0x04 => {
                 self.application = data == AID_IAS;
@@ -232,6 +267,31 @@ impl Card {
                 }
                 _ => WRONG_DATA.to_vec(),
             },
+            // CPS4: MANAGE SECURITY ENVIRONMENT, SET for deciphering with the authentication key.
+            0x22 if (p1, p2) == (0x41, 0xB8) && self.application && self.kind == CardKind::Cps4 => match data {
+                [0x83, 0x01, _] if matches!(self.key, CardKey::Rsa(_)) => {
+                    self.decipher = true;
+                    OK.to_vec()
+                }
+                _ => WRONG_DATA.to_vec(),
+            },
+            // CPS4: PSO DECIPHER of the padding indicator and a block: the raw RSA operation of its key.
+            0x2A if (p1, p2) == (0x80, 0x86) && self.kind == CardKind::Cps4 => {
+                let whole = [std::mem::take(&mut self.chained), data.to_vec()].concat();
+                if !self.verified {
+                    return SECURITY.to_vec();
+                }
+                if !self.decipher {
+                    return CONDITIONS.to_vec();
+                }
+                match whole.split_first() {
+                    Some((0x00, block)) => match self.key.raw(block) {
+                        Some(result) => reply(&result, OK),
+                        None => WRONG_DATA.to_vec(),
+                    },
+                    _ => WRONG_DATA.to_vec(),
+                }
+            }
             // INTERNAL AUTHENTICATE: only after VERIFY in this session, and in the environment set.
             0x88 if !self.verified => SECURITY.to_vec(),
             0x88 if self.environment.is_none() => CONDITIONS.to_vec(),
@@ -370,6 +430,34 @@ mod tests {
         public
             .verify(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, &reply[..256])
             .expect("PKCS#1 v1.5 over SHA-256");
+    }
+
+    #[test]
+    fn a_cps4_card_authenticates_by_deciphering_a_padded_block_after_the_pin() {
+        let key = cert::CardKey::generate(SignatureAlgorithm::Rs256);
+        let cert::CardKey::Rsa(private) = &key else { unreachable!() };
+        let public = private.to_public_key();
+        let mut c = Card::new(Identity::example(), vec![0x30; 10], key).cps4();
+        assert_eq!(c.atr(), ATR_CPS4);
+        select_ias(&mut c);
+        let block = SignatureAlgorithm::pkcs1_block("https://o.example", "bm9uY2U=", 256).unwrap();
+        let chained = apdu::pso_decipher(&block);
+        assert_eq!(sw(&c.transmit(&apdu::mse_decipher())), OK);
+        for part in &chained[..chained.len() - 1] {
+            assert_eq!(sw(&c.transmit(part)), OK);
+        }
+        assert_eq!(sw(&c.transmit(&chained[chained.len() - 1])), SECURITY, "no PIN yet");
+        assert_eq!(sw(&c.transmit(&verify_apdu("1234"))), OK);
+        for part in &chained[..chained.len() - 1] {
+            c.transmit(part);
+        }
+        let reply = c.transmit(&chained[chained.len() - 1]);
+        assert_eq!((sw(&reply), reply.len()), (OK, 256 + 2));
+        let digest = promess_core::card::signed_digest("https://o.example", "bm9uY2U=");
+        public
+            .verify(rsa::Pkcs1v15Sign::new::<rsa::sha2::Sha256>(), &digest, &reply[..256])
+            .expect("the CPS4's answer is the PKCS#1 v1.5 signature");
+        assert_eq!(sw(&c.transmit(&[0x10, 0xB0, 0, 0, 0])), NO_CLA, "chaining for PSO DECIPHER only");
     }
 
     #[test]

@@ -52,6 +52,9 @@ struct Args {
     /// Lists the card's own certificate as revoked in the CRL.
     #[arg(long)]
     revoke: bool,
+    /// Plays a CPS4 card (its ATR, and its authentication by PSO DECIPHER; an RSA key).
+    #[arg(long)]
+    cps4: bool,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -90,13 +93,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(path, issued.authority.crl(&revoked, now - 60, now + args.crl_days * 86_400)?)?;
     }
     eprintln!(
-        "promess-card-sim: CPS3 card of {} {} ({}), PIN tries 3, in the vpcd reader at {}",
+        "promess-card-sim: {} card of {} {} ({}), PIN tries 3, in the vpcd reader at {}",
+        if args.cps4 { "CPS4" } else { "CPS3" },
         identity.prenom,
         identity.nom,
         identity.national_id(),
         args.vpcd
     );
-    let card = Arc::new(Mutex::new(Card::new(identity, issued.leaf, issued.key)));
+    let card = Card::new(identity, issued.leaf, issued.key);
+    let card = Arc::new(Mutex::new(if args.cps4 { card.cps4() } else { card }));
     let _inserted = Inserted::insert(args.vpcd, card);
     loop {
         std::thread::park();

@@ -1,7 +1,7 @@
 //! The vpcd protocol (vsmartcard): the card connects to the driver's TCP port; every message both ways is a
 //! 2-byte big-endian length and a payload. One byte is a control code (0 power off, 1 power on, 2 reset, 4 send the
 //! ATR); anything longer is a command APDU, answered with the response APDU.
-use crate::{ATR_CPS3, Card};
+use crate::Card;
 use std::{
     io::{self, Read, Write},
     net::{Shutdown, TcpStream},
@@ -43,7 +43,7 @@ pub fn serve(mut stream: TcpStream, card: &Mutex<Card>, removed: &AtomicBool, ho
         let mut card = card.lock().unwrap_or_else(|p| p.into_inner());
         match message.as_slice() {
             [0] | [1] | [2] => card.reset(),
-            [4] => write_message(&mut stream, &ATR_CPS3)?,
+            [4] => write_message(&mut stream, card.atr())?,
             [_] => {}
             apdu => {
                 while hold.load(Ordering::SeqCst) {
@@ -93,9 +93,20 @@ impl Inserted {
         addr: String,
         identity: crate::Identity,
     ) -> Result<(Inserted, crate::cert::Authority), rcgen::Error> {
-        let crate::cert::Issued { authority, leaf, key, .. } =
-            crate::cert::issue(&identity, promess_core::card::SignatureAlgorithm::Rs256)?;
-        Ok((Inserted::insert(addr, Arc::new(Mutex::new(Card::new(identity, leaf, key)))), authority))
+        Inserted::card_of_kind(addr, identity, promess_core::card::CardKind::Cps3)
+    }
+
+    /// `card_of`, a CPS3 or a CPS4.
+    pub fn card_of_kind(
+        addr: String,
+        identity: crate::Identity,
+        kind: promess_core::card::CardKind,
+    ) -> Result<(Inserted, crate::cert::Authority), rcgen::Error> {
+        let algorithm = promess_core::card::SignatureAlgorithm::Rs256;
+        let crate::cert::Issued { authority, leaf, key, .. } = crate::cert::issue(&identity, algorithm)?;
+        let card = Card::new(identity, leaf, key);
+        let card = if kind == promess_core::card::CardKind::Cps4 { card.cps4() } else { card };
+        Ok((Inserted::insert(addr, Arc::new(Mutex::new(card))), authority))
     }
 
     /// Leaves the next command APDUs unanswered until released (or the card removed).

@@ -65,6 +65,29 @@ pub mod apdu {
     pub fn internal_authenticate(data: &[u8]) -> Vec<u8> {
         [&[0x00, 0x88, 0x00, 0x00, data.len() as u8][..], data, &[0x00]].concat()
     }
+
+    /// CPS4: MANAGE SECURITY ENVIRONMENT, SET for deciphering (`00 22 41 B8`) with the authentication key (83): the
+    /// CPS4's way of authenticating is a raw RSA operation on a block the host pads.
+    pub fn mse_decipher() -> Vec<u8> {
+        vec![0x00, 0x22, 0x41, 0xB8, 0x03, 0x83, 0x01, KEY_AUTHENTICATION]
+    }
+
+    /// CPS4: PERFORM SECURITY OPERATION, DECIPHER (`00 2A 80 86`) of `block` (padding indicator 00 first), in short
+    /// APDUs chained (CLA 10 for every part but the last, which asks for the answer).
+    pub fn pso_decipher(block: &[u8]) -> Vec<Vec<u8>> {
+        let data = [&[0x00][..], block].concat();
+        let parts: Vec<&[u8]> = data.chunks(255).collect();
+        let last = parts.len() - 1;
+        parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let cla = if i == last { 0x00 } else { 0x10 };
+                let le: &[u8] = if i == last { &[0x00] } else { &[] };
+                [&[cla, 0x2A, 0x80, 0x86, part.len() as u8][..], part, le].concat()
+            })
+            .collect()
+    }
 }
 
 /// The kind of card, from its ATR.
@@ -333,6 +356,14 @@ impl SignatureAlgorithm {
             SignatureAlgorithm::Rs256 => ALGORITHM_RSA_PKCS1,
             SignatureAlgorithm::Es256 => ALGORITHM_ECDSA_SHA256,
         }
+    }
+
+    /// The block a CPS4's raw RSA operation turns into the PKCS#1 v1.5 signature of `origin` and `nonce`, for a key
+    /// of `size` bytes: `00 01 FF…FF 00 DigestInfo` (EMSA-PKCS1-v1_5, RFC 8017 §9.2).
+    pub fn pkcs1_block(origin: &str, nonce: &str, size: usize) -> Option<Vec<u8>> {
+        let info = SignatureAlgorithm::Rs256.card_input(origin, nonce);
+        let padding = size.checked_sub(info.len() + 3).filter(|p| *p >= 8)?;
+        Some([&[0x00, 0x01][..], &vec![0xFF; padding], &[0x00], &info].concat())
     }
 
     /// What INTERNAL AUTHENTICATE is given to sign for `origin` and `nonce`: the DigestInfo of the digest for

@@ -48,6 +48,15 @@ pub fn algorithm_of(cert: &X509Certificate<'_>) -> Result<SignatureAlgorithm, Ce
     }
 }
 
+/// The size in bytes of the certificate's RSA key (what a CPS4's padded block must fill), None for another key.
+pub fn rsa_size(der: &[u8]) -> Option<usize> {
+    let (_, cert) = X509Certificate::from_der(der).ok()?;
+    match cert.public_key().parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(rsa)) => Some(rsa.modulus.iter().skip_while(|b| **b == 0).count()),
+        _ => None,
+    }
+}
+
 /// The holder's identity from a parsed certificate (`der` is its encoding, for the fingerprint).
 pub fn identity(cert: &X509Certificate<'_>, der: &[u8]) -> Result<CardIdentity, CertificateError> {
     let subject = cert.subject();

@@ -80,6 +80,25 @@ fn card_kinds_and_commands() {
     assert_eq!(apdu::mse_authentication(ALGORITHM_RSA_PKCS1)[..4], [0x00, 0x22, 0x41, 0xA4]);
     let ia = apdu::internal_authenticate(&[1, 2, 3]);
     assert_eq!(ia, [0x00, 0x88, 0x00, 0x00, 3, 1, 2, 3, 0x00]);
+    assert_eq!(apdu::mse_decipher(), [0x00, 0x22, 0x41, 0xB8, 0x03, 0x83, 0x01, 0x81]);
+    // A 256-byte block and its padding indicator: 257 bytes in two chained short APDUs.
+    let parts = apdu::pso_decipher(&[7; 256]);
+    assert_eq!(parts.len(), 2);
+    assert_eq!((parts[0][..5].to_vec(), parts[0].len()), (vec![0x10, 0x2A, 0x80, 0x86, 255], 5 + 255));
+    assert_eq!(parts[0][5], 0x00, "the padding indicator first");
+    assert_eq!(parts[1], [0x00, 0x2A, 0x80, 0x86, 2, 7, 7, 0x00]);
+}
+
+#[test]
+fn the_cps4_block_is_pkcs1_v1_5() {
+    let block = SignatureAlgorithm::pkcs1_block("o", "n", 256).unwrap();
+    assert_eq!(block.len(), 256);
+    assert_eq!(block[..2], [0x00, 0x01]);
+    let info = SignatureAlgorithm::Rs256.card_input("o", "n");
+    assert_eq!(block[256 - info.len()..], info[..]);
+    assert_eq!(block[256 - info.len() - 1], 0x00);
+    assert!(block[2..256 - info.len() - 1].iter().all(|b| *b == 0xFF));
+    assert_eq!(SignatureAlgorithm::pkcs1_block("o", "n", 60), None, "a key too short for the digest");
 }
 
 #[test]
