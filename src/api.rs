@@ -49,7 +49,13 @@ impl SubmitError {
                 "Votre carte CPS n'a pas pu signer votre demande : vérifiez qu'elle est dans son lecteur et que le logiciel de lecture de carte (ProMess Carte) est démarré, puis envoyez à nouveau votre demande. Vos réponses sont conservées."
             }
             SubmitError::Unavailable => {
-                "Le service d'inscription n'a pas pu enregistrer votre demande pour le moment. Vos réponses sont conservées : réessayez dans quelques instants. Si le problème persiste, contactez l'assistance technique au 05 64 090 090 ou à support@esea-na.fr."
+                concat!(
+                    "Le service d'inscription n'a pas pu enregistrer votre demande pour le moment. Vos réponses sont conservées : réessayez dans quelques instants. Si le problème persiste, contactez l'assistance technique au ",
+                    promess_core::support_phone!(),
+                    " ou à ",
+                    promess_core::support_email!(),
+                    "."
+                )
             }
         }
     }

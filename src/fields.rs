@@ -82,7 +82,6 @@ pub fn TextField(
     #[prop(optional)] autocomplete: Option<&'static str>,
     #[prop(optional)] inputmode: Option<&'static str>,
     #[prop(optional)] hint: Option<&'static str>,
-    #[prop(optional)] maxlength: Option<usize>,
 ) -> impl IntoView {
     let wizard = use_wizard();
     let draft = wizard.draft;
@@ -96,7 +95,7 @@ pub fn TextField(
                 type=kind
                 autocomplete=autocomplete
                 inputmode=inputmode
-                maxlength=maxlength
+                maxlength=field.max_chars()
                 readonly=from_card(field)
                 aria-required=required.then_some("true")
                 aria-invalid=invalid(field)

@@ -25,7 +25,16 @@ const CGU: &[(&str, &str)] = &[
         "4. Données personnelles",
         "Les données saisies lors de l'inscription servent à créer et gérer le compte, et, selon les choix exprimés, à publier l'adresse dans l'annuaire national MSSanté. L'utilisateur dispose d'un droit d'accès, de rectification et d'effacement auprès de l'assistance technique. En tant que responsable de traitement, il tient un registre des activités de traitement et informe ses patients de l'usage de la messagerie sécurisée.",
     ),
-    ("5. Assistance", "L'assistance technique ESEA répond au 05 64 090 090 et à support@esea-na.fr."),
+    (
+        "5. Assistance",
+        concat!(
+            "L'assistance technique ESEA répond au ",
+            promess_core::support_phone!(),
+            " et à ",
+            promess_core::support_email!(),
+            "."
+        ),
+    ),
 ];
 
 #[component]

@@ -322,7 +322,7 @@ fn CardFlow(attempt: ReadSignal<u32>) -> impl IntoView {
                             "4 à 8 chiffres. Le code est vérifié par votre carte, sur votre ordinateur : il n'est jamais envoyé au service. "
                             {tries_text(tries)}
                         </p>
-                        <input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength="8"
+                        <input id="pin" name="pin" type="password" inputmode="numeric" autocomplete="off" maxlength=Pin::MAX_DIGITS
                             aria-required="true" aria-invalid=invalid aria-describedby="pin-aide pin-erreur" disabled=busy />
                         <p id="pin-erreur" class="erreur" aria-live="polite">{error}</p>
                     </div>

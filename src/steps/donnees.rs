@@ -49,9 +49,7 @@ pub fn Donnees() -> impl IntoView {
                 <SelectField field=Field::Ville lens=lens!(ville) options=Choices::from(names) autocomplete="address-level2" />
             })
         }
-        _ => Either::Right(
-            view! { <TextField field=Field::Ville lens=lens!(ville) autocomplete="address-level2" maxlength=100 /> },
-        ),
+        _ => Either::Right(view! { <TextField field=Field::Ville lens=lens!(ville) autocomplete="address-level2" /> }),
     };
     // The specialties of the chosen profession only; a specialty of another profession is dropped.
     let specialites = Memo::new(move |_| {
@@ -86,8 +84,8 @@ pub fn Donnees() -> impl IntoView {
             <fieldset class="groupe">
                 <legend>"Saisie des données personnelles"</legend>
                 <SelectField field=Field::Civilite lens=lens!(civilite) options=civilites required=true autocomplete="honorific-prefix" />
-                <TextField field=Field::Nom lens=lens!(nom) required=true autocomplete="family-name" maxlength=50 />
-                <TextField field=Field::Prenom lens=lens!(prenom) required=true autocomplete="given-name" maxlength=50 />
+                <TextField field=Field::Nom lens=lens!(nom) required=true autocomplete="family-name" />
+                <TextField field=Field::Prenom lens=lens!(prenom) required=true autocomplete="given-name" />
                 <fieldset class="champ naissance">
                     <legend>"Jour/Mois de naissance" <span class="requis" aria-hidden="true">"*"</span></legend>
                     <div class="ligne">
@@ -99,7 +97,7 @@ pub fn Donnees() -> impl IntoView {
                 <TextField field=Field::Email lens=lens!(email) required=true kind="email" autocomplete="email"
                     hint="Adresse individuelle de messagerie non sécurisée qui vous permet de recevoir les notifications ainsi que les rappels de mots de passe." />
                 <TextField field=Field::EmailConfirmation lens=lens!(email_confirmation) required=true kind="email" autocomplete="email" />
-                <TextField field=Field::LieuExercice lens=lens!(lieu_exercice) required=true autocomplete="organization" maxlength=100
+                <TextField field=Field::LieuExercice lens=lens!(lieu_exercice) required=true autocomplete="organization"
                     hint="Établissement, cabinet ou structure où vous exercez." />
             </fieldset>
             <fieldset class="groupe">
@@ -118,8 +116,8 @@ pub fn Donnees() -> impl IntoView {
             </fieldset>
             <fieldset class="groupe">
                 <legend>"Adresse professionnelle"</legend>
-                <TextField field=Field::Adresse lens=lens!(adresse) autocomplete="street-address" maxlength=200 />
-                <TextField field=Field::CodePostal lens=lens!(code_postal) inputmode="numeric" autocomplete="postal-code" maxlength=5 />
+                <TextField field=Field::Adresse lens=lens!(adresse) autocomplete="street-address" />
+                <TextField field=Field::CodePostal lens=lens!(code_postal) inputmode="numeric" autocomplete="postal-code" />
                 <p id="code_postal-communes" class="aide" role="status">{move || communes.with(Communes::status)}</p>
                 {ville}
                 <ReadOnly id="departement" label="Département" value=departement />

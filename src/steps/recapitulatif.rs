@@ -9,7 +9,7 @@ use crate::{
 };
 use leptos::{prelude::*, task::spawn_local};
 use promess_core::{
-    Draft, RegistrationRequest, Step,
+    Draft, Field, RegistrationRequest, Step,
     birth::BirthDayMonth,
     contact::Phone,
     nos::{self, PROFESSION_AUTRE},
@@ -45,41 +45,43 @@ fn lines(
             },
         )],
         Step::Donnees => vec![
-            ("Civilité", nos::label(nos::CIVILITE_TABLES, &d.civilite).into()),
-            ("Nom", d.nom.trim().into()),
-            ("Prénom", d.prenom.trim().into()),
+            (Field::Civilite.label(), nos::label(nos::CIVILITE_TABLES, &d.civilite).into()),
+            (Field::Nom.label(), d.nom.trim().into()),
+            (Field::Prenom.label(), d.prenom.trim().into()),
             (
-                "Jour/Mois de naissance",
+                Field::Naissance.label(),
                 BirthDayMonth::parse(&d.jour_naissance, &d.mois_naissance).map(|b| b.to_string()).unwrap_or_default(),
             ),
-            ("Email", d.email.trim().into()),
-            ("Lieu d'exercice", d.lieu_exercice.trim().into()),
+            (Field::Email.label(), d.email.trim().into()),
+            (Field::LieuExercice.label(), d.lieu_exercice.trim().into()),
             (
-                "Profession",
+                Field::Profession.label(),
                 if d.profession == PROFESSION_AUTRE {
                     format!("Autre : {}", nos::label(nos::PROFESSION_AUTRE_TABLES, &d.profession_autre))
                 } else {
                     nos::label(&[nos::PROFESSIONS], &d.profession).into()
                 },
             ),
-            ("N° RPPS", d.rpps.split_whitespace().collect()),
-            ("Spécialité RPPS", nos::label(&[nos::SPECIALITES_RPPS], &d.specialite_rpps).into()),
-            ("N° ADELI", d.adeli.split_whitespace().collect()),
-            ("Spécialité ADELI", nos::label(&[nos::SPECIALITES_ADELI], &d.specialite_adeli).into()),
-            ("Adresse", d.adresse.trim().into()),
-            ("Code postal", d.code_postal.trim().into()),
-            ("Ville", d.ville.trim().into()),
+            (Field::Rpps.label(), d.rpps.split_whitespace().collect()),
+            (Field::SpecialiteRpps.label(), nos::label(&[nos::SPECIALITES_RPPS], &d.specialite_rpps).into()),
+            (Field::Adeli.label(), d.adeli.split_whitespace().collect()),
+            (Field::SpecialiteAdeli.label(), nos::label(&[nos::SPECIALITES_ADELI], &d.specialite_adeli).into()),
+            (Field::Adresse.label(), d.adresse.trim().into()),
+            (Field::CodePostal.label(), d.code_postal.trim().into()),
+            (Field::Ville.label(), d.ville.trim().into()),
             ("Département", departement.to_owned()),
-            ("Téléphone", phone(&d.telephone)),
-            ("Mobile", phone(&d.mobile)),
-            ("Fax", phone(&d.fax)),
+            (Field::Telephone.label(), phone(&d.telephone)),
+            (Field::Mobile.label(), phone(&d.mobile)),
+            (Field::Fax.label(), phone(&d.fax)),
         ],
-        Step::Identifiant => vec![("Identifiant", identifiant), ("Mot de passe", "saisi (non affiché)".into())],
+        Step::Identifiant => {
+            vec![("Identifiant", identifiant), (Field::MotDePasse.label(), "saisi (non affiché)".into())]
+        }
         Step::Adhesion => vec![
             ("Adresse de messagerie sécurisée", address),
             ("Boîte MSSanté", yes_no(Some(d.mssante))),
-            ("Liste rouge", yes_no(d.liste_rouge)),
-            ("Numéro dans l'annuaire MSSanté", yes_no(d.publier_telephone)),
+            (Field::ListeRouge.label(), yes_no(d.liste_rouge)),
+            (Field::PublierTelephone.label(), yes_no(d.publier_telephone)),
             (
                 "Numéro publié",
                 if d.publier_telephone == Some(true) { phone(&d.telephone_publie) } else { String::new() },

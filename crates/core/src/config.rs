@@ -23,6 +23,21 @@ impl OperatorConfig {
     }
 }
 
+/// The support contact named by the procedure, as a literal for `concat!` in texts written at compile time.
+#[macro_export]
+macro_rules! support_phone {
+    () => {
+        "05 64 090 090"
+    };
+}
+
+#[macro_export]
+macro_rules! support_email {
+    () => {
+        "support@esea-na.fr"
+    };
+}
+
 /// The support contact named by the procedure.
-pub const SUPPORT_PHONE: &str = "05 64 090 090";
-pub const SUPPORT_EMAIL: &str = "support@esea-na.fr";
+pub const SUPPORT_PHONE: &str = support_phone!();
+pub const SUPPORT_EMAIL: &str = support_email!();

@@ -63,6 +63,17 @@ impl Field {
     pub fn from_key(key: &str) -> Option<Field> {
         Field::ALL.iter().copied().find(|f| f.key() == key)
     }
+
+    /// The longest answer the rules accept, for the fields whose limit the input shows (`maxlength`).
+    pub const fn max_chars(self) -> Option<usize> {
+        match self {
+            Field::Nom | Field::Prenom => Some(crate::name::MAX_NAME_CHARS),
+            Field::LieuExercice | Field::Ville => Some(crate::registration::MAX_TEXT_CHARS),
+            Field::Adresse => Some(crate::registration::MAX_ADDRESS_CHARS),
+            Field::CodePostal => Some(crate::postal::DIGITS),
+            _ => None,
+        }
+    }
 }
 
 /// A set of fields, as bits (there are fewer than 64 fields).

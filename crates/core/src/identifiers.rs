@@ -58,6 +58,21 @@ impl Adeli {
 pub struct Identifiant(String);
 
 impl Identifiant {
+    /// The identifier of the names as typed, or their errors by field.
+    pub fn of_names(prenom: &str, nom: &str) -> Result<Identifiant, crate::FieldErrors> {
+        use crate::Field;
+        let mut e = crate::FieldErrors::default();
+        let prenom = e.check(Field::Prenom, PersonName::parse(prenom));
+        let nom = e.check(Field::Nom, PersonName::parse(nom));
+        match (prenom, nom) {
+            (Some(p), Some(n)) => Identifiant::derive(&p, &n).map_err(|code| {
+                e.add(Field::Nom, code);
+                e
+            }),
+            _ => Err(e),
+        }
+    }
+
     pub fn derive(prenom: &PersonName, nom: &PersonName) -> Result<Self, ErrorCode> {
         let id = format!("{}.{}", slug(prenom.as_str()), slug(nom.as_str()));
         if id.len() > MAX_IDENTIFIER_CHARS {

@@ -2,6 +2,9 @@
 use crate::error::ErrorCode;
 use serde::Serialize;
 
+/// How many digits a postal code has.
+pub const DIGITS: usize = 5;
+
 /// A French postal code: 5 digits, in a known département.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -13,7 +16,7 @@ impl PostalCode {
         if code.is_empty() {
             return Err(ErrorCode::Required);
         }
-        if code.len() != 5 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        if code.len() != DIGITS || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(ErrorCode::InvalidFormat);
         }
         let code = PostalCode(code);

@@ -154,6 +154,13 @@ pub struct Proposal {
     pub adresse: String,
 }
 
+impl Proposal {
+    /// The proposal of an identifier, with its secure address.
+    pub fn of(identifiant: &Identifiant, config: &OperatorConfig, mssante: bool) -> Proposal {
+        Proposal { identifiant: identifiant.to_string(), adresse: identifiant.address(config, mssante) }
+    }
+}
+
 /// The answer of `POST /api/registrations` when the account is created (201).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrationAccepted {
@@ -386,9 +393,7 @@ impl Draft {
 
     /// The proposed identifier, prenom.nom, once both names are valid.
     pub fn identifiant(&self) -> Option<Identifiant> {
-        let prenom = PersonName::parse(&self.prenom).ok()?;
-        let nom = PersonName::parse(&self.nom).ok()?;
-        Identifiant::derive(&prenom, &nom).ok()
+        Identifiant::of_names(&self.prenom, &self.nom).ok()
     }
 
     /// The words a password must not contain.

@@ -189,15 +189,20 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
             // SQLite names the column ("registrations.rpps"), PostgreSQL the constraint or index.
             let what = format!("{} {}", e.constraint().unwrap_or_default(), e.message());
-            Err(InsertError::Taken(if what.contains("idempotency") {
-                Taken::IdempotencyKey
-            } else if what.contains("rpps") {
-                Taken::Rpps
-            } else if what.contains("adeli") {
-                Taken::Adeli
-            } else {
-                Taken::Identifier
-            }))
+            let taken = [
+                ("idempotency", Taken::IdempotencyKey),
+                ("rpps", Taken::Rpps),
+                ("adeli", Taken::Adeli),
+                ("identifiant", Taken::Identifier),
+                ("adresse", Taken::Identifier),
+            ]
+            .into_iter()
+            .find(|(name, _)| what.contains(name));
+            match taken {
+                Some((_, taken)) => Err(InsertError::Taken(taken)),
+                // Another rule (a random id met twice…): an error, never mistaken for a taken identifier.
+                None => Err(InsertError::Db(sqlx::Error::Database(e))),
+            }
         }
         Err(e) => Err(InsertError::Db(e)),
     }

@@ -28,8 +28,33 @@ pub enum AppError {
     TooManyRequests(u64),
     /// 503: every password worker is busy and the queue is full.
     Busy,
-    /// 500: logged, never detailed to the client.
-    Internal(String),
+    /// 500: logged with its source, never detailed to the client.
+    Internal(Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl AppError {
+    /// A 500 of any error (its source kept for the log).
+    pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
+        AppError::Internal(e.into())
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Internal(source) => write!(f, "internal error: {source}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AppError::Internal(source) => Some(source.as_ref()),
+            _ => None,
+        }
+    }
 }
 
 impl IntoResponse for AppError {
@@ -80,8 +105,8 @@ impl IntoResponse for AppError {
                 )
                     .into_response();
             }
-            AppError::Internal(detail) => {
-                tracing::error!(%detail, "internal error");
+            AppError::Internal(source) => {
+                tracing::error!(error = %source, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     json!({ "erreur": "Une erreur interne est survenue. Réessayez dans quelques instants." }),
@@ -119,6 +144,6 @@ impl From<JsonRejection> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.to_string())
+        AppError::internal(e)
     }
 }

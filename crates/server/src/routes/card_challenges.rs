@@ -7,7 +7,7 @@ use promess_core::card::Challenge;
 
 pub async fn create(State(state): State<AppState>) -> Result<impl IntoResponse, AppError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(AppError::internal)?;
     let nonce = BASE64.encode(bytes);
     let now = state.now();
     let expire = now + Challenge::VALID_SECS;

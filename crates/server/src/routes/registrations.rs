@@ -22,12 +22,12 @@ const MAX_ATTEMPTS: u32 = 20;
 
 fn new_id() -> Result<String, AppError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| AppError::Internal(e.to_string()))?;
+    getrandom::fill(&mut bytes).map_err(AppError::internal)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(|e| AppError::Internal(e.to_string()))
+    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
 }
 
 /// Longest accepted Idempotency-Key (the wizard sends a UUID).
@@ -116,18 +116,15 @@ pub async fn create(
     };
     registration.carte = card.as_ref().map(|(used, _)| used.clone());
     let password = request.secret.mot_de_passe.clone();
-    let password_hash = state.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::Internal)?;
-    let donnees = serde_json::to_string(&registration).map_err(|e| AppError::Internal(e.to_string()))?;
+    let password_hash = state.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
+    let donnees = serde_json::to_string(&registration).map_err(AppError::internal)?;
 
     let personal = &registration.personal;
     let mssante = registration.membership.mssante;
     let mut candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
     if let Some(confirmed) = &request.identifiant {
         if confirmed != candidate.as_str() {
-            return Err(AppError::IdentifierTaken(Proposal {
-                adresse: candidate.address(&state.operator, mssante),
-                identifiant: candidate.to_string(),
-            }));
+            return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
         }
     }
     for _ in 0..MAX_ATTEMPTS {
@@ -161,7 +158,7 @@ pub async fn create(
             adresse: adresse.clone(),
             statut: "active".into(),
         };
-        let answer_body = serde_json::to_string(&accepted).map_err(|e| AppError::Internal(e.to_string()))?;
+        let answer_body = serde_json::to_string(&accepted).map_err(AppError::internal)?;
         let answer = key.map(|k| db::Answer {
             key: k,
             body: &answer_body,
@@ -177,23 +174,18 @@ pub async fn create(
             Err(InsertError::Taken(_))
                 if key.is_some() && db::answer_of(&state.db, key.unwrap_or_default(), 0).await?.is_some() =>
             {
-                return replay(&state, key, &body_hash)
-                    .await?
-                    .ok_or_else(|| AppError::Internal("answer vanished".into()));
+                return replay(&state, key, &body_hash).await?.ok_or_else(|| AppError::internal("answer vanished"));
             }
             Err(InsertError::Taken(Taken::Identifier)) => {
                 // Taken by a concurrent registration: the next one, or ask the user to confirm it.
                 candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
                 if request.identifiant.is_some() {
-                    return Err(AppError::IdentifierTaken(Proposal {
-                        adresse: candidate.address(&state.operator, mssante),
-                        identifiant: candidate.to_string(),
-                    }));
+                    return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
                 }
             }
             Err(InsertError::Challenge(code)) => return Err(invalid_card(code)),
             Err(InsertError::Taken(Taken::IdempotencyKey)) => {
-                return Err(AppError::Internal("idempotency key taken but no answer stored".into()));
+                return Err(AppError::internal("idempotency key taken but no answer stored"));
             }
             Err(InsertError::Taken(taken)) => {
                 let field = if taken == Taken::Rpps { Field::Rpps } else { Field::Adeli };
@@ -204,5 +196,5 @@ pub async fn create(
             Err(InsertError::Db(e)) => return Err(e.into()),
         }
     }
-    Err(AppError::Internal("no free identifier after many attempts".into()))
+    Err(AppError::internal("no free identifier after many attempts"))
 }
