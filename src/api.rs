@@ -1,14 +1,13 @@
 //! The backend call: `POST /api/registrations` with the payload type of promess-core.
 use crate::card::Js;
 use gloo_net::http::{Request, Response};
-use js_sys::{Array, JSON, Object, Reflect};
+use js_sys::JSON;
 use promess_core::card::{AgentErrorCode, CardProof, Challenge};
-use promess_core::{ErrorCode, Field};
 use promess_core::{
     FieldErrors, RegistrationRequest,
     registration::{Proposal, RegistrationAccepted},
 };
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 pub const REGISTRATIONS: &str = "/api/registrations";
 pub const CARD_CHALLENGES: &str = "/api/card-challenges";
@@ -73,21 +72,15 @@ pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<Registra
     match response.status() {
         200 | 201 => {
             let body = json(response).await.ok_or(SubmitError::Unavailable)?;
-            let (identifiant, adresse) = (string(&body, "identifiant"), string(&body, "adresse"));
-            match (identifiant, adresse, string(&body, "statut")) {
-                (Some(identifiant), Some(adresse), Some(statut)) => {
-                    Ok(RegistrationAccepted { identifiant, adresse, statut })
-                }
-                _ => Err(SubmitError::Unavailable),
-            }
+            RegistrationAccepted::read(&Js(body)).ok_or(SubmitError::Unavailable)
         }
         422 => Err(json(response)
             .await
-            .map(|b| SubmitError::Invalid(field_errors(&b)))
+            .map(|b| SubmitError::Invalid(FieldErrors::read(&Js(b))))
             .unwrap_or(SubmitError::Unavailable)),
         409 => Err(json(response)
             .await
-            .and_then(|b| proposal(&b))
+            .and_then(|b| Proposal::read(&Js(b)))
             .map(SubmitError::IdentifierTaken)
             .unwrap_or(SubmitError::Unavailable)),
         429 => Err(SubmitError::TooMany),
@@ -120,7 +113,7 @@ pub async fn propose(prenom: &str, nom: &str) -> Option<Proposal> {
     if !response.ok() {
         return None;
     }
-    proposal(&json(response).await?)
+    Proposal::read(&Js(json(response).await?))
 }
 
 /// A text file of the app (e.g. reference data): Ok(None) when there is none (404), Err when it cannot be had.
@@ -133,33 +126,8 @@ pub async fn text(url: &str) -> Result<Option<String>, ()> {
     }
 }
 
-// The server's answers are read with the browser's JSON parser: a serde deserializer would weigh about 18 KB
-// (brotli) in the wasm.
+// The server's answers are read with the browser's JSON parser into promess-core's types (promess_core::wire).
 
 pub(crate) async fn json(response: Response) -> Option<JsValue> {
     JSON::parse(&response.text().await.ok()?).ok()
-}
-
-pub(crate) fn string(object: &JsValue, key: &str) -> Option<String> {
-    Reflect::get(object, &JsValue::from_str(key)).ok()?.as_string()
-}
-
-fn proposal(body: &JsValue) -> Option<Proposal> {
-    Some(Proposal { identifiant: string(body, "identifiant")?, adresse: string(body, "adresse")? })
-}
-
-/// `{"field": ["code", …]}`; unknown fields or codes (a newer server) are skipped.
-fn field_errors(body: &JsValue) -> FieldErrors {
-    let mut errors = FieldErrors::default();
-    let Some(object) = body.dyn_ref::<Object>() else { return errors };
-    for key in Object::keys(object).iter().filter_map(|k| k.as_string()) {
-        let Some(field) = Field::from_key(&key) else { continue };
-        let codes = Reflect::get(body, &JsValue::from_str(&key)).ok().and_then(|c| c.dyn_into::<Array>().ok());
-        for code in codes.iter().flat_map(|a| a.iter()).filter_map(|c| c.as_string()) {
-            if let Some(code) = ErrorCode::from_key(&code) {
-                errors.add(field, code);
-            }
-        }
-    }
-    errors
 }

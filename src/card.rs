@@ -41,6 +41,9 @@ impl WireObject for Js {
         let list = Reflect::get(&self.0, &JsValue::from_str(key)).ok().and_then(|l| l.dyn_into::<Array>().ok());
         list.iter().flat_map(|a| a.iter()).map(Js).collect()
     }
+    fn as_text(&self) -> Option<String> {
+        self.0.as_string()
+    }
 }
 
 /// Why the agent could not help, each with its own French explanation in the card screens.

@@ -565,7 +565,7 @@ async fn demo_opens_step_3_with_the_example_answers_only_when_nothing_is_typed()
     assert_eq!(h1(), "Étape 2/4 : Données personnelles", "a saved draft is never replaced");
 }
 
-/// The page reads the agent's and the server's card answers with the browser's JSON parser: what serde writes
+/// The page reads the agent's and the server's answers with the browser's JSON parser: what serde writes
 /// (the agent, the server), the page's reader gets back whole, field by field; a field renamed on one side fails.
 #[wasm_bindgen_test]
 fn the_page_reads_every_card_wire_type_that_serde_writes() {
@@ -585,4 +585,12 @@ fn the_page_reads_every_card_wire_type_that_serde_writes() {
     assert_eq!(Challenge::read(&parsed(&challenge)), Some(challenge));
     let error = AgentError { error: AgentErrorCode::PinIncorrect, remaining: Some(2), detail: None };
     assert_eq!(AgentError::read(&parsed(&error)), Some(error));
+    // And the server's answers.
+    use promess_core::registration::{Proposal, RegistrationAccepted};
+    let proposal = Proposal { identifiant: "paul.martin2".into(), adresse: "paul.martin2@sante-na.fr".into() };
+    assert_eq!(Proposal::read(&parsed(&proposal)), Some(proposal));
+    let accepted = RegistrationAccepted { identifiant: "a".into(), adresse: "a@b".into(), statut: "active".into() };
+    assert_eq!(RegistrationAccepted::read(&parsed(&accepted)), Some(accepted));
+    let errors = promess_core::registration::examples::every_error();
+    assert_eq!(promess_core::FieldErrors::read(&parsed(&errors)), errors);
 }

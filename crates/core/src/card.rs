@@ -206,16 +206,7 @@ impl std::fmt::Display for NationalId {
     }
 }
 
-/// A JSON object as a reader without serde sees it (the page reads the agent's answers through the browser's own
-/// JSON). Each wire type below decodes itself from one, so its field names exist once, here; a test decodes what
-/// serde encodes, field by field.
-pub trait WireObject: Sized {
-    fn text(&self, key: &str) -> Option<String>;
-    fn number(&self, key: &str) -> Option<f64>;
-    fn flag(&self, key: &str) -> Option<bool>;
-    fn object(&self, key: &str) -> Option<Self>;
-    fn list(&self, key: &str) -> Vec<Self>;
-}
+pub use crate::wire::WireObject;
 
 /// One reader of `GET /v1/status`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

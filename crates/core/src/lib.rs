@@ -42,6 +42,7 @@ pub mod password;
 pub mod postal;
 pub mod registration;
 pub mod slug;
+pub mod wire;
 
 pub use config::OperatorConfig;
 pub use error::{ErrorCode, FieldErrors};

@@ -525,6 +525,16 @@ pub mod examples {
         }
     }
 
+    /// Every field with an error, one of several codes each: a 422 answer with all its parts.
+    pub fn every_error() -> FieldErrors {
+        let mut errors = FieldErrors::default();
+        for (i, field) in Field::ALL.iter().enumerate() {
+            errors.add(*field, ErrorCode::ALL[i % ErrorCode::ALL.len()]);
+            errors.add(*field, ErrorCode::ALL[(i + 7) % ErrorCode::ALL.len()]);
+        }
+        errors
+    }
+
     /// A password that every rule accepts for `valid_draft` (zxcvbn score 4).
     pub const STRONG_PASSWORD: &str = "Correct-Cheval-Batterie-42";
 }

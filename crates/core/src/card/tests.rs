@@ -19,6 +19,9 @@ impl WireObject for Value {
     fn list(&self, key: &str) -> Vec<Value> {
         self.get(key).and_then(Value::as_array).cloned().unwrap_or_default()
     }
+    fn as_text(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
 }
 
 #[test]
@@ -41,6 +44,14 @@ fn every_wire_type_reads_back_what_serde_writes() {
     for kind in [CardKind::Cps3, CardKind::Cps4, CardKind::Unknown] {
         assert_eq!(serde_json::to_value(kind).unwrap(), kind.key());
     }
+    // The server's answers the page reads.
+    use crate::registration::{Proposal, RegistrationAccepted};
+    let proposal = Proposal { identifiant: "paul.martin2".into(), adresse: "paul.martin2@sante-na.fr".into() };
+    assert_eq!(Proposal::read(&serde_json::to_value(&proposal).unwrap()), Some(proposal));
+    let accepted = RegistrationAccepted { identifiant: "a".into(), adresse: "a@b".into(), statut: "active".into() };
+    assert_eq!(RegistrationAccepted::read(&serde_json::to_value(&accepted).unwrap()), Some(accepted));
+    let errors = crate::registration::examples::every_error();
+    assert_eq!(crate::FieldErrors::read(&serde_json::to_value(&errors).unwrap()), errors);
 }
 
 #[test]
