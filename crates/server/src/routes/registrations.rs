@@ -42,8 +42,8 @@ fn invalid_card(code: ErrorCode) -> AppError {
 /// With the card: its proof checked (certificate, chain, revocation, challenge, origin, signature), then the locked
 /// answers compared with what the certificate says. Answers what is recorded, with the challenge to spend.
 async fn card_use(state: &AppState, request: &RegistrationRequest) -> Result<(CardUse, String), AppError> {
-    let proof = request.preuve_carte.as_ref().ok_or(invalid_card(ErrorCode::CardProofMissing))?;
-    let trust = state.card_trust.as_ref().ok_or(invalid_card(ErrorCode::CardNotConfigured))?;
+    let proof = request.preuve_carte.as_ref().ok_or_else(|| invalid_card(ErrorCode::CardProofMissing))?;
+    let trust = state.card_trust.as_ref().ok_or_else(|| invalid_card(ErrorCode::CardNotConfigured))?;
     let now = state.now();
     let certified = trust.certificate(proof, now).map_err(invalid_card)?;
     db::challenge_state(&state.db, &proof.nonce, now).await?.map_err(invalid_card)?;
@@ -110,11 +110,14 @@ pub async fn create(
     let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
     let mut registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
     // A card registration only on a valid proof of the card: never on what the page says it read.
-    let card = match registration.mode {
-        Mode::Carte => Some(card_use(&state, &request).await?),
+    let nonce = match registration.mode {
+        Mode::Carte => {
+            let (used, nonce) = card_use(&state, &request).await?;
+            registration.carte = Some(used);
+            Some(nonce)
+        }
         Mode::Manuel => None,
     };
-    registration.carte = card.as_ref().map(|(used, _)| used.clone());
     let password = request.secret.mot_de_passe.clone();
     let password_hash = state.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
     let donnees = serde_json::to_string(&registration).map_err(AppError::internal)?;
@@ -127,6 +130,8 @@ pub async fn create(
             return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
         }
     }
+    let now = state.now();
+    let created_at = now.to_string();
     for _ in 0..MAX_ATTEMPTS {
         let adresse = candidate.address(&state.operator, mssante);
         let (id, outbox_id) = (new_id()?, new_id()?);
@@ -149,9 +154,9 @@ pub async fn create(
             outbox_id: &outbox_id,
             donnees: &donnees,
             password_hash: &password_hash,
-            created_at: &state.now().to_string(),
-            carte: card.as_ref().map(|(used, nonce)| (used, nonce.as_str())),
-            now: state.now(),
+            created_at: &created_at,
+            carte: registration.carte.as_ref().zip(nonce.as_deref()),
+            now,
         };
         let accepted = RegistrationAccepted {
             identifiant: candidate.to_string(),
@@ -163,7 +168,7 @@ pub async fn create(
             key: k,
             body: &answer_body,
             body_hash: &body_hash,
-            expired_before: state.now() - KEY_SECS,
+            expired_before: now - KEY_SECS,
         });
         match db::insert(&state.db, &row, answer).await {
             Ok(()) => {
