@@ -5,12 +5,16 @@ use js_sys::JSON;
 use promess_core::card::{AgentErrorCode, CardProof, Challenge};
 use promess_core::{
     FieldErrors, RegistrationRequest,
+    lifecycle::{EmailConfirmation, Resend, TokenError},
     registration::{Proposal, RegistrationAccepted},
+    wire::WireObject,
 };
 use wasm_bindgen::JsValue;
 
 pub const REGISTRATIONS: &str = "/api/registrations";
 pub const CARD_CHALLENGES: &str = "/api/card-challenges";
+pub const CONFIRMATIONS: &str = "/api/confirmations";
+pub const RESENDS: &str = "/api/confirmations/renvoi";
 
 /// Why a submission did not create the account. Every variant keeps the answers as they are.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +74,7 @@ pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<Registra
         .await
         .map_err(|_| SubmitError::Unavailable)?;
     match response.status() {
-        200 | 201 => {
+        202 => {
             let body = json(response).await.ok_or(SubmitError::Unavailable)?;
             RegistrationAccepted::read(&Js(body)).ok_or(SubmitError::Unavailable)
         }
@@ -85,6 +89,54 @@ pub async fn submit(request: &RegistrationRequest, key: &str) -> Result<Registra
             .unwrap_or(SubmitError::Unavailable)),
         429 => Err(SubmitError::TooMany),
         _ => Err(SubmitError::Unavailable),
+    }
+}
+
+/// Why the email link did not confirm: what the server said (`TokenError`), or nothing could be asked.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ConfirmError {
+    Token(TokenError),
+    Unavailable,
+}
+
+impl ConfirmError {
+    pub fn message(self) -> &'static str {
+        match self {
+            ConfirmError::Token(e) => e.message(),
+            ConfirmError::Unavailable => {
+                "Le service n'a pas pu confirmer votre adresse électronique pour le moment : réessayez dans quelques instants avec le même lien."
+            }
+        }
+    }
+}
+
+/// Confirms the email of the request whose link carried `jeton` (`POST /api/confirmations`).
+pub async fn confirm_email(jeton: &str) -> Result<RegistrationAccepted, ConfirmError> {
+    let body = EmailConfirmation { jeton: jeton.to_owned() };
+    let response = Request::post(CONFIRMATIONS)
+        .json(&body)
+        .map_err(|_| ConfirmError::Unavailable)?
+        .send()
+        .await
+        .map_err(|_| ConfirmError::Unavailable)?;
+    let status = response.status();
+    let body = json(response).await.map(Js).ok_or(ConfirmError::Unavailable)?;
+    match status {
+        200 => RegistrationAccepted::read(&body).ok_or(ConfirmError::Unavailable),
+        _ => Err(body
+            .text("code")
+            .and_then(|c| TokenError::from_key(&c))
+            .map_or(ConfirmError::Unavailable, ConfirmError::Token)),
+    }
+}
+
+/// Asks for the email with the link again (`POST /api/confirmations/renvoi`); the server answers the same whether it
+/// sent one or not. False when it could not be asked.
+pub async fn resend(identifiant: &str, email: &str) -> bool {
+    let body = Resend { identifiant: identifiant.to_owned(), email: email.to_owned() };
+    match Request::post(RESENDS).json(&body) {
+        Ok(request) => request.send().await.is_ok_and(|r| r.status() == 202),
+        Err(_) => false,
     }
 }
 

@@ -4,12 +4,12 @@ use crate::{
     router::Nav,
     split::{Loaded, lazy_fn, lazy_view},
     state::Wizard,
-    steps::{Adhesion, Carte, Confirmation, Donnees, Identifiant, NotFound, Recapitulatif, card_flow},
+    steps::{Adhesion, Carte, Confirmation, Confirmer, Donnees, Identifiant, NotFound, Recapitulatif, card_flow},
     storage,
     strength::{Estimator, Scheduler, Sender, worker_sender},
 };
 use leptos::prelude::*;
-use promess_core::{Draft, OperatorConfig, Step, registration::examples};
+use promess_core::{Draft, OperatorConfig, Step, lifecycle::CONFIRM_PATH, registration::examples};
 use promess_strength::StrengthReply;
 use std::rc::Rc;
 
@@ -63,6 +63,7 @@ pub(crate) struct Later {
     pub adhesion: fn() -> AnyView,
     pub recapitulatif: fn() -> AnyView,
     pub confirmation: fn() -> AnyView,
+    pub confirmer: fn() -> AnyView,
     pub card_flow: fn(ReadSignal<u32>) -> AnyView,
     pub worker_sender: fn(Rc<dyn Fn(StrengthReply)>) -> Sender,
 }
@@ -74,6 +75,7 @@ lazy_fn! {
             adhesion: || Adhesion().into_any(),
             recapitulatif: || Recapitulatif().into_any(),
             confirmation: || Confirmation().into_any(),
+            confirmer: || Confirmer().into_any(),
             card_flow: card_flow,
             worker_sender: worker_sender,
         }
@@ -123,6 +125,7 @@ pub fn App(estimator: Estimator) -> impl IntoView {
                 p if p == route(Step::Adhesion) => later().await.map(|l| (l.adhesion)()),
                 RECAP => later().await.map(|l| (l.recapitulatif)()),
                 CONFIRMATION => later().await.map(|l| (l.confirmation)()),
+                CONFIRM_PATH => later().await.map(|l| (l.confirmer)()),
                 _ => Ok(NotFound().into_any()),
             }
         })

@@ -589,7 +589,11 @@ fn the_page_reads_every_card_wire_type_that_serde_writes() {
     use promess_core::registration::{Proposal, RegistrationAccepted};
     let proposal = Proposal { identifiant: "paul.martin2".into(), adresse: "paul.martin2@sante-na.fr".into() };
     assert_eq!(Proposal::read(&parsed(&proposal)), Some(proposal));
-    let accepted = RegistrationAccepted { identifiant: "a".into(), adresse: "a@b".into(), statut: "active".into() };
+    let accepted = RegistrationAccepted {
+        identifiant: "a".into(),
+        adresse: "a@b".into(),
+        statut: promess_core::lifecycle::Statut::EnVerification,
+    };
     assert_eq!(RegistrationAccepted::read(&parsed(&accepted)), Some(accepted));
     let errors = promess_core::registration::examples::every_error();
     assert_eq!(promess_core::FieldErrors::read(&parsed(&errors)), errors);

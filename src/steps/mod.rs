@@ -2,6 +2,7 @@
 mod adhesion;
 mod carte;
 mod confirmation;
+mod confirmer;
 mod donnees;
 mod identifiant;
 mod recapitulatif;
@@ -10,6 +11,7 @@ pub use adhesion::Adhesion;
 pub use carte::Carte;
 pub(crate) use carte::card_flow;
 pub use confirmation::Confirmation;
+pub use confirmer::Confirmer;
 pub use donnees::Donnees;
 pub use identifiant::Identifiant;
 pub use recapitulatif::Recapitulatif;

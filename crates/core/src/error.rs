@@ -30,7 +30,6 @@ stable_codes! {
     PasswordNotEvaluated => "password_not_evaluated",
     PasswordMismatch => "password_mismatch",
     MustAccept => "must_accept",
-    AlreadyRegistered => "already_registered",
     CardMismatch => "card_mismatch",
     CardProofMissing => "card_proof_missing",
     CardProofMalformed => "card_proof_malformed",
@@ -141,9 +140,6 @@ impl ErrorCode {
             }
             CardNotConfigured => {
                 "l'inscription par carte CPS n'est pas disponible pour le moment : inscrivez-vous sans carte."
-            }
-            AlreadyRegistered => {
-                "un compte existe déjà pour ce numéro : contactez l'assistance technique si vous ne l'avez pas créé."
             }
         }
     }

@@ -35,6 +35,7 @@ pub mod contact;
 pub mod error;
 pub mod field;
 pub mod identifiers;
+pub mod lifecycle;
 pub mod luhn;
 pub mod name;
 pub mod nos;

@@ -161,12 +161,13 @@ impl Proposal {
     }
 }
 
-/// The answer of `POST /api/registrations` when the account is created (201).
+/// Where a request stands: the answer of `POST /api/registrations` (202, a request received) and of
+/// `POST /api/confirmations` (what the request became once its email is confirmed).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RegistrationAccepted {
     pub identifiant: String,
     pub adresse: String,
-    pub statut: String,
+    pub statut: crate::lifecycle::Statut,
 }
 
 /// A profession: a TRE_G15 code, or "Autre" with a TRE_R95/TRE_R94 title.

@@ -30,7 +30,7 @@ impl RegistrationAccepted {
         Some(RegistrationAccepted {
             identifiant: o.text("identifiant")?,
             adresse: o.text("adresse")?,
-            statut: o.text("statut")?,
+            statut: crate::lifecycle::Statut::from_key(&o.text("statut")?)?,
         })
     }
 }

@@ -175,6 +175,38 @@ impl Backend {
     }
 }
 
+impl Backend {
+    /// The link of the latest email to `to`, as the professional reads it: the outbox sent to a folder of .eml files
+    /// (what `./scripts/run` does), the message read there.
+    pub async fn email_link(&self, to: &str) -> String {
+        let folder = self.dir.join("outbox");
+        let mailer = promess_server::outbox::Mailer::from_url(&format!("file://{}", folder.display())).unwrap();
+        let from = "ESEA <notification@esea-na.fr>".parse().unwrap();
+        promess_server::outbox::deliver_due(&self.db, &mailer, &from, promess_server::outbox::now_secs() + 1)
+            .await
+            .unwrap();
+        let mut emails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|e| (e.metadata().unwrap().modified().unwrap(), std::fs::read_to_string(e.path()).unwrap()))
+            .filter(|(_, eml)| eml.contains(&format!("To: {to}")))
+            .collect();
+        emails.sort();
+        let (_, eml) = emails.last().expect("an email to this address");
+        let start = eml.find(&format!("{}/confirmer#", self.base)).expect("a link in the email");
+        eml[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<').collect()
+    }
+
+    /// The state of the request of `identifiant`.
+    pub async fn statut(&self, identifiant: &str) -> String {
+        sqlx::query_scalar("SELECT statut FROM registrations WHERE identifiant = $1")
+            .bind(identifiant)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+}
+
 impl Drop for Backend {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -132,6 +132,14 @@ async fn a_registration_with_the_simulated_cps_card() {
         .await
         .unwrap();
     assert_eq!(spent, 1, "one challenge, spent by the registration");
+    // Proven by the card: an account as soon as the email is confirmed, and the screen says so.
+    assert!(text(&c, "main").await.contains("activé dès la confirmation de votre adresse"));
+    assert_eq!(backend.statut("paul.martin").await, "email_a_confirmer");
+    let to: String = sqlx::query_scalar("SELECT email FROM registrations").fetch_one(&backend.db).await.unwrap();
+    open(&c, &backend.email_link(&to).await).await;
+    click_text(&c, "Confirmer mon adresse électronique").await;
+    until(|| text(&c, "main"), |t| t.contains("votre compte est activé")).await;
+    assert_eq!(backend.statut("paul.martin").await, "active");
     c.close().await.unwrap();
 }
 

@@ -157,7 +157,7 @@ const JP: &str = "jean-pierre.d-arc-de-saint-exupery";
 async fn take(backend: &Backend, identifiant: &str) {
     sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, civilite, nom, prenom, email, donnees, \
-         password_hash, created_at) VALUES ($1, $1, $2, 'active', '31', 'X', 'Y', 'x@exemple.fr', '{}', 'x', '0')",
+         password_hash, created_at) VALUES ($1, $1, $2, 'active', '31', 'X', 'Y', 'x@exemple.fr', '{}', 'x', 0)",
     )
     .bind(identifiant)
     .bind(format!("{identifiant}@sante-na.fr"))
@@ -210,7 +210,7 @@ async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_manual_registration_reaches_the_database_through_the_real_server() {
+async fn a_manual_registration_awaits_its_email_then_the_link_puts_it_in_review() {
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
@@ -220,47 +220,64 @@ async fn a_manual_registration_reaches_the_database_through_the_real_server() {
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
     let page = find(&c, "main").await.text().await.unwrap();
     assert!(page.contains("jean-pierre.d-arc-de-saint-exupery@sante-na.fr"), "{page}");
+    assert!(page.contains("Confirmez votre adresse électronique") && page.contains("jp.exupery@exemple.fr"));
+    assert!(page.contains("vérifiée par nos services auprès de l'annuaire national"), "without a card: {page}");
     assert!(page.contains("Recommandations générales"));
+    let id = "jean-pierre.d-arc-de-saint-exupery";
     let (rpps, civilite, hash): (String, String, String) =
         sqlx::query_as("SELECT rpps, civilite, password_hash FROM registrations WHERE identifiant = $1")
-            .bind("jean-pierre.d-arc-de-saint-exupery")
+            .bind(id)
             .fetch_one(&backend.db)
             .await
             .unwrap();
     assert_eq!((rpps.as_str(), civilite.as_str()), ("10005173140", "31"));
     assert!(promess_server::password::verify(STRONG_64, &hash));
-    let (recipient, subject): (String, String) =
-        sqlx::query_as("SELECT recipient, subject FROM outbox").fetch_one(&backend.db).await.unwrap();
-    assert_eq!(recipient, "jp.exupery@exemple.fr");
-    assert_eq!(subject, promess_server::email::SUBJECT);
+    assert_eq!(backend.statut(id).await, "email_a_confirmer", "a request, not an account");
     let draft = c.execute("return sessionStorage.length", vec![]).await.unwrap();
     assert_eq!(draft, serde_json::json!(0), "the draft is cleared once registered");
+
+    // The link of the email, opened in the browser: the page, nothing confirmed until the button is pressed.
+    let link = backend.email_link("jp.exupery@exemple.fr").await;
+    open(&c, &link).await;
+    assert_eq!(until(h1, |t| t.contains("Confirmation")).await, "Confirmation de votre adresse électronique");
+    assert_eq!(backend.statut(id).await, "email_a_confirmer", "opening the link confirms nothing");
+    click_text(&c, "Confirmer mon adresse électronique").await;
+    let said = || async { find(&c, ".confirme").await.text().await.unwrap() };
+    let said = until(said, |t| t.contains("confirmée")).await;
+    assert!(said.contains("en cours de vérification") && said.contains(id), "{said}");
+    assert_eq!(backend.statut(id).await, "en_verification");
+    assert_eq!(c.current_url().await.unwrap().fragment(), None, "the token leaves the address bar");
+    // The same link again: already confirmed, said plainly.
+    open(&c, &link).await;
+    promess_e2e::reload(&c).await;
+    click_text(&c, "Confirmer mon adresse électronique").await;
+    let error = || async { find(&c, "[role=alert]").await.text().await.unwrap() };
+    assert!(until(error, |t| t.contains("déjà été confirmée")).await.contains("aucune action n'est nécessaire"));
     c.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
     let backend = Backend::start("refused").await;
-    // Someone already registered with this RPPS.
-    sqlx::query(
-        "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, civilite, nom, prenom, email, donnees, \
-         password_hash, created_at) VALUES ('x', 'x.y', 'x.y@sante-na.fr', 'active', '10005173140', '31', 'X', 'Y', \
-         'x@exemple.fr', '{}', 'x', '0')",
-    )
-    .execute(&backend.db)
-    .await
-    .unwrap();
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
+    // A page that sends what the server refuses (a stale copy of the rules, a tampered request): an RPPS whose
+    // check digit is wrong.
+    let tamper = "const send = window.fetch.bind(window); window.fetch = async (request, init) => { \
+        if (request instanceof Request && request.url.endsWith('/api/registrations')) { \
+          const body = await request.clone().json(); body.donnees.rpps = '10003461033'; \
+          request = new Request(request, { body: JSON.stringify(body) }); } \
+        return send(request, init); };";
+    c.execute(tamper, vec![]).await.unwrap();
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("refusées")).await;
-    assert!(message.contains("N° RPPS : un compte existe déjà pour ce numéro"), "{message}");
+    assert!(message.contains("N° RPPS : la clé de contrôle est incorrecte"), "{message}");
     // The link leads to step 2, where the field shows the server's verdict.
-    click_text(&c, "N° RPPS : un compte existe déjà").await;
+    click_text(&c, "N° RPPS : la clé de contrôle").await;
     let rpps_error = || async { find(&c, "#rpps-erreur").await.text().await.unwrap() };
-    assert!(until(rpps_error, |t| t.contains("un compte existe déjà")).await.contains("un compte existe déjà"));
+    assert!(until(rpps_error, |t| t.contains("clé de contrôle")).await.contains("clé de contrôle"));
     c.close().await.unwrap();
 }
 
@@ -314,7 +331,13 @@ async fn every_screen_and_state_passes_axe_core() {
     let h1 = || heading(&c);
     until(h1, |t| t.contains("enregistrée")).await;
     audit.check(&c, "confirmation").await;
-    assert_eq!(audit.checked().len(), 10, "{:?}", audit.checked());
+    open(&c, &backend.email_link("jp.exupery@exemple.fr").await).await;
+    until(h1, |t| t.contains("Confirmation de votre adresse")).await;
+    audit.check(&c, "email link").await;
+    click_text(&c, "Confirmer mon adresse électronique").await;
+    until(|| async { find(&c, "main").await.text().await.unwrap() }, |t| t.contains("est confirmée")).await;
+    audit.check(&c, "email confirmed").await;
+    assert_eq!(audit.checked().len(), 12, "{:?}", audit.checked());
     let violations = audit.violations();
     assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
     c.close().await.unwrap();

@@ -50,6 +50,9 @@ pub struct Config {
     /// Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client; others' is ignored.
     #[arg(long, env = "PROMESS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Days a refused request's data is kept before it is deleted and its identifier freed.
+    #[arg(long, env = "PROMESS_REFUSED_RETENTION_DAYS", default_value_t = promess_core::lifecycle::REFUSED_RETENTION_DAYS)]
+    pub refused_retention_days: i64,
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,
@@ -59,4 +62,35 @@ pub struct Config {
 pub enum Command {
     /// Lists the emails not sent yet, dead ones (never to leave) first, and exits.
     Outbox,
+    /// The requests: list them, accept or refuse one in review (until the operator's console does it).
+    #[command(subcommand)]
+    Demandes(Demandes),
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Demandes {
+    /// Lists the requests, oldest first.
+    Lister {
+        /// Only those in this state: email_a_confirmer, en_verification, active, refusee.
+        #[arg(long)]
+        statut: Option<String>,
+    },
+    /// Accepts a request in review: the account becomes active and its acceptance email leaves.
+    Accepter {
+        id: String,
+        /// Who decides (recorded in the request's history); default: the system user.
+        #[arg(long)]
+        par: Option<String>,
+    },
+    /// Refuses a request in review, with a reason and a text sent to the professional.
+    Refuser {
+        id: String,
+        /// numero_introuvable, identite_discordante, profession_non_eligible, demande_en_double, autre.
+        #[arg(long)]
+        motif: String,
+        #[arg(long)]
+        detail: String,
+        #[arg(long)]
+        par: Option<String>,
+    },
 }

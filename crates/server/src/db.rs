@@ -1,5 +1,5 @@
 //! Storage: SQLite or PostgreSQL through sqlx's Any driver, with versioned migrations run at start.
-use promess_core::{ErrorCode, identifiers::Identifiant, registration::CardUse};
+use promess_core::{ErrorCode, identifiers::Identifiant, lifecycle::Statut, registration::CardUse};
 use sha2::{Digest, Sha256};
 use sqlx::{AnyPool, any::AnyPoolOptions};
 
@@ -36,6 +36,17 @@ pub async fn connect(url: &str) -> Result<AnyPool, sqlx::Error> {
     }
 }
 
+/// A transaction that writes. SQLite takes its write lock at the start (`BEGIN IMMEDIATE`), so that two of them wait
+/// for each other instead of one failing when both upgrade a read lock; PostgreSQL's row locks and the conditional
+/// updates do the rest.
+pub async fn begin_write(db: &AnyPool) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+    if db.connect_options().database_url.scheme() == "sqlite" {
+        db.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        db.begin().await
+    }
+}
+
 /// The first identifier of the series prenom.nom, prenom.nom2, prenom.nom3… that nobody has.
 pub async fn free_identifier(db: &AnyPool, base: &Identifiant) -> Result<Identifiant, sqlx::Error> {
     let taken: Vec<String> =
@@ -47,7 +58,18 @@ pub async fn free_identifier(db: &AnyPool, base: &Identifiant) -> Result<Identif
     Ok((1..).map(|n| base.nth(n)).find(|c| !taken.iter().any(|t| t == c.as_str())).expect("an endless series"))
 }
 
-/// A new registration row.
+/// A random identifier: 16 bytes, hexadecimal.
+pub fn new_id() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(hex(&bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new request's row (promess_core::lifecycle: it awaits its email's proof).
 pub struct NewRegistration<'a> {
     pub id: &'a str,
     pub identifiant: &'a str,
@@ -60,25 +82,27 @@ pub struct NewRegistration<'a> {
     pub email_to: &'a str,
     pub donnees: &'a str,
     pub password_hash: &'a str,
-    pub created_at: &'a str,
-    /// The confirmation email, queued in the same transaction.
+    /// The hash of the email link's token, and when the request expires unconfirmed.
+    pub token_hash: &'a str,
+    pub expires_at: i64,
+    /// The email with the link, queued in the same transaction.
     pub email: &'a crate::email::Rendered,
-    pub outbox_id: &'a str,
     /// With the card: the verified proof, and its challenge, spent in the same transaction.
     pub carte: Option<(&'a CardUse, &'a str)>,
     /// Unix seconds.
     pub now: i64,
 }
 
-/// Which uniqueness rule an insert broke.
+/// Which uniqueness rule a write broke.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Taken {
     IdempotencyKey,
     Identifier,
-    Rpps,
-    Adeli,
+    /// An active account holds this RPPS or ADELI.
+    Number,
 }
 
+#[derive(Debug)]
 pub enum InsertError {
     Taken(Taken),
     /// The card's challenge was spent or expired meanwhile.
@@ -86,9 +110,32 @@ pub enum InsertError {
     Db(sqlx::Error),
 }
 
+/// A unique violation is classified once, here: SQLite names the column ("registrations.rpps"), PostgreSQL the
+/// constraint or index. Another rule (a random id met twice…) stays an error, never mistaken for a taken identifier.
+impl From<sqlx::Error> for InsertError {
+    fn from(e: sqlx::Error) -> InsertError {
+        let sqlx::Error::Database(db) = &e else { return InsertError::Db(e) };
+        if !db.is_unique_violation() {
+            return InsertError::Db(e);
+        }
+        let what = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+        [
+            ("idempotency", Taken::IdempotencyKey),
+            ("rpps", Taken::Number),
+            ("adeli", Taken::Number),
+            ("identifiant", Taken::Identifier),
+            ("adresse", Taken::Identifier),
+        ]
+        .into_iter()
+        .find(|(name, _)| what.contains(name))
+        .map_or(InsertError::Db(e), |(_, taken)| InsertError::Taken(taken))
+    }
+}
+
 /// The answer to record for an Idempotency-Key, bound to the request's body.
 pub struct Answer<'a> {
     pub key: &'a str,
+    pub status: u16,
     pub body: &'a str,
     pub body_hash: &'a str,
     /// An older record of the same key has expired: it is replaced.
@@ -102,9 +149,57 @@ pub struct StoredAnswer {
     pub body_hash: Option<String>,
 }
 
-/// Inserts a registration and, when the request carried an Idempotency-Key, its answer, in one transaction.
+/// Queues an email to a registration's professional, in the caller's transaction.
+pub async fn queue_email(
+    tx: &mut sqlx::AnyConnection,
+    registration_id: &str,
+    recipient: &str,
+    email: &crate::email::Rendered,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, registration_id, recipient, subject, text_body, html_body, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?)
+    .bind(registration_id)
+    .bind(recipient)
+    .bind(&email.subject)
+    .bind(&email.text)
+    .bind(&email.html)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Records that a registration reached `statut` (its history), in the caller's transaction.
+pub async fn record_event(
+    tx: &mut sqlx::AnyConnection,
+    registration_id: &str,
+    statut: Statut,
+    actor: Option<&str>,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO registration_events (id, registration_id, at, statut, actor, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?)
+    .bind(registration_id)
+    .bind(now)
+    .bind(statut.key())
+    .bind(actor)
+    .bind(detail)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts a request, its email, its history's first line and, when the request carried an Idempotency-Key, its
+/// answer, in one transaction.
 pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer<'_>>) -> Result<(), InsertError> {
-    let mut tx = db.begin().await.map_err(InsertError::Db)?;
+    let mut tx = begin_write(db).await?;
     if let Some((_, nonce)) = r.carte {
         // Spent once: a concurrent use of the same challenge finds it spent and rolls back.
         let spent = sqlx::query(
@@ -113,22 +208,22 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer
         .bind(r.now)
         .bind(nonce_hash(nonce))
         .execute(&mut *tx)
-        .await
-        .map_err(InsertError::Db)?;
+        .await?;
         if spent.rows_affected() != 1 {
             return Err(InsertError::Challenge(ErrorCode::CardNonceUsed));
         }
     }
     let card = r.carte.map(|(c, _)| c);
-    let result = sqlx::query(
+    sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, adeli, civilite, nom, prenom, email, \
          donnees, password_hash, created_at, carte_emetteur, carte_numero_serie, carte_empreinte, carte_algorithme, \
-         carte_verifiee_le) \
-         VALUES ($1, $2, $3, 'active', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+         carte_verifiee_le, email_token_hash, email_token_expires_at, last_confirmation_email_at, purge_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $13, $20)",
     )
     .bind(r.id)
     .bind(r.identifiant)
     .bind(r.adresse)
+    .bind(Statut::EmailAConfirmer.key())
     .bind(r.rpps)
     .bind(r.adeli)
     .bind(r.civilite)
@@ -137,86 +232,45 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer
     .bind(r.email_to)
     .bind(r.donnees)
     .bind(r.password_hash)
-    .bind(r.created_at)
+    .bind(r.now)
     .bind(card.map(|c| c.emetteur.as_str()))
     .bind(card.map(|c| c.numero_serie.as_str()))
     .bind(card.map(|c| c.certificat.as_str()))
     .bind(card.map(|c| c.algorithme.as_str()))
     .bind(card.map(|c| c.verifie_le))
+    .bind(r.token_hash)
+    .bind(r.expires_at)
     .execute(&mut *tx)
-    .await;
-    let result =
-        match result {
-            Ok(_) => sqlx::query(
-                "INSERT INTO outbox (id, registration_id, recipient, subject, text_body, html_body, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(r.outbox_id)
-            .bind(r.id)
-            .bind(r.email_to)
-            .bind(&r.email.subject)
-            .bind(&r.email.text)
-            .bind(&r.email.html)
-            .bind(crate::outbox::now_secs())
+    .await?;
+    queue_email(&mut tx, r.id, r.email_to, r.email, r.now).await?;
+    record_event(&mut tx, r.id, Statut::EmailAConfirmer, None, None, r.now).await?;
+    if let Some(a) = answer {
+        sqlx::query("DELETE FROM idempotency WHERE key = $1 AND created_at < $2")
+            .bind(a.key)
+            .bind(a.expired_before)
             .execute(&mut *tx)
-            .await,
-            e => e,
-        };
-    let result = match (result, answer) {
-        (Ok(_), Some(a)) => {
-            let expired = sqlx::query("DELETE FROM idempotency WHERE key = $1 AND CAST(created_at AS BIGINT) < $2")
-                .bind(a.key)
-                .bind(a.expired_before)
-                .execute(&mut *tx)
-                .await;
-            match expired {
-                Ok(_) => sqlx::query(
-                    "INSERT INTO idempotency (key, status, body, created_at, body_hash) VALUES ($1, 201, $2, $3, $4)",
-                )
-                .bind(a.key)
-                .bind(a.body)
-                .bind(r.created_at)
-                .bind(a.body_hash)
-                .execute(&mut *tx)
-                .await,
-                e => e,
-            }
-        }
-        (result, _) => result,
-    };
-    match result {
-        Ok(_) => tx.commit().await.map_err(InsertError::Db),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            // SQLite names the column ("registrations.rpps"), PostgreSQL the constraint or index.
-            let what = format!("{} {}", e.constraint().unwrap_or_default(), e.message());
-            let taken = [
-                ("idempotency", Taken::IdempotencyKey),
-                ("rpps", Taken::Rpps),
-                ("adeli", Taken::Adeli),
-                ("identifiant", Taken::Identifier),
-                ("adresse", Taken::Identifier),
-            ]
-            .into_iter()
-            .find(|(name, _)| what.contains(name));
-            match taken {
-                Some((_, taken)) => Err(InsertError::Taken(taken)),
-                // Another rule (a random id met twice…): an error, never mistaken for a taken identifier.
-                None => Err(InsertError::Db(sqlx::Error::Database(e))),
-            }
-        }
-        Err(e) => Err(InsertError::Db(e)),
+            .await?;
+        sqlx::query("INSERT INTO idempotency (key, status, body, created_at, body_hash) VALUES ($1, $2, $3, $4, $5)")
+            .bind(a.key)
+            .bind(i64::from(a.status))
+            .bind(a.body)
+            .bind(r.now)
+            .bind(a.body_hash)
+            .execute(&mut *tx)
+            .await?;
     }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The answer given to an Idempotency-Key since `since` (Unix seconds), if any.
 pub async fn answer_of(db: &AnyPool, key: &str, since: i64) -> Result<Option<StoredAnswer>, sqlx::Error> {
-    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
-        "SELECT status, body, body_hash FROM idempotency WHERE key = $1 AND CAST(created_at AS BIGINT) >= $2",
-    )
-    .bind(key)
-    .bind(since)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<(i64, String, Option<String>)> =
+        sqlx::query_as("SELECT status, body, body_hash FROM idempotency WHERE key = $1 AND created_at >= $2")
+            .bind(key)
+            .bind(since)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(|(status, body, body_hash)| StoredAnswer { status, body, body_hash }))
 }
 
@@ -227,7 +281,7 @@ pub fn nonce_hash(nonce: &str) -> String {
 
 /// SHA-256, hexadecimal: how secrets and request bodies are kept.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
 }
 
 /// Records a new challenge valid until `expires_at`, and purges those expired for over an hour.

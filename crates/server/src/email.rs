@@ -1,17 +1,30 @@
-//! The confirmation email of the procedure, in plain text and HTML. It never holds the password.
+//! The emails of a registration's life, in plain text and HTML from one description. They never hold a password.
 use promess_core::{
     config::{SUPPORT_EMAIL, SUPPORT_PHONE},
+    lifecycle::RefusalReason,
     nos,
 };
 
-pub const SUBJECT: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion";
+const SERVICE: &str = "Messagerie sécurisée Nouvelle-Aquitaine";
 
-/// What the email says, filled in for one registration.
-pub struct Confirmation<'a> {
+/// Which email.
+pub enum Kind<'a> {
+    /// The first one: confirm your address with this link (48 h).
+    ConfirmEmail { link: &'a str },
+    /// The procedure's acceptance email: identifier and webmail.
+    Accepted { webmail: &'a str },
+    /// The email is confirmed; the request is checked by the operator.
+    InReview,
+    /// An operator refused, with a reason.
+    Refused { reason: RefusalReason, detail: &'a str },
+}
+
+/// One email to one professional.
+pub struct Email<'a> {
     /// TRE_G03 code (22 Madame, 31 Monsieur) or TRE_R11 civilité d'exercice (DR Docteur, PR Professeur…).
     pub civilite: &'a str,
     pub identifiant: &'a str,
-    pub webmail: &'a str,
+    pub kind: Kind<'a>,
 }
 
 pub struct Rendered {
@@ -20,68 +33,205 @@ pub struct Rendered {
     pub html: String,
 }
 
+/// A piece of a paragraph.
+#[derive(Clone)]
+enum Span {
+    Text(String),
+    Strong(String),
+    Link(String),
+}
+
+/// A paragraph, or a list of them.
+enum Block {
+    P(Vec<Span>),
+    List(Vec<Vec<Span>>),
+}
+
+use Span::{Link, Strong, Text};
+
+fn t(s: impl Into<String>) -> Span {
+    Text(s.into())
+}
+
+fn p(spans: Vec<Span>) -> Block {
+    Block::P(spans)
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-pub fn render(c: &Confirmation) -> Rendered {
-    let salutation = match nos::find(nos::CIVILITE_TABLES, c.civilite) {
-        Some(civilite) => format!("Bonjour {}", civilite.label),
-        None => "Bonjour".to_owned(),
-    };
-    let text = format!(
-        "{salutation},\n\n\
-         Félicitations, votre demande d'adhésion à Messagerie sécurisée Nouvelle-Aquitaine a été acceptée.\n\n\
-         Voici vos identifiants de connexion :\n\
-         - Identifiant : {id}\n\
-         - Mot de passe : utilisez celui que vous avez saisi lors de votre inscription.\n\n\
-         Vous pouvez vous connecter à ce service en cliquant sur le lien suivant :\n{webmail}\n\n\
-         Nous sommes à votre disposition pour toute aide et tout renseignement complémentaire.\n\n\
-         Cordialement,\n\n\
-         L'Assistance Technique ESEA\n\
-         GIP ESEA Nouvelle-Aquitaine - Siège\n180, rue Guillaume Leblanc\n33000 BORDEAUX\n\
-         Tél. : {SUPPORT_PHONE}\nCourriel : {SUPPORT_EMAIL}\n",
-        id = c.identifiant,
-        webmail = c.webmail,
-    );
-    let html = format!(
-        "<!doctype html><html lang=\"fr\"><body>\
-         <p>{salutation},</p>\
-         <p>Félicitations, votre demande d'adhésion à Messagerie sécurisée Nouvelle-Aquitaine a été acceptée.</p>\
-         <p>Voici vos identifiants de connexion :</p>\
-         <ul><li>Identifiant : <strong>{id}</strong></li>\
-         <li>Mot de passe : utilisez celui que vous avez saisi lors de votre inscription.</li></ul>\
-         <p>Vous pouvez vous connecter à ce service en cliquant sur le lien suivant : \
-         <a href=\"{webmail}\">{webmail}</a></p>\
-         <p>Nous sommes à votre disposition pour toute aide et tout renseignement complémentaire.</p>\
-         <p>Cordialement,</p>\
-         <p>L'Assistance Technique ESEA<br>GIP ESEA Nouvelle-Aquitaine - Siège<br>180, rue Guillaume Leblanc<br>\
-         33000 BORDEAUX<br>Tél. : {SUPPORT_PHONE}<br>Courriel : <a href=\"mailto:{SUPPORT_EMAIL}\">{SUPPORT_EMAIL}</a></p>\
-         </body></html>",
-        id = escape(c.identifiant),
-        webmail = escape(c.webmail),
-    );
-    Rendered { subject: SUBJECT.to_owned(), text, html }
+fn contact() -> Vec<Span> {
+    vec![t("l'assistance technique au "), t(SUPPORT_PHONE), t(" ou à "), t(SUPPORT_EMAIL), t(".")]
+}
+
+impl Email<'_> {
+    fn subject(&self) -> String {
+        let what = match self.kind {
+            Kind::ConfirmEmail { .. } => "Confirmez votre adresse électronique",
+            Kind::Accepted { .. } => "Votre demande d'adhésion",
+            Kind::InReview => "Votre demande d'adhésion est en cours de vérification",
+            Kind::Refused { .. } => "Votre demande d'adhésion n'a pas été acceptée",
+        };
+        format!("[{SERVICE}] {what}")
+    }
+
+    fn blocks(&self) -> Vec<Block> {
+        let id = || Strong(self.identifiant.to_owned());
+        match &self.kind {
+            Kind::ConfirmEmail { link } => vec![
+                p(vec![
+                    t(format!("Nous avons bien reçu votre demande d'adhésion à {SERVICE} (identifiant : ")),
+                    id(),
+                    t(")."),
+                ]),
+                p(vec![t(
+                    "Pour la poursuivre, confirmez votre adresse électronique : ouvrez le lien suivant, puis cliquez sur « Confirmer mon adresse électronique ».",
+                )]),
+                p(vec![Link(link.to_string())]),
+                p(vec![t(
+                    "Ce lien est valable 48 heures à compter de votre demande. Passé ce délai, votre demande sera supprimée.",
+                )]),
+                p(vec![t(
+                    "Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : elle sera supprimée sans suite.",
+                )]),
+            ],
+            Kind::Accepted { webmail } => vec![
+                p(vec![t(format!("Félicitations, votre demande d'adhésion à {SERVICE} a été acceptée."))]),
+                p(vec![t("Voici vos identifiants de connexion :")]),
+                Block::List(vec![
+                    vec![t("Identifiant : "), id()],
+                    vec![t("Mot de passe : utilisez celui que vous avez saisi lors de votre inscription.")],
+                ]),
+                p(vec![t("Vous pouvez vous connecter à ce service en cliquant sur le lien suivant :")]),
+                p(vec![Link(webmail.to_string())]),
+                p(vec![t("Nous sommes à votre disposition pour toute aide et tout renseignement complémentaire.")]),
+            ],
+            Kind::InReview => vec![
+                p(vec![
+                    t("Votre adresse électronique est confirmée. Votre demande d'adhésion (identifiant : "),
+                    id(),
+                    t(
+                        ") est en cours de vérification par nos services auprès de l'annuaire national des professionnels de santé.",
+                    ),
+                ]),
+                p(vec![t(
+                    "Vous recevrez un email dès qu'elle aura été acceptée. Votre boîte de messagerie sécurisée sera alors accessible avec le mot de passe que vous avez saisi lors de votre inscription.",
+                )]),
+                p([vec![t("Pour toute question, contactez ")], contact()].concat()),
+            ],
+            Kind::Refused { reason, detail } => vec![
+                p(vec![
+                    t(format!("Votre demande d'adhésion à {SERVICE} (identifiant : ")),
+                    id(),
+                    t(") n'a pas pu être acceptée."),
+                ]),
+                p(vec![t("Motif : "), Strong(reason.label().to_owned()), t(".")]),
+                p(vec![t(detail.to_string())]),
+                p([vec![t("Si vous pensez qu'il s'agit d'une erreur, ou pour toute question, contactez ")], contact()]
+                    .concat()),
+            ],
+        }
+    }
+
+    pub fn render(&self) -> Rendered {
+        let salutation = match nos::find(nos::CIVILITE_TABLES, self.civilite) {
+            Some(civilite) => format!("Bonjour {}", civilite.label),
+            None => "Bonjour".to_owned(),
+        };
+        let blocks = self.blocks();
+        let spans_text = |spans: &[Span]| -> String {
+            spans
+                .iter()
+                .map(|s| match s {
+                    Text(x) | Strong(x) | Link(x) => x.as_str(),
+                })
+                .collect()
+        };
+        let spans_html = |spans: &[Span]| -> String {
+            spans
+                .iter()
+                .map(|s| match s {
+                    Text(x) => escape(x),
+                    Strong(x) => format!("<strong>{}</strong>", escape(x)),
+                    Link(x) => format!("<a href=\"{0}\">{0}</a>", escape(x)),
+                })
+                .collect()
+        };
+        let mut text = format!("{salutation},\n\n");
+        let mut html = format!("<!doctype html><html lang=\"fr\"><body><p>{},</p>", escape(&salutation));
+        for block in &blocks {
+            match block {
+                Block::P(spans) => {
+                    text += &format!("{}\n\n", spans_text(spans));
+                    html += &format!("<p>{}</p>", spans_html(spans));
+                }
+                Block::List(items) => {
+                    for item in items {
+                        text += &format!("- {}\n", spans_text(item));
+                    }
+                    text += "\n";
+                    html += "<ul>";
+                    for item in items {
+                        html += &format!("<li>{}</li>", spans_html(item));
+                    }
+                    html += "</ul>";
+                }
+            }
+        }
+        text += &format!(
+            "Cordialement,\n\n\
+             L'Assistance Technique ESEA\n\
+             GIP ESEA Nouvelle-Aquitaine - Siège\n180, rue Guillaume Leblanc\n33000 BORDEAUX\n\
+             Tél. : {SUPPORT_PHONE}\nCourriel : {SUPPORT_EMAIL}\n"
+        );
+        html += &format!(
+            "<p>Cordialement,</p>\
+             <p>L'Assistance Technique ESEA<br>GIP ESEA Nouvelle-Aquitaine - Siège<br>180, rue Guillaume Leblanc<br>\
+             33000 BORDEAUX<br>Tél. : {SUPPORT_PHONE}<br>Courriel : <a href=\"mailto:{SUPPORT_EMAIL}\">{SUPPORT_EMAIL}</a></p>\
+             </body></html>"
+        );
+        Rendered { subject: self.subject(), text, html }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn email(civilite: &'static str, identifiant: &'static str, kind: Kind<'static>) -> Rendered {
+        Email { civilite, identifiant, kind }.render()
+    }
+
     #[test]
-    fn the_procedure_s_email() {
-        let r =
-            render(&Confirmation { civilite: "22", identifiant: "cecile.sage", webmail: "https://mail.sante-na.fr/" });
+    fn the_procedure_s_acceptance_email() {
+        let r = email("22", "cecile.sage", Kind::Accepted { webmail: "https://mail.sante-na.fr/" });
         assert_eq!(r.subject, "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion");
         assert!(r.text.starts_with("Bonjour Madame,"));
+        assert!(r.text.contains("a été acceptée"));
         assert!(r.text.contains("- Identifiant : cecile.sage\n"));
         assert!(r.text.contains("utilisez celui que vous avez saisi lors de votre inscription"));
         assert!(r.text.contains("https://mail.sante-na.fr/") && r.text.contains("05 64 090 090"));
         assert!(r.html.contains("<strong>cecile.sage</strong>"));
-        let m = render(&Confirmation { civilite: "31", identifiant: "a<b", webmail: "https://w/" });
+        let m = email("31", "a<b", Kind::Accepted { webmail: "https://w/" });
         assert!(m.text.starts_with("Bonjour Monsieur,"));
-        assert!(m.html.contains("a&lt;b"), "HTML is escaped");
-        let dr = render(&Confirmation { civilite: "DR", identifiant: "a", webmail: "https://w/" });
+        assert!(m.html.contains("a&lt;b") && !m.html.contains("a<b"), "HTML is escaped");
+        let dr = email("DR", "a", Kind::Accepted { webmail: "https://w/" });
         assert!(dr.text.starts_with("Bonjour Docteur,") && dr.html.contains("<p>Bonjour Docteur,</p>"));
+    }
+
+    #[test]
+    fn the_other_emails_say_what_happens_next() {
+        let link = "https://inscription.sante-na.fr/confirmer#abc";
+        let c = email("22", "cecile.sage", Kind::ConfirmEmail { link });
+        assert!(c.subject.ends_with("Confirmez votre adresse électronique"));
+        assert!(c.text.contains(link) && c.html.contains(&format!("<a href=\"{link}\">")));
+        assert!(c.text.contains("48 heures") && !c.text.contains("acceptée"));
+        let v = email("22", "cecile.sage", Kind::InReview);
+        assert!(v.text.contains("en cours de vérification") && v.text.contains("05 64 090 090"));
+        let detail = "Aucun professionnel <b>n'a</b> ce numéro.";
+        let r = email("22", "cecile.sage", Kind::Refused { reason: RefusalReason::NumeroIntrouvable, detail });
+        assert!(r.text.contains("Motif : Numéro RPPS ou ADELI introuvable") && r.text.contains(detail));
+        assert!(r.html.contains("&lt;b&gt;") && r.text.contains("ou à "));
     }
 }

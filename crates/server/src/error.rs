@@ -5,7 +5,7 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
-use promess_core::{FieldErrors, registration::Proposal};
+use promess_core::{FieldErrors, lifecycle::TokenError, registration::Proposal};
 use serde_json::json;
 
 #[derive(Debug)]
@@ -20,6 +20,8 @@ pub enum AppError {
     Invalid(FieldErrors),
     /// 409: the confirmed identifier was taken meanwhile; here is the next proposal.
     IdentifierTaken(Proposal),
+    /// 404/410/409: the email link is unknown, expired or already used.
+    Token(TokenError),
     /// 422: this Idempotency-Key came with another request.
     IdempotencyKeyReused,
     /// 403: a page of another site called the API.
@@ -77,6 +79,14 @@ impl IntoResponse for AppError {
                     "adresse": next.adresse,
                 }),
             ),
+            AppError::Token(e) => {
+                let status = match e {
+                    TokenError::JetonInconnu => StatusCode::NOT_FOUND,
+                    TokenError::JetonExpire => StatusCode::GONE,
+                    TokenError::JetonUtilise => StatusCode::CONFLICT,
+                };
+                (status, json!({ "erreur": e.message(), "code": e }))
+            }
             AppError::IdempotencyKeyReused => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 json!({

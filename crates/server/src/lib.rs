@@ -5,6 +5,7 @@ pub mod config;
 pub mod db;
 pub mod email;
 pub mod error;
+pub mod lifecycle;
 pub mod limit;
 pub mod outbox;
 pub mod password;
@@ -47,12 +48,16 @@ pub struct AppState {
     pub operator: Arc<OperatorConfig>,
     /// The built wizard (trunk's dist/), served with the single-page fallback.
     pub dist: PathBuf,
-    /// The webmail link of the confirmation email.
+    /// The webmail link of the acceptance email.
     pub webmail: Arc<str>,
+    /// The wizard's public address, for the emails' links: the first allowed origin.
+    pub public_url: Arc<str>,
     /// Origins allowed to call the API from a browser (the app's own).
     pub origins: Arc<Vec<String>>,
     /// Registrations allowed per client and window.
     pub limiter: Arc<limit::RateLimiter>,
+    /// Email confirmations and resends allowed per client and window (as many as registrations).
+    pub confirmation_limiter: Arc<limit::RateLimiter>,
     /// Card challenges allowed per client and window (as many as registrations).
     pub challenge_limiter: Arc<limit::RateLimiter>,
     /// Identifier proposals allowed per client and window (the wizard asks as the names are typed).
@@ -80,9 +85,11 @@ impl AppState {
             operator: Arc::new(OperatorConfig::default()),
             dist,
             webmail: "https://mail.sante-na.fr/".into(),
+            public_url: origins.first().map_or("http://127.0.0.1:8080", String::as_str).into(),
             origins: Arc::new(origins),
             limiter: limit::RateLimiter::new(rate_limit, window),
             challenge_limiter: limit::RateLimiter::new(rate_limit, window),
+            confirmation_limiter: limit::RateLimiter::new(rate_limit, window),
             proposal_limiter: limit::RateLimiter::new(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION), window),
             trusted_proxies: Arc::new(Vec::new()),
             hashing: Arc::new(password::HashLimit::for_this_machine()),

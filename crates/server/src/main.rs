@@ -1,10 +1,11 @@
 use clap::Parser;
 use promess_core::OperatorConfig;
+use promess_core::lifecycle::{RefusalReason, Statut};
 use promess_server::{
     AppState, app,
     card_proof::CardTrust,
-    config::{Command, Config},
-    db,
+    config::{Command, Config, Demandes},
+    db, lifecycle,
 };
 use std::sync::Arc;
 
@@ -23,11 +24,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
+    if let Some(Command::Demandes(command)) = &config.command {
+        return demandes(&db, &config, command).await;
+    }
     let operator =
         Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
     let mailer = promess_server::outbox::Mailer::from_url(&config.mail)?;
     let from = config.mail_from.parse()?;
     promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
+    lifecycle::spawn_purger(db.clone(), std::time::Duration::from_secs(60));
     let webmail = config.webmail.clone().into();
     // Bound first: with port 0 the system picks a free one, and the origins and the log say which.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -59,4 +64,53 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .with_graceful_shutdown(promess_server::shutdown_signal())
         .await?;
     Ok(())
+}
+
+/// `promess-server demandes …`: the requests from the terminal, through the same transitions as the API.
+async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Result<(), Box<dyn std::error::Error>> {
+    let actor = |par: &Option<String>| {
+        par.clone().unwrap_or_else(|| format!("terminal:{}", std::env::var("USER").unwrap_or_else(|_| "?".into())))
+    };
+    let settings = lifecycle::Decisions {
+        webmail: &config.webmail,
+        refused_retention_secs: config.refused_retention_days * 86_400,
+    };
+    let now = promess_server::outbox::now_secs();
+    let (id, decided) = match command {
+        Demandes::Lister { statut } => {
+            let filter = match statut {
+                Some(s) => Some(Statut::from_key(s).ok_or_else(|| format!("état inconnu : {s}"))?),
+                None => None,
+            };
+            for r in lifecycle::list(db, filter).await? {
+                let number = r.rpps.or(r.adeli).unwrap_or_default();
+                let carte = if r.carte { "carte CPS" } else { "sans carte" };
+                println!(
+                    "{}\t{}\t{}\t{} {}\t{number}\t{}\t{carte}",
+                    r.id,
+                    r.statut.key(),
+                    r.identifiant,
+                    r.prenom,
+                    r.nom,
+                    r.email
+                );
+            }
+            return Ok(());
+        }
+        Demandes::Accepter { id, par } => {
+            (id, lifecycle::decide(db, id, lifecycle::Decision::Accept, &actor(par), &settings, now).await?)
+        }
+        Demandes::Refuser { id, motif, detail, par } => {
+            let reason = RefusalReason::from_key(motif).ok_or_else(|| format!("motif inconnu : {motif}"))?;
+            let decision = lifecycle::Decision::Refuse { reason, detail };
+            (id, lifecycle::decide(db, id, decision, &actor(par), &settings, now).await?)
+        }
+    };
+    match decided {
+        Ok(statut) => {
+            println!("{id} : {}", statut.label());
+            Ok(())
+        }
+        Err(e) => Err(e.message().into()),
+    }
 }

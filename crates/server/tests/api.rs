@@ -24,10 +24,9 @@ async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
 }
 
 on_both!(
-    a_valid_registration_is_created_and_its_password_only_hashed,
+    a_valid_request_is_received_and_its_password_only_hashed,
     the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409,
     broken_rules_answer_422_by_field_with_stable_codes,
-    an_rpps_has_one_active_registration,
     malformed_unknown_non_json_and_oversized_bodies_are_refused,
     the_wizard_is_served_with_strict_security_headers,
     a_retry_with_the_same_idempotency_key_gets_the_first_answer,
@@ -72,10 +71,13 @@ async fn register(app: &TestApp, r: &RegistrationRequest) -> (StatusCode, Value)
     (status, body)
 }
 
-async fn a_valid_registration_is_created_and_its_password_only_hashed(app: &TestApp) {
+async fn a_valid_request_is_received_and_its_password_only_hashed(app: &TestApp) {
     let (status, body) = register(app, &request(None)).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!(body, json!({"identifiant": "cecile.sage", "adresse": "cecile.sage@sante-na.fr", "statut": "active"}));
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body,
+        json!({"identifiant": "cecile.sage", "adresse": "cecile.sage@sante-na.fr", "statut": "email_a_confirmer"})
+    );
     let (rpps, hash, donnees): (String, String, String) =
         sqlx::query_as("SELECT rpps, password_hash, donnees FROM registrations WHERE identifiant = 'cecile.sage'")
             .fetch_one(&app.db)
@@ -91,7 +93,7 @@ async fn a_valid_registration_is_created_and_its_password_only_hashed(app: &Test
 }
 
 async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(app: &TestApp) {
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let (_, proposal, _) =
         send(&app, Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage").body(Body::empty()).unwrap()).await;
     assert_eq!(proposal, json!({"identifiant": "cecile.sage2", "adresse": "cecile.sage2@sante-na.fr"}));
@@ -103,7 +105,7 @@ async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(ap
     assert_eq!(body["identifiant"], "cecile.sage2");
     second.identifiant = Some("cecile.sage2".into());
     let (status, body) = register(app, &second).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["adresse"], "cecile.sage2@sante-na.fr");
 }
 
@@ -136,15 +138,6 @@ async fn broken_rules_answer_422_by_field_with_stable_codes(app: &TestApp) {
     assert!(!body.to_string().contains("Motdepasse123"));
     let count: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&app.db).await.unwrap();
     assert_eq!(count.0, 0, "no half-written record");
-}
-
-async fn an_rpps_has_one_active_registration(app: &TestApp) {
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
-    let mut again = request(None);
-    again.donnees.prenom = "Cecilia".into();
-    let (status, body) = register(app, &again).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(body, json!({"rpps": ["already_registered"]}));
 }
 
 async fn malformed_unknown_non_json_and_oversized_bodies_are_refused(app: &TestApp) {
@@ -190,9 +183,9 @@ async fn the_wizard_is_served_with_strict_security_headers(app: &TestApp) {
 async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestApp) {
     let r = request(None);
     let (first_status, first, _) = send(app, post_with_key(&r, "cle-1")).await;
-    assert_eq!(first_status, StatusCode::CREATED, "{first}");
+    assert_eq!(first_status, StatusCode::ACCEPTED, "{first}");
     let (again_status, again, _) = send(app, post_with_key(&r, "cle-1")).await;
-    assert_eq!((again_status, &again), (StatusCode::CREATED, &first));
+    assert_eq!((again_status, &again), (StatusCode::ACCEPTED, &first));
     assert_eq!(count(app).await, 1, "a retry never creates a second account");
 
     // The key is bound to its request: another body, or one that is not even JSON, never gets the first answer.
@@ -216,7 +209,7 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestA
     other.donnees.prenom = "Zoé".into();
     other.donnees.rpps = rpps(7);
     let (a, b) = tokio::join!(send(app, post_with_key(&other, "cle-2")), send(app, post_with_key(&other, "cle-2")));
-    assert_eq!((a.0, b.0), (StatusCode::CREATED, StatusCode::CREATED), "{} {}", a.1, b.1);
+    assert_eq!((a.0, b.0), (StatusCode::ACCEPTED, StatusCode::ACCEPTED), "{} {}", a.1, b.1);
     assert_eq!(a.1, b.1);
     assert_eq!(count(app).await, 2);
 }
@@ -239,7 +232,7 @@ async fn concurrent_registrations_for_one_name_get_distinct_identifiers(app: &Te
     let mut identifiers = Vec::new();
     for task in tasks {
         let (status, body) = task.await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         identifiers.push(body["identifiant"].as_str().unwrap().to_owned());
     }
     identifiers.sort();
@@ -257,7 +250,7 @@ async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
     for i in 0..RATE_LIMIT {
         let mut r = request(None);
         r.donnees.rpps = rpps(200 + i);
-        assert_eq!(send(app, from([10, 0, 0, 1], &r)).await.0, StatusCode::CREATED);
+        assert_eq!(send(app, from([10, 0, 0, 1], &r)).await.0, StatusCode::ACCEPTED);
     }
     let mut r = request(None);
     r.donnees.rpps = rpps(300);
@@ -266,7 +259,7 @@ async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
     let wait: u64 = headers[header::RETRY_AFTER].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(count(app).await, RATE_LIMIT as i64, "refused before any work");
-    assert_eq!(send(app, from([10, 0, 0, 2], &r)).await.0, StatusCode::CREATED, "another client is not limited");
+    assert_eq!(send(app, from([10, 0, 0, 2], &r)).await.0, StatusCode::ACCEPTED, "another client is not limited");
 
     // Identifier proposals and card challenges are limited too (their own allowances).
     let get_from = |ip: [u8; 4], path: &str, post: bool| {
@@ -302,7 +295,7 @@ async fn the_confirmation_email_is_queued_with_the_registration_and_sent_once(ap
     assert_eq!(register(app, &bad).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(outbox(app).await.is_empty(), "no email for a refused registration");
 
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let queued = outbox(app).await;
     assert_eq!(queued.len(), 1);
     assert_eq!((queued[0].1.as_str(), queued[0].3), ("cecile.sage@exemple.fr", None));
@@ -357,7 +350,7 @@ impl SmtpServer {
 }
 
 async fn an_smtp_outage_delays_the_email_and_delivers_it_once_when_back(app: &TestApp) {
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mailer = promess_server::outbox::Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
     let now = promess_server::outbox::now_secs();
@@ -395,15 +388,15 @@ async fn only_the_app_s_origin_may_call_the_api(app: &TestApp) {
     assert_eq!(status, StatusCode::FORBIDDEN, "another port is another origin");
     assert_eq!(count(app).await, 0);
     let (status, body, _) = send(app, with(ORIGIN, "same-origin")).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
 async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &TestApp) {
     use promess_server::outbox::{MAX_ATTEMPTS, Mailer, deliver_due, pending};
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::CREATED);
+    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let mut other = request(None);
     (other.donnees.prenom, other.donnees.rpps) = ("Zoé".into(), rpps(9));
-    assert_eq!(register(app, &other).await.0, StatusCode::CREATED);
+    assert_eq!(register(app, &other).await.0, StatusCode::ACCEPTED);
     let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM outbox ORDER BY id").fetch_all(&app.db).await.unwrap();
     let (permanent, transient) = (&ids[0].0, &ids[1].0);
     // A recipient that is no address: a permanent failure, given up at once.

@@ -1,5 +1,5 @@
-//! The real binary, as the run command starts it: defaults, logs at the most verbose level, a registration over
-//! HTTP, the email written to the outbox folder, and the password nowhere in the logs.
+//! The real binary, as the run command starts it: defaults, logs at the most verbose level, a request over HTTP, its
+//! emails written to the outbox folder, the operator's commands, and no secret in the logs.
 use promess_core::{
     RegistrationRequest,
     registration::{
@@ -64,11 +64,49 @@ fn start(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, std::th
     (server, port, rest)
 }
 
+/// The emails of the outbox folder to `to`, oldest first, waiting up to 20 s for `count` of them.
+fn emails(dir: &std::path::Path, to: &str, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let mut found: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(dir.join("outbox"))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                    .map(|e| (e.metadata().unwrap().modified().unwrap(), std::fs::read_to_string(e.path()).unwrap()))
+                    .filter(|(_, eml)| eml.contains(&format!("To: {to}")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if found.len() >= count {
+            found.sort();
+            return found.into_iter().map(|(_, eml)| eml).collect();
+        }
+        assert!(Instant::now() < deadline, "{count} emails expected in the outbox, {} there", found.len());
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// `promess-server ARGS` in `dir`, on the same database (the terminal's commands): its output.
+fn command(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_promess-server")).current_dir(dir).args(args).output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[test]
-fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_password() {
+fn the_binary_takes_a_request_through_its_email_and_a_decision_and_never_logs_a_secret() {
     let dir = workdir("binary", "<html></html>");
     let (mut server, port, logs) = start(&dir, "trace");
-
+    let post = |path: &str, body: &str| {
+        http(
+            port,
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1:{port}\r\n\
+                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ),
+        )
+    };
     let body = serde_json::to_string(&RegistrationRequest {
         donnees: valid_draft(),
         secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
@@ -76,38 +114,46 @@ fn the_binary_registers_sends_the_email_to_the_outbox_and_never_logs_the_passwor
         preuve_carte: None,
     })
     .unwrap();
-    let answer = http(
-        port,
-        &format!(
-            "POST /api/registrations HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1:{port}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        ),
-    );
-    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    assert!(answer.contains("cecile.sage@sante-na.fr"));
-
-    // The worker writes the email to ./outbox, the default.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let eml = loop {
-        let found = std::fs::read_dir(dir.join("outbox"))
-            .ok()
-            .and_then(|d| d.flatten().find(|e| e.path().extension().is_some_and(|x| x == "eml")));
-        if let Some(entry) = found {
-            break std::fs::read_to_string(entry.path()).unwrap();
-        }
-        assert!(Instant::now() < deadline, "no email in the outbox");
-        std::thread::sleep(Duration::from_millis(200));
-    };
-    assert!(eml.contains("To: cecile.sage@exemple.fr"));
+    let answer = post("/api/registrations", &body);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    assert!(answer.contains("cecile.sage@sante-na.fr") && answer.contains("email_a_confirmer"));
     assert!(dir.join("data/promess.db").exists(), "SQLite in ./data by default");
+
+    // The worker writes the email with the link to ./outbox, the default; the link is the wizard's own address.
+    let to = "cecile.sage@exemple.fr";
+    let first = &emails(&dir, to, 1)[0];
+    let link = format!("http://127.0.0.1:{port}/confirmer#");
+    let token: String =
+        first.split(&link).nth(1).expect("the link").chars().take_while(|c| !c.is_whitespace()).collect();
+    let answer = post("/api/confirmations", &format!("{{\"jeton\":\"{token}\"}}"));
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("en_verification"), "{answer}");
+    let review = emails(&dir, to, 2).remove(1);
+    assert!(review.contains("en cours de v"), "{review}");
+
+    // The operator, from the terminal: the request in review, accepted; the procedure's email follows.
+    let listed = command(&dir, &["demandes", "lister", "--statut", "en_verification"]);
+    let line = listed.lines().find(|l| l.contains("cecile.sage")).expect(&listed);
+    let id = line.split('\t').next().unwrap();
+    assert!(line.contains("sans carte") && line.contains("99700771191"), "{line}");
+    let decided = command(&dir, &["demandes", "accepter", id, "--par", "agent.esea"]);
+    assert!(decided.contains("Compte actif"), "{decided}");
+    let accepted = emails(&dir, to, 3).remove(2);
+    assert!(
+        accepted.contains("- Identifiant : cecile.sage") && accepted.contains("https://mail.sante-na.fr/"),
+        "{accepted}"
+    );
+    assert!(command(&dir, &["demandes", "lister", "--statut", "active"]).contains(id));
 
     let _ = server.kill();
     server.wait().unwrap();
     let logs = logs.join().unwrap();
-    assert!(logs.contains("registration created"), "the logs are there: {logs}");
-    assert!(!logs.contains(STRONG_PASSWORD), "the password appears in the logs");
-    assert!(!eml.contains(STRONG_PASSWORD));
+    assert!(logs.contains("request received") && logs.contains("email confirmed"), "the logs are there: {logs}");
+    for secret in [STRONG_PASSWORD, token.as_str()] {
+        assert!(!logs.contains(secret), "a secret appears in the logs: {secret}");
+    }
+    assert!(
+        !first.contains(STRONG_PASSWORD) && !review.contains(STRONG_PASSWORD) && !accepted.contains(STRONG_PASSWORD)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

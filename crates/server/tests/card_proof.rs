@@ -96,15 +96,13 @@ fn pki() -> &'static Pki {
 
 async fn app_for(backend: Backend, name: &str) -> Option<CardApp> {
     let pki = pki();
-    let clock = Arc::new(AtomicI64::new(now_secs()));
-    let time = clock.clone();
     let app = common::test_app_with(backend, &format!("card_{name}"), |mut state, dir| {
         write_trust(dir, pki, &[], now_secs() + 7 * DAY);
         state.card_trust = Some(Arc::new(CardTrust::load(&dir.join("ca.pem"), vec![dir.join("ca.crl")]).unwrap()));
-        state.clock = Arc::new(move || time.load(Ordering::SeqCst));
         state
     })
     .await?;
+    let clock = app.clock.clone();
     Some(CardApp { app, pki, clock })
 }
 
@@ -117,6 +115,7 @@ on_both!(
     a_revoked_card_or_a_stale_crl_is_refused_and_the_crl_is_read_again,
     the_locked_answers_must_be_the_certificate_s,
     an_ecdsa_card_is_verified_too,
+    a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claimed_the_number_first,
 );
 
 async fn challenge(app: &CardApp) -> String {
@@ -169,7 +168,7 @@ async fn refused(app: &CardApp, proof: CardProof, code: &str) {
 async fn a_valid_proof_gives_a_card_registration_with_the_certificate_s_identity(app: &CardApp) {
     let nonce = challenge(app).await;
     let (status, body) = register_card(app, app.pki.proof(&nonce, ORIGIN)).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(body["identifiant"], "cecile.sage");
     type Row = (String, String, String, String, String, String, i64);
     let (rpps, emetteur, serie, empreinte, algorithme, donnees, verifie): Row = sqlx::query_as(
@@ -228,7 +227,7 @@ async fn a_challenge_is_single_use_and_expires(app: &CardApp) {
     refused(app, app.pki.proof("bm9uY2UgaW52ZW50w6k=", ORIGIN), "card_nonce_unknown").await;
     let nonce = challenge(app).await;
     let proof = app.pki.proof(&nonce, ORIGIN);
-    assert_eq!(register_card(app, proof.clone()).await.0, StatusCode::CREATED);
+    assert_eq!(register_card(app, proof.clone()).await.0, StatusCode::ACCEPTED);
     refused(app, proof, "card_nonce_used").await;
 
     let late = challenge(app).await;
@@ -250,7 +249,7 @@ async fn a_proof_for_another_origin_or_other_data_is_refused(app: &CardApp) {
     let evil = app.pki.proof(&nonce, "https://evil.example");
     refused(app, CardProof { origin: ORIGIN.into(), ..evil }, "card_signature_invalid").await;
     // Nothing was spent: the right proof still goes through.
-    assert_eq!(register_card(app, app.pki.proof(&nonce, ORIGIN)).await.0, StatusCode::CREATED);
+    assert_eq!(register_card(app, app.pki.proof(&nonce, ORIGIN)).await.0, StatusCode::ACCEPTED);
 }
 
 async fn certificates_of_another_ca_expired_or_not_for_authentication_are_refused(app: &CardApp) {
@@ -277,7 +276,7 @@ async fn a_revoked_card_or_a_stale_crl_is_refused_and_the_crl_is_read_again(app:
     refused(app, app.pki.proof(&nonce, ORIGIN), "card_revocation_unknown").await;
     // Another card of the same CA is revoked: this one goes through with the new CRL.
     write_trust(dir, app.pki, &[vec![0x01, 0x02, 0x03]], now_secs() + 7 * DAY);
-    assert_eq!(register_card(app, app.pki.proof(&nonce, ORIGIN)).await.0, StatusCode::CREATED);
+    assert_eq!(register_card(app, app.pki.proof(&nonce, ORIGIN)).await.0, StatusCode::ACCEPTED);
 }
 
 async fn the_locked_answers_must_be_the_certificate_s(app: &CardApp) {
@@ -298,8 +297,63 @@ async fn an_ecdsa_card_is_verified_too(app: &CardApp) {
     let nonce = challenge(app).await;
     refused(app, CardProof { nonce: nonce.clone(), ..ec.proof("b3RoZXI=", ORIGIN) }, "card_signature_invalid").await;
     let (status, body) = register_card(app, ec.proof(&nonce, ORIGIN)).await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     let (algorithme,): (String,) =
         sqlx::query_as("SELECT carte_algorithme FROM registrations").fetch_one(&app.app.db).await.unwrap();
     assert_eq!(algorithme, "ES256");
+}
+
+async fn a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claimed_the_number_first(app: &CardApp) {
+    use common::{confirm, statut_of, subjects_of, token_of};
+    // A stranger claims the midwife's public RPPS without her card, and proves their own email.
+    let mut squat = card_request(None);
+    squat.donnees.mode = Some(Mode::Manuel);
+    (squat.donnees.email, squat.donnees.email_confirmation) = ("intrus@exemple.fr".into(), "intrus@exemple.fr".into());
+    let (status, body) = register(app, serde_json::to_value(&squat).unwrap()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let squatter = body["identifiant"].as_str().unwrap().to_owned();
+    confirm(&app.app, &token_of(&app.app, &squatter).await).await;
+    assert_eq!(
+        statut_of(&app.app, &squatter).await.as_deref(),
+        Some("en_verification"),
+        "no account on a public number"
+    );
+
+    // The owner, with her card: the same answer as anyone's, then an account once her email is proven.
+    let nonce = challenge(app).await;
+    let (status, body) = register_card(app, app.pki.proof(&nonce, ORIGIN)).await;
+    assert_eq!((status, body["statut"].as_str()), (StatusCode::ACCEPTED, Some("email_a_confirmer")), "{body}");
+    let owner = body["identifiant"].as_str().unwrap().to_owned();
+    assert_ne!(owner, squatter);
+    let (status, body) = confirm(&app.app, &token_of(&app.app, &owner).await).await;
+    assert_eq!((status, body["statut"].as_str()), (StatusCode::OK, Some("active")), "{body}");
+    let subjects = subjects_of(&app.app, &owner).await;
+    assert_eq!(subjects.last().unwrap(), "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion");
+
+    // The stranger's claim can no longer become an account.
+    let id: String = sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
+        .bind(&squatter)
+        .fetch_one(&app.app.db)
+        .await
+        .unwrap();
+    let settings = promess_server::lifecycle::Decisions { webmail: "https://w/", refused_retention_secs: 1 };
+    let now = app.clock.load(Ordering::SeqCst);
+    let accepted = promess_server::lifecycle::decide(
+        &app.app.db,
+        &id,
+        promess_server::lifecycle::Decision::Accept,
+        "op",
+        &settings,
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(accepted, Err(promess_server::lifecycle::DecisionError::NumberHeld));
+
+    // A second card request on a number an active account holds: reviewed, never a second account.
+    let nonce = challenge(app).await;
+    let (_, body) = register_card(app, app.pki.proof(&nonce, ORIGIN)).await;
+    let again = body["identifiant"].as_str().unwrap().to_owned();
+    let (_, body) = confirm(&app.app, &token_of(&app.app, &again).await).await;
+    assert_eq!(body["statut"], "en_verification", "{body}");
 }

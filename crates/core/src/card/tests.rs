@@ -48,7 +48,11 @@ fn every_wire_type_reads_back_what_serde_writes() {
     use crate::registration::{Proposal, RegistrationAccepted};
     let proposal = Proposal { identifiant: "paul.martin2".into(), adresse: "paul.martin2@sante-na.fr".into() };
     assert_eq!(Proposal::read(&serde_json::to_value(&proposal).unwrap()), Some(proposal));
-    let accepted = RegistrationAccepted { identifiant: "a".into(), adresse: "a@b".into(), statut: "active".into() };
+    let accepted = RegistrationAccepted {
+        identifiant: "a".into(),
+        adresse: "a@b".into(),
+        statut: crate::lifecycle::Statut::EnVerification,
+    };
     assert_eq!(RegistrationAccepted::read(&serde_json::to_value(&accepted).unwrap()), Some(accepted));
     let errors = crate::registration::examples::every_error();
     assert_eq!(crate::FieldErrors::read(&serde_json::to_value(&errors).unwrap()), errors);

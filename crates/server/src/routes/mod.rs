@@ -1,5 +1,6 @@
 //! The API, one module a resource.
 mod card_challenges;
+mod confirmations;
 mod identifiants;
 mod registrations;
 
@@ -17,4 +18,9 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/identifiants", get(identifiants::propose).route_layer(limited(state.proposal_limiter.clone())))
         .route("/registrations", post(registrations::create).route_layer(limited(state.limiter.clone())))
         .route("/card-challenges", post(card_challenges::create).route_layer(limited(state.challenge_limiter.clone())))
+        .route("/confirmations", post(confirmations::confirm).route_layer(limited(state.confirmation_limiter.clone())))
+        .route(
+            "/confirmations/renvoi",
+            post(confirmations::resend).route_layer(limited(state.confirmation_limiter.clone())),
+        )
 }

@@ -1,10 +1,12 @@
 //! POST /api/registrations: every rule again (promess-core), the password rated and hashed on blocking threads,
-//! then one row whose identifier, address and RPPS/ADELI are unique by database constraint.
+//! then one *request* (promess_core::lifecycle), its identifier and address reserved by database constraint, and
+//! the email that asks to confirm its address. Several requests may name one RPPS/ADELI: the answer is the same
+//! 202 whoever already asked, and only one active account may hold a number.
 use crate::{
     AppState,
     db::{self, InsertError, NewRegistration, Taken},
-    email,
     error::AppError,
+    lifecycle,
 };
 use axum::{
     Json,
@@ -14,17 +16,12 @@ use axum::{
 };
 use promess_core::{
     ErrorCode, Field, FieldErrors, Registration, RegistrationRequest,
+    lifecycle::{EMAIL_CONFIRMATION_SECS, Statut},
     registration::{CardUse, Mode, Proposal, RegistrationAccepted},
 };
 
 /// How many times an identifier taken by a concurrent registration is replaced by the next one.
 const MAX_ATTEMPTS: u32 = 20;
-
-fn new_id() -> Result<String, AppError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(AppError::internal)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
     tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
@@ -65,8 +62,7 @@ async fn card_use(state: &AppState, request: &RegistrationRequest) -> Result<(Ca
     Ok((used, proof.nonce.clone()))
 }
 
-/// How long an Idempotency-Key is remembered.
-const KEY_SECS: i64 = 24 * 3600;
+use lifecycle::KEY_SECS;
 
 /// The answer stored for this key and this body, replayed as it was; the same key with another body is refused.
 async fn replay(state: &AppState, key: Option<&str>, body_hash: &str) -> Result<Option<Response>, AppError> {
@@ -75,7 +71,7 @@ async fn replay(state: &AppState, key: Option<&str>, body_hash: &str) -> Result<
     if stored.body_hash.as_deref() != Some(body_hash) {
         return Err(AppError::IdempotencyKeyReused);
     }
-    let status = StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::CREATED);
+    let status = StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::ACCEPTED);
     Ok(Some((status, [(header::CONTENT_TYPE, "application/json")], stored.body).into_response()))
 }
 
@@ -131,15 +127,11 @@ pub async fn create(
         }
     }
     let now = state.now();
-    let created_at = now.to_string();
     for _ in 0..MAX_ATTEMPTS {
         let adresse = candidate.address(&state.operator, mssante);
-        let (id, outbox_id) = (new_id()?, new_id()?);
-        let email = email::render(&email::Confirmation {
-            civilite: personal.civilite,
-            identifiant: candidate.as_str(),
-            webmail: &state.webmail,
-        });
+        let id = db::new_id().map_err(AppError::internal)?;
+        let (token, token_hash) = lifecycle::new_token().map_err(AppError::internal)?;
+        let email = lifecycle::confirmation_email(personal.civilite, candidate.as_str(), &state.public_url, &token);
         let row = NewRegistration {
             id: &id,
             identifiant: candidate.as_str(),
@@ -151,29 +143,30 @@ pub async fn create(
             prenom: personal.prenom.as_str(),
             email_to: personal.email.as_str(),
             email: &email,
-            outbox_id: &outbox_id,
             donnees: &donnees,
             password_hash: &password_hash,
-            created_at: &created_at,
+            token_hash: &token_hash,
+            expires_at: now + EMAIL_CONFIRMATION_SECS,
             carte: registration.carte.as_ref().zip(nonce.as_deref()),
             now,
         };
         let accepted = RegistrationAccepted {
             identifiant: candidate.to_string(),
             adresse: adresse.clone(),
-            statut: "active".into(),
+            statut: Statut::EmailAConfirmer,
         };
         let answer_body = serde_json::to_string(&accepted).map_err(AppError::internal)?;
         let answer = key.map(|k| db::Answer {
             key: k,
+            status: StatusCode::ACCEPTED.as_u16(),
             body: &answer_body,
             body_hash: &body_hash,
             expired_before: now - KEY_SECS,
         });
         match db::insert(&state.db, &row, answer).await {
             Ok(()) => {
-                tracing::info!(identifiant = %candidate, "registration created");
-                return Ok((StatusCode::CREATED, Json(accepted)).into_response());
+                tracing::info!(identifiant = %candidate, "request received");
+                return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
             }
             // The same request, answered meanwhile by a concurrent twin: its answer, and this one rolled back.
             Err(InsertError::Taken(_))
@@ -189,14 +182,8 @@ pub async fn create(
                 }
             }
             Err(InsertError::Challenge(code)) => return Err(invalid_card(code)),
-            Err(InsertError::Taken(Taken::IdempotencyKey)) => {
-                return Err(AppError::internal("idempotency key taken but no answer stored"));
-            }
             Err(InsertError::Taken(taken)) => {
-                let field = if taken == Taken::Rpps { Field::Rpps } else { Field::Adeli };
-                let mut errors = FieldErrors::default();
-                errors.add(field, ErrorCode::AlreadyRegistered);
-                return Err(AppError::Invalid(errors));
+                return Err(AppError::internal(format!("a new request broke a uniqueness rule: {taken:?}")));
             }
             Err(InsertError::Db(e)) => return Err(e.into()),
         }

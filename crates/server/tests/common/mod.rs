@@ -10,7 +10,13 @@ use axum::{
 use http_body_util::BodyExt;
 use promess_server::{AppState, app, db};
 use serde_json::Value;
-use std::path::PathBuf;
+use std::{
+    path::PathBuf,
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+};
 use tower::ServiceExt;
 
 /// The app's origin in these tests.
@@ -23,6 +29,18 @@ pub struct TestApp {
     pub router: Router,
     pub db: sqlx::AnyPool,
     pub dir: PathBuf,
+    /// The app's clock (Unix seconds), which the test moves: days pass without sleeping.
+    pub clock: Arc<AtomicI64>,
+}
+
+impl TestApp {
+    pub fn now(&self) -> i64 {
+        self.clock.load(Ordering::SeqCst)
+    }
+
+    pub fn advance(&self, secs: i64) -> i64 {
+        self.clock.fetch_add(secs, Ordering::SeqCst) + secs
+    }
 }
 
 impl Drop for TestApp {
@@ -73,8 +91,12 @@ pub async fn test_app_with(
     std::fs::write(dir.join("dist/index.html"), "<html><script type=\"module\">init()</script></html>").unwrap();
     let url = database_url(backend, name, &dir).await?;
     let db = db::connect(&url).await.unwrap();
-    let state = adjust(AppState::new(db.clone(), dir.join("dist"), vec![ORIGIN.to_owned()], RATE_LIMIT), &dir);
-    Some(TestApp { router: app(state), db, dir })
+    let clock = Arc::new(AtomicI64::new(promess_server::outbox::now_secs()));
+    let mut state = AppState::new(db.clone(), dir.join("dist"), vec![ORIGIN.to_owned()], RATE_LIMIT);
+    let time = clock.clone();
+    state.clock = Arc::new(move || time.load(Ordering::SeqCst));
+    let state = adjust(state, &dir);
+    Some(TestApp { router: app(state), db, dir, clock })
 }
 
 /// Each case runs on SQLite and on PostgreSQL, with the app `super::app_for` makes (a database name per case).
@@ -110,4 +132,55 @@ pub async fn send(app: &TestApp, req: Request<Body>) -> (StatusCode, Value, axum
 pub async fn count(app: &TestApp) -> i64 {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&app.db).await.unwrap();
     n
+}
+
+/// The token of the latest email link sent for the request of `identifiant`, read from the outbox as the
+/// professional reads it in their email.
+pub async fn token_of(app: &TestApp, identifiant: &str) -> String {
+    let bodies: Vec<(String,)> = sqlx::query_as(
+        "SELECT o.text_body FROM outbox o JOIN registrations r ON r.id = o.registration_id \
+         WHERE r.identifiant = $1 ORDER BY o.next_attempt_at, o.id",
+    )
+    .bind(identifiant)
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    bodies
+        .iter()
+        .filter_map(|(body,)| body.split(&format!("{ORIGIN}/confirmer#")).nth(1))
+        .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
+        .last()
+        .expect("an email with a link")
+}
+
+/// Presses the confirmation page's button: `POST /api/confirmations`, a second after what came before.
+pub async fn confirm(app: &TestApp, token: &str) -> (StatusCode, Value) {
+    app.advance(1);
+    let request = Request::post("/api/confirmations")
+        .header(axum::http::header::CONTENT_TYPE, "application/json")
+        .body(Body::from(serde_json::json!({ "jeton": token }).to_string()))
+        .unwrap();
+    let (status, body, _) = send(app, request).await;
+    (status, body)
+}
+
+/// The request's state, as stored.
+pub async fn statut_of(app: &TestApp, identifiant: &str) -> Option<String> {
+    sqlx::query_scalar("SELECT statut FROM registrations WHERE identifiant = $1")
+        .bind(identifiant)
+        .fetch_optional(&app.db)
+        .await
+        .unwrap()
+}
+
+/// The subjects of the emails queued for `identifiant`'s request, oldest first.
+pub async fn subjects_of(app: &TestApp, identifiant: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT o.subject FROM outbox o JOIN registrations r ON r.id = o.registration_id \
+         WHERE r.identifiant = $1 ORDER BY o.next_attempt_at, o.id",
+    )
+    .bind(identifiant)
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
 }
