@@ -20,9 +20,13 @@ pub struct Config {
     /// Domain of the secure mailboxes.
     #[arg(long, env = "PROMESS_DOMAIN", default_value = "sante-na.fr")]
     pub domain: String,
-    /// Where confirmation emails go: file://FOLDER (.eml files) or smtp://HOST:PORT.
-    #[arg(long, env = "PROMESS_MAIL", default_value = "file://outbox")]
+    /// Where emails go: file://FOLDER (.eml files), smtp://HOST:PORT (a relay, in clear),
+    /// smtp://USER:PASS@HOST:587?tls=starttls or smtps://USER:PASS@HOST:465.
+    #[arg(long, env = "PROMESS_MAIL", default_value = "file://outbox", hide_env_values = true)]
     pub mail: String,
+    /// The authority (PEM) of the SMTP server's certificate, when it is a private one; default: the system's.
+    #[arg(long, env = "PROMESS_MAIL_CA")]
+    pub mail_ca: Option<PathBuf>,
     /// Sender of the confirmation emails.
     #[arg(
         long,

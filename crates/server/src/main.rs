@@ -29,7 +29,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let operator =
         Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
-    let mailer = promess_server::outbox::Mailer::from_url(&config.mail)?;
+    let mailer = promess_server::outbox::Mailer::configure(&config.mail, config.mail_ca.as_deref())?;
     let from = config.mail_from.parse()?;
     promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
     lifecycle::spawn_purger(db.clone(), std::time::Duration::from_secs(60));

@@ -7,30 +7,61 @@ use lettre::{
 use sqlx::AnyPool;
 use std::{path::PathBuf, time::Duration};
 
-/// Where emails go: .eml files in a folder (`file://outbox`) or an SMTP server (`smtp://host:port`).
+/// Where emails go: .eml files in a folder (`file://outbox`) or an SMTP server: `smtp://host:port` (a relay on the
+/// operator's network, in clear), `smtp://user:pass@host:587?tls=starttls` (STARTTLS required), or
+/// `smtps://user:pass@host:465` (TLS from the start). The server's certificate is checked against the system's
+/// authorities, or those of `ca` (a PEM file) for a private one.
 #[derive(Clone)]
 pub enum Mailer {
     Folder(PathBuf),
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
 }
 
+/// The URL with its password hidden, for messages.
+fn redacted(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
+        _ => url.to_owned(),
+    }
+}
+
 impl Mailer {
     pub fn from_url(url: &str) -> Result<Mailer, String> {
+        Mailer::configure(url, None)
+    }
+
+    pub fn configure(url: &str, ca: Option<&std::path::Path>) -> Result<Mailer, String> {
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
         if let Some(path) = url.strip_prefix("file://") {
             std::fs::create_dir_all(path).map_err(|e| format!("{path}: {e}"))?;
-            Ok(Mailer::Folder(PathBuf::from(path)))
-        } else if let Some(address) = url.strip_prefix("smtp://") {
-            // A relay on the operator's network, without TLS (a TLS relay is still to come).
-            let (host, port) = address.trim_end_matches('/').rsplit_once(':').unwrap_or((address, "25"));
-            let port: u16 = port.parse().map_err(|_| format!("{url}: bad port"))?;
-            let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-                .port(port)
-                .timeout(Some(Duration::from_secs(20)))
-                .build();
-            Ok(Mailer::Smtp(transport))
-        } else {
-            Err(format!("{url}: expected file://FOLDER or smtp://HOST:PORT"))
+            return Ok(Mailer::Folder(PathBuf::from(path)));
         }
+        if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+            return Err(format!("{}: expected file://FOLDER, smtp://HOST:PORT or smtps://…", redacted(url)));
+        }
+        let shown = redacted(url);
+        let url = url.replace("tls=starttls", "tls=required");
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&url).map_err(|e| format!("{shown}: {e}"))?;
+        if let Some(ca) = ca {
+            let pem = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
+            let host = url.split_once("://").map_or("", |(_, rest)| rest);
+            let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+            let host = host.split(['/', '?']).next().unwrap_or(host);
+            let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+            let certificate = Certificate::from_pem(&pem).map_err(|e| format!("{}: {e}", ca.display()))?;
+            let tls = TlsParameters::builder(host.to_owned())
+                .add_root_certificate(certificate)
+                .build_rustls()
+                .map_err(|e| format!("{shown}: {e}"))?;
+            builder = builder.tls(if url.starts_with("smtps://") {
+                Tls::Wrapper(tls)
+            } else if url.contains("tls=required") {
+                Tls::Required(tls)
+            } else {
+                Tls::Opportunistic(tls)
+            });
+        }
+        Ok(Mailer::Smtp(builder.timeout(Some(Duration::from_secs(20))).build()))
     }
 
     async fn send(&self, id: &str, message: &Message) -> Result<(), Failure> {
@@ -42,10 +73,21 @@ impl Mailer {
                 tokio::fs::write(&tmp, message.formatted()).await.map_err(transient)?;
                 tokio::fs::rename(&tmp, dir.join(format!("{id}.eml"))).await.map_err(transient)
             }
-            Mailer::Smtp(transport) => transport.send(message.clone()).await.map(|_| ()).map_err(|e| {
-                // A 5xx answer (an address refused…) will not change: the others may.
-                if e.is_permanent() { Failure::Permanent(e.to_string()) } else { Failure::Transient(e.to_string()) }
-            }),
+            // A server that stops answering never holds the worker: the whole conversation has a time limit.
+            Mailer::Smtp(transport) => match tokio::time::timeout(SEND_LIMIT, transport.send(message.clone())).await {
+                Err(_) => Err(Failure::Transient(format!("no answer of the SMTP server in {SEND_LIMIT:?}"))),
+                Ok(sent) => sent.map(|_| ()).map_err(|e| {
+                    // A 5xx answer about the message (an address refused…) will not change. An authentication failure
+                    // (530, 534, 535, 538) is the setting's, not the email's: the operator fixes it and the email leaves.
+                    let code = e.status().map(u16::from);
+                    let authentication = code.is_some_and(|c| matches!(c, 530 | 534 | 535 | 538));
+                    if e.is_permanent() && !authentication {
+                        Failure::Permanent(e.to_string())
+                    } else {
+                        Failure::Transient(e.to_string())
+                    }
+                }),
+            },
         }
     }
 }
@@ -58,6 +100,9 @@ enum Failure {
     /// It will never leave: the recipient refused or not an address.
     Permanent(String),
 }
+
+/// The longest an SMTP conversation may take.
+const SEND_LIMIT: Duration = Duration::from_secs(60);
 
 /// Attempts before an email is given up as dead.
 pub const MAX_ATTEMPTS: i64 = 12;
