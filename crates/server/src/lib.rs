@@ -10,6 +10,7 @@ pub mod limit;
 pub mod outbox;
 pub mod password;
 mod routes;
+pub mod serve;
 mod web;
 
 use axum::{Router, extract::DefaultBodyLimit};

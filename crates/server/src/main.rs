@@ -60,9 +60,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..AppState::new(db, config.dist.clone(), origins, config.rate_limit)
     };
     tracing::info!("ProMess Inscription on http://{listen}/");
-    axum::serve(listener, app(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(promess_server::shutdown_signal())
-        .await?;
+    let limits = promess_server::serve::Limits::default();
+    promess_server::serve::serve(listener, app(state), limits, promess_server::shutdown_signal()).await?;
     Ok(())
 }
 

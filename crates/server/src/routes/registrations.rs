@@ -91,7 +91,11 @@ pub async fn create(
     if key.is_some_and(|k| k.len() > MAX_KEY_CHARS) {
         return Err(AppError::BadRequest("L'en-tête Idempotency-Key est trop long.".into()));
     }
-    let body = body.map_err(|_| AppError::TooLarge)?;
+    let body = body.map_err(|rejection| match rejection.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge,
+        // Not received in time (see `serve`), or cut off.
+        _ => AppError::BadRequest("La demande n'a pas été reçue en entier : envoyez-la à nouveau.".into()),
+    })?;
     if !json_content(&headers) {
         return Err(AppError::NotJson);
     }
