@@ -213,10 +213,28 @@ impl Drop for Backend {
     }
 }
 
-/// chromedriver on a free loopback port, killed on drop.
+/// The browser engine of a test run: Chromium (chromedriver) by default, Firefox ESR (geckodriver) when
+/// `PROMESS_BROWSER=firefox`; `scripts/test` runs the journeys in both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Chromium,
+    Firefox,
+}
+
+impl Engine {
+    pub fn of_this_run() -> Engine {
+        match std::env::var("PROMESS_BROWSER").as_deref() {
+            Ok("firefox") => Engine::Firefox,
+            _ => Engine::Chromium,
+        }
+    }
+}
+
+/// A WebDriver server (chromedriver or geckodriver) on a free loopback port, killed on drop.
 pub struct ChromeDriver {
     child: Child,
     pub url: String,
+    pub engine: Engine,
 }
 
 /// At most this many browsers at once (a 2-core CI machine runs the tests of this crate in parallel).
@@ -233,22 +251,34 @@ impl ChromeDriver {
             }
             *n += 1;
         }
+        let engine = Engine::of_this_run();
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
+        let mut command = match engine {
+            Engine::Chromium => {
+                let mut c = Command::new("chromedriver");
+                c.arg(format!("--port={port}"));
+                c
+            }
+            Engine::Firefox => {
+                let mut c = Command::new("geckodriver");
+                c.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+                c
+            }
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("chromedriver (Debian package chromium-driver) must be installed: scripts/setup does it");
+            .expect("chromedriver (chromium-driver) or geckodriver must be installed: scripts/setup does it");
         let deadline = Instant::now() + Duration::from_secs(20);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "chromedriver did not start");
+            assert!(Instant::now() < deadline, "the WebDriver server did not start");
             std::thread::sleep(Duration::from_millis(50));
         }
-        ChromeDriver { child, url: format!("http://127.0.0.1:{port}") }
+        ChromeDriver { child, url: format!("http://127.0.0.1:{port}"), engine }
     }
 
-    /// A headless Chromium session (Debian's), with a fresh profile.
+    /// A headless browser session (Debian's Chromium or Firefox ESR), with a fresh profile.
     pub async fn browser(&self) -> Client {
         self.session("normal").await
     }
@@ -261,19 +291,35 @@ impl ChromeDriver {
 
     async fn session(&self, page_load_strategy: &str) -> Client {
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                    "--disable-sync", "--window-size=1280,900"
-                ]
-            }),
-        );
+        match self.engine {
+            Engine::Chromium => caps.insert(
+                "goog:chromeOptions".into(),
+                serde_json::json!({
+                    "binary": "/usr/bin/chromium",
+                    "args": [
+                        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                        "--disable-sync", "--window-size=1280,900"
+                    ]
+                }),
+            ),
+            Engine::Firefox => caps.insert(
+                "moz:firefoxOptions".into(),
+                serde_json::json!({
+                    "binary": "/usr/bin/firefox-esr",
+                    "args": ["-headless", "--width=1280", "--height=900"],
+                    "prefs": { "app.update.enabled": false, "browser.shell.checkDefaultBrowser": false }
+                }),
+            ),
+        };
         caps.insert("pageLoadStrategy".into(), page_load_strategy.into());
-        ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&self.url).await.expect("WebDriver session")
+        let client = ClientBuilder::new(HttpConnector::new()).capabilities(caps).connect(&self.url).await;
+        let client = client.expect("WebDriver session");
+        if self.engine == Engine::Firefox {
+            // --width/--height size the screen; the window follows.
+            let _ = client.set_window_size(1280, 900).await;
+        }
+        client
     }
 }
 
