@@ -51,7 +51,9 @@ async fn card_path_until(c: &Client, css: &str) {
 async fn a_registration_with_the_simulated_cps_card() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
-    let identity = Identity::example_doctor();
+    // A PIN found nowhere else, to search for it at the end.
+    const PIN: &str = "73914826";
+    let identity = Identity { pin: PIN.into(), ..Identity::example_doctor() };
     let (_card, authority) = Inserted::card_of(pcscd.vpcd_addr(), identity).unwrap();
     let backend = Backend::start_trusting("card", Some(&authority)).await;
     start_agent(&backend.base).await;
@@ -71,7 +73,7 @@ async fn a_registration_with_the_simulated_cps_card() {
     click_text(&c, "Valider le code").await;
     let error = until(|| text(&c, "#pin-erreur"), |t| t.contains("incorrect")).await;
     assert_eq!(error, "Code porteur : code incorrect. Il vous reste 2 essais.");
-    fill(&c, "pin", "1234").await;
+    fill(&c, "pin", PIN).await;
     click_text(&c, "Valider le code").await;
 
     // Step 2 arrives filled in from the card, locked.
@@ -140,6 +142,27 @@ async fn a_registration_with_the_simulated_cps_card() {
     click_text(&c, "Confirmer mon adresse électronique").await;
     until(|| text(&c, "main"), |t| t.contains("votre compte est activé")).await;
     assert_eq!(backend.statut("paul.martin").await, "active");
+
+    // The secrets typed (the password, the PIN) are nowhere: not in the database's files, the emails, the browser's
+    // storage.
+    let storage =
+        "return JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])";
+    let mut places =
+        vec![("browser storage".to_owned(), c.execute(storage, vec![]).await.unwrap().to_string().into_bytes())];
+    backend.db.close().await;
+    for entry in std::fs::read_dir(&backend.dir).unwrap().chain(std::fs::read_dir(backend.dir.join("outbox")).unwrap())
+    {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            places.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    assert!(places.iter().any(|(p, _)| p.ends_with("promess.db")) && places.iter().any(|(p, _)| p.ends_with(".eml")));
+    for (place, bytes) in &places {
+        for secret in [STRONG_64, PIN] {
+            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} found in {place}");
+        }
+    }
     c.close().await.unwrap();
 }
 
