@@ -37,7 +37,14 @@ impl HashLimit {
     }
 
     /// Hashes `password` on a blocking thread once a worker is free; None when the queue is full.
+    /// Hashes `password` when a worker is free or a place in the queue is; None when the queue is full.
     pub async fn hash(&self, password: String) -> Option<Result<String, String>> {
+        self.run(move || hash(&password)).await.map(|r| r.and_then(|r| r))
+    }
+
+    /// Runs `work` (a password's rating or hashing: heavy in memory and time) on a blocking thread when a worker is
+    /// free or a place in the queue is; None when the queue is full. Err when the work panicked.
+    pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<Result<T, String>> {
         use std::sync::atomic::Ordering;
         let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
@@ -53,14 +60,13 @@ impl HashLimit {
         };
         let result = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            hash(&password)
+            work()
         })
         .await;
-        Some(result.map_err(|e| e.to_string()).and_then(|r| r))
+        Some(result.map_err(|e| e.to_string()))
     }
 }
 
-/// Whether `password` matches a stored PHC string.
 pub fn verify(password: &str, phc: &str) -> bool {
     use argon2::{PasswordHash, PasswordVerifier};
     PasswordHash::new(phc).is_ok_and(|h| hasher().verify_password(password.as_bytes(), &h).is_ok())

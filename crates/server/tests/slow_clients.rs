@@ -25,7 +25,12 @@ async fn dribble(port: u16, bytes: Vec<u8>, every: Duration) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_headers_and_slow_bodies_are_cut_and_never_stop_other_clients() {
-    let app = common::test_app(common::Backend::Sqlite, "slow_clients").await.unwrap();
+    // Every connection comes from 127.0.0.1: the rate limit is raised so that only the time limits answer.
+    let unlimited = |mut state: promess_server::AppState, _: &std::path::Path| {
+        state.limiter = promess_server::limit::RateLimiter::new(100_000, Duration::from_secs(60));
+        state
+    };
+    let app = common::test_app_with(common::Backend::Sqlite, "slow_clients", unlimited).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let limits = Limits { headers: Duration::from_secs(1), request: Duration::from_secs(2) };
@@ -83,7 +88,8 @@ async fn slow_headers_and_slow_bodies_are_cut_and_never_stop_other_clients() {
     }
     for task in slow_bodies {
         let (answer, took) = task.await.unwrap();
-        assert!(answer.starts_with("HTTP/1.1 4"), "cut with an answer: {answer:?}");
+        // A 408, or the connection closed (a reset may drop the answer while the client is still writing).
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "cut: {answer:?}");
         assert!(took < Duration::from_secs(6), "cut at its limit, not when the client gave up: {took:?}");
     }
     assert_eq!(common::count(&app).await, 0);

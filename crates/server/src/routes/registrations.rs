@@ -23,10 +23,6 @@ use promess_core::{
 /// How many times an identifier taken by a concurrent registration is replaced by the next one.
 const MAX_ATTEMPTS: u32 = 20;
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
-    tokio::task::spawn_blocking(f).await.map_err(AppError::internal)
-}
-
 /// Longest accepted Idempotency-Key (the wizard sends a UUID).
 const MAX_KEY_CHARS: usize = 200;
 
@@ -107,7 +103,10 @@ pub async fn create(
         return Ok(stored);
     }
     let (password, words) = (request.secret.mot_de_passe.clone(), request.donnees.personal_words());
-    let score = blocking(move || promess_strength::estimate(&password, &words)).await?;
+    // Rated under the same bound as hashing: zxcvbn's matching takes memory too, and 200 registrations at once
+    // would otherwise each rate at the same time.
+    let rating = state.hashing.run(move || promess_strength::estimate(&password, &words));
+    let score = rating.await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
     let mut registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
     // A card registration only on a valid proof of the card: never on what the page says it read.
     let nonce = match registration.mode {

@@ -1,0 +1,152 @@
+//! What the server holds under load and faults, on this machine: registrations' latency while 500 slow connections
+//! are held open, the rate limiter's memory after a million distinct clients, and the memory 200 concurrent
+//! registrations take. Usage: scripts/bench-reliability (cargo run --release -p promess-server --example reliability)
+use promess_core::{
+    RegistrationRequest,
+    registration::{
+        Credentials,
+        examples::{STRONG_PASSWORD, valid_draft},
+    },
+};
+use promess_server::serve::{Limits, serve};
+use std::{
+    net::{IpAddr, Ipv4Addr},
+    time::{Duration, Instant},
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+/// Resident memory of this process, in MiB (Linux).
+fn rss_mib() -> f64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: f64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).unwrap_or(0.0);
+    pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+/// A valid RPPS number of our own (ten digits and the Luhn key).
+fn rpps(n: u32) -> String {
+    let prefix = format!("1{n:09}");
+    (0..=9).map(|k| format!("{prefix}{k}")).find(|c| promess_core::luhn::is_valid(c)).unwrap()
+}
+
+fn body(n: u32) -> String {
+    let mut donnees = valid_draft();
+    donnees.rpps = rpps(n);
+    let secret =
+        Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() };
+    serde_json::to_string(&RegistrationRequest { donnees, secret, identifiant: None, preuve_carte: None }).unwrap()
+}
+
+/// POST /api/registrations over a fresh connection: the status and how long it took.
+async fn register(port: u16, body: &str) -> (u16, Duration) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let request = format!(
+        "POST /api/registrations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: http://127.0.0.1:{port}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    let status = answer.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, started.elapsed())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e3
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = std::env::temp_dir().join(format!("promess-reliability-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), "<html></html>").unwrap();
+    let db = promess_server::db::connect(&format!("sqlite://{}?mode=rwc", dir.join("p.db").display())).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let state =
+        promess_server::AppState::new(db, dir.join("dist"), vec![format!("http://127.0.0.1:{port}")], 1_000_000);
+    tokio::spawn(serve(listener, promess_server::app(state), Limits::default(), std::future::pending()));
+
+    // 1. The rate limiter (first, before other allocations are freed and reused) after a million distinct client addresses.
+    let limiter = promess_server::limit::RateLimiter::new(10, Duration::from_secs(60));
+    let before = rss_mib();
+    let now = std::time::Instant::now();
+    for i in 0..1_000_000u32 {
+        let _ = limiter.check(IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)), now);
+    }
+    println!("== rate limiter, 1,000,000 distinct clients");
+    println!(
+        "clients remembered {} (bound {}); resident memory +{:.1} MiB",
+        limiter.clients(),
+        promess_server::limit::MAX_CLIENTS,
+        rss_mib() - before
+    );
+    // 2. Registrations one after another: alone, then while 500 connections send their body a byte a second.
+    let mut n = 0;
+    let mut run = |count: u32| {
+        let first = n;
+        n += count;
+        async move {
+            let mut times = Vec::new();
+            for i in first..first + count {
+                let (status, took) = register(port, &body(i)).await;
+                assert_eq!(status, 202);
+                times.push(took);
+            }
+            times.sort();
+            times
+        }
+    };
+    let alone = run(40).await;
+    let slow: Vec<_> = (0..500)
+        .map(|_| {
+            tokio::spawn(async move {
+                let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)).await else { return };
+                let head = format!(
+                    "POST /api/registrations HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+                     Content-Length: 100000\r\n\r\n"
+                );
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                while stream.write_all(b" ").await.is_ok() {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let held = run(40).await;
+    println!("== registrations, one at a time (40 each), ms");
+    println!("{:<34} {:>8} {:>8}", "", "p50", "p99");
+    println!("{:<34} {:>8.0} {:>8.0}", "alone", percentile(&alone, 0.5), percentile(&alone, 0.99));
+    println!("{:<34} {:>8.0} {:>8.0}", "500 slow connections held", percentile(&held, 0.5), percentile(&held, 0.99));
+    for task in slow {
+        task.abort();
+    }
+
+    // 3. 200 registrations at once.
+    let before = rss_mib();
+    let started = Instant::now();
+    let at_once: Vec<_> =
+        (0..200).map(|i| tokio::spawn(async move { register(port, &body(10_000 + i)).await })).collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    let mut peak = before;
+    for task in at_once {
+        let (status, _) = task.await.unwrap();
+        *statuses.entry(status).or_insert(0) += 1;
+        peak = peak.max(rss_mib());
+    }
+    println!("== 200 registrations at once");
+    println!(
+        "answers {statuses:?} in {:.1} s; resident memory {before:.0} MiB before, {peak:.0} MiB at most after",
+        started.elapsed().as_secs_f64()
+    );
+
+    let _ = std::fs::remove_dir_all(&dir);
+}
