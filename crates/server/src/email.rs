@@ -167,14 +167,12 @@ impl Email<'_> {
                     html += &format!("<p>{}</p>", spans_html(spans));
                 }
                 Block::List(items) => {
-                    for item in items {
-                        text += &format!("- {}\n", spans_text(item));
-                    }
-                    text += "\n";
                     html += "<ul>";
                     for item in items {
+                        text += &format!("- {}\n", spans_text(item));
                         html += &format!("<li>{}</li>", spans_html(item));
                     }
+                    text += "\n";
                     html += "</ul>";
                 }
             }

@@ -226,17 +226,16 @@ pub async fn decide(
             .await?;
     let Some((current, civilite, identifiant, to)) = row else { return Ok(Err(DecisionError::NotFound)) };
     let current = statut(&current)?;
-    let event = match decision {
-        Decision::Accept => Event::Accepted,
-        Decision::Refuse { .. } => Event::Refused,
-    };
-    let Some(next) = current.after(event) else { return Ok(Err(DecisionError::NotInReview(current))) };
-    let (reason, detail, purge_at) = match decision {
-        Decision::Accept => (None, None, None),
+    // What the decision writes, records and sends.
+    let (event, reason, detail, purge_at, kind) = match decision {
+        Decision::Accept => (Event::Accepted, None, None, None, Kind::Accepted { webmail: settings.webmail }),
         Decision::Refuse { reason, detail } => {
-            (Some(reason.key()), Some(detail.trim()), Some(now + settings.refused_retention_secs))
+            let detail = detail.trim();
+            let purge_at = Some(now + settings.refused_retention_secs);
+            (Event::Refused, Some(reason), Some(detail), purge_at, Kind::Refused { reason, detail })
         }
     };
+    let Some(next) = current.after(event) else { return Ok(Err(DecisionError::NotInReview(current))) };
     let updated = sqlx::query(
         "UPDATE registrations SET statut = $1, decided_at = $2, decided_by = $3, motif_refus = $4, detail_refus = $5, \
          purge_at = $6 WHERE id = $7 AND statut = $8",
@@ -244,7 +243,7 @@ pub async fn decide(
     .bind(next.key())
     .bind(now)
     .bind(actor)
-    .bind(reason)
+    .bind(reason.map(RefusalReason::key))
     .bind(detail)
     .bind(purge_at)
     .bind(id)
@@ -263,15 +262,8 @@ pub async fn decide(
         Err(InsertError::Taken(Taken::Number)) => return Ok(Err(DecisionError::NumberHeld)),
         Err(e) => return Err(db_error(e)),
     }
-    let history = match decision {
-        Decision::Accept => None,
-        Decision::Refuse { reason, detail } => Some(format!("{} : {}", reason.label(), detail.trim())),
-    };
+    let history = reason.zip(detail).map(|(reason, detail)| format!("{} : {detail}", reason.label()));
     db::record_event(&mut tx, id, next, Some(actor), history.as_deref(), now).await?;
-    let kind = match decision {
-        Decision::Accept => Kind::Accepted { webmail: settings.webmail },
-        Decision::Refuse { reason, detail } => Kind::Refused { reason, detail: detail.trim() },
-    };
     db::queue_email(&mut tx, id, &to, &Email { civilite: &civilite, identifiant: &identifiant, kind }.render(), now)
         .await?;
     tx.commit().await?;

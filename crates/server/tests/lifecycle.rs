@@ -79,6 +79,15 @@ const REVIEW: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande 
 const ACCEPTED: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion";
 const REFUSED: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion n'a pas été acceptée";
 
+/// The text of the one email queued with this subject.
+async fn body_of(app: &TestApp, subject: &str) -> String {
+    sqlx::query_scalar("SELECT text_body FROM outbox WHERE subject = $1")
+        .bind(subject)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
 async fn history(app: &TestApp, identifiant: &str) -> Vec<(String, Option<String>)> {
     sqlx::query_as(
         "SELECT e.statut, e.actor FROM registration_events e JOIN registrations r ON r.id = e.registration_id \
@@ -120,11 +129,7 @@ async fn a_manual_request_waits_for_its_email_then_for_the_operator(app: &TestAp
     app.advance(60);
     assert_eq!(decide(app, "cecile.sage", Decision::Accept).await, Ok(Statut::Active));
     assert_eq!(subjects_of(app, "cecile.sage").await, [CONFIRM, REVIEW, ACCEPTED]);
-    let (text,): (String,) = sqlx::query_as("SELECT text_body FROM outbox WHERE subject = $1")
-        .bind(ACCEPTED)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let text = body_of(app, ACCEPTED).await;
     assert!(text.contains("a été acceptée") && text.contains("- Identifiant : cecile.sage"), "{text}");
     let steps = [("email_a_confirmer", None), ("en_verification", None), ("active", Some("operateur.test"))];
     let expected: Vec<(String, Option<String>)> =
@@ -143,6 +148,13 @@ async fn the_link_confirms_on_a_post_once_and_never_on_its_get(app: &TestApp) {
     let (status, body) = confirm(app, "un-jeton-invente").await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("jeton_inconnu")), "{body}");
     assert!(body["erreur"].as_str().unwrap().contains("Ce lien n'est pas valide"));
+    // Another site's page cannot confirm, nor ask for the email again.
+    for path in ["/api/confirmations", "/api/confirmations/renvoi"] {
+        let mut foreign = json_post(path, json!({"jeton": token}));
+        foreign.headers_mut().insert(header::ORIGIN, "https://evil.example".parse().unwrap());
+        assert_eq!(send(app, foreign).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+    assert_eq!(statut_of(app, "cecile.sage").await.as_deref(), Some("email_a_confirmer"));
     let (status, body) = confirm(app, &"A".repeat(10_000)).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "not even hashed: {body}");
 
@@ -198,11 +210,7 @@ async fn a_refused_request_is_kept_for_its_retention_then_deleted(app: &TestApp)
     let refusal = Decision::Refuse { reason: RefusalReason::NumeroIntrouvable, detail };
     assert_eq!(decide(app, "cecile.sage", refusal).await, Ok(Statut::Refusee));
     assert_eq!(subjects_of(app, "cecile.sage").await, [CONFIRM, REVIEW, REFUSED]);
-    let (text,): (String,) = sqlx::query_as("SELECT text_body FROM outbox WHERE subject = $1")
-        .bind(REFUSED)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let text = body_of(app, REFUSED).await;
     assert!(text.contains("Motif : Numéro RPPS ou ADELI introuvable") && text.contains(detail), "{text}");
     assert!(text.contains("05 64 090 090"), "with the support contact");
     let (motif, par): (String, String) =
