@@ -57,6 +57,28 @@ pub struct Config {
     /// Days a refused request's data is kept before it is deleted and its identifier freed.
     #[arg(long, env = "PROMESS_REFUSED_RETENTION_DAYS", default_value_t = promess_core::lifecycle::REFUSED_RETENTION_DAYS)]
     pub refused_retention_days: i64,
+    /// The mail system's LDAP directory, where activated accounts are written: ldap://HOST:389 or ldaps://HOST:636.
+    /// Without it, each account is written as an LDIF file to PROMESS_PROVISIONING_DIR.
+    #[arg(long, env = "PROMESS_LDAP_URL")]
+    pub ldap_url: Option<String>,
+    /// The DN that binds to the directory and writes the accounts.
+    #[arg(long, env = "PROMESS_LDAP_BIND_DN", default_value = "")]
+    pub ldap_bind_dn: String,
+    /// A file holding the bind DN's password (never on the command line).
+    #[arg(long, env = "PROMESS_LDAP_PASSWORD_FILE")]
+    pub ldap_password_file: Option<PathBuf>,
+    /// The people's branch the accounts go under; default: ou=people under the mail domain's dc= components.
+    #[arg(long, env = "PROMESS_LDAP_BASE_DN")]
+    pub ldap_base_dn: Option<String>,
+    /// StartTLS on an ldap:// URL (required, not opportunistic).
+    #[arg(long, env = "PROMESS_LDAP_STARTTLS")]
+    pub ldap_starttls: bool,
+    /// The authority (PEM) of the directory's certificate, when it is a private one; default: the system's.
+    #[arg(long, env = "PROMESS_LDAP_CA")]
+    pub ldap_ca: Option<PathBuf>,
+    /// Where the LDIF files of the accounts go without PROMESS_LDAP_URL.
+    #[arg(long, env = "PROMESS_PROVISIONING_DIR", default_value = "provisioning")]
+    pub provisioning_dir: PathBuf,
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,
@@ -66,9 +88,50 @@ pub struct Config {
 pub enum Command {
     /// Lists the emails not sent yet, dead ones (never to leave) first, and exits.
     Outbox,
+    /// The mail accounts not yet written to the directory (dead ones first); `relancer` retries the dead ones.
+    Comptes {
+        #[command(subcommand)]
+        action: Option<Comptes>,
+    },
     /// The requests: list them, accept or refuse one in review (until the operator's console does it).
     #[command(subcommand)]
     Demandes(Demandes),
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Comptes {
+    /// Gives the accounts given up (the directory down too long, or refusing them) a new series of attempts.
+    Relancer,
+}
+
+impl Config {
+    /// The people's branch of the directory.
+    pub fn base_dn(&self) -> String {
+        self.ldap_base_dn.clone().unwrap_or_else(|| crate::provisioning::default_base_dn(&self.domain))
+    }
+
+    /// Where activated accounts go, from the settings.
+    pub fn directory(&self) -> Result<crate::provisioning::Directory, String> {
+        use crate::provisioning::{Directory, Ldap};
+        let Some(url) = &self.ldap_url else {
+            return Ok(Directory::Folder(self.provisioning_dir.clone()));
+        };
+        if !(url.starts_with("ldap://") || url.starts_with("ldaps://")) {
+            return Err(format!("PROMESS_LDAP_URL {url}: expected ldap://HOST:PORT or ldaps://HOST:PORT"));
+        }
+        let password = match &self.ldap_password_file {
+            Some(file) => std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?,
+            None => return Err("PROMESS_LDAP_URL needs PROMESS_LDAP_PASSWORD_FILE (the bind DN's password)".into()),
+        };
+        let tls = self.ldap_ca.as_deref().map(Ldap::trusting).transpose()?;
+        Ok(Directory::Ldap(std::sync::Arc::new(Ldap {
+            url: url.clone(),
+            bind_dn: self.ldap_bind_dn.clone(),
+            password: password.trim_end_matches(['\n', '\r']).to_owned(),
+            starttls: self.ldap_starttls,
+            tls,
+        })))
+    }
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
@@ -79,7 +142,8 @@ pub enum Demandes {
         #[arg(long)]
         statut: Option<String>,
     },
-    /// Accepts a request in review: the account becomes active and its acceptance email leaves.
+    /// Accepts a request in review: the account becomes active, is written to the directory, then its acceptance
+    /// email leaves.
     Accepter {
         id: String,
         /// Who decides (recorded in the request's history); default: the system user.

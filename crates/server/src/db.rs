@@ -82,6 +82,9 @@ pub struct NewRegistration<'a> {
     pub email_to: &'a str,
     pub donnees: &'a str,
     pub password_hash: &'a str,
+    /// The MSSanté directory options: on the red list, and the phone number to publish.
+    pub liste_rouge: bool,
+    pub telephone_annuaire: Option<&'a str>,
     /// The hash of the email link's token, and when the request expires unconfirmed.
     pub token_hash: &'a str,
     pub expires_at: i64,
@@ -173,6 +176,78 @@ pub async fn queue_email(
     Ok(())
 }
 
+/// Queues the account of a registration just activated for the mail system's directory, in the caller's
+/// transaction (see `provisioning`): its acceptance email leaves once the account is there.
+pub async fn queue_provisioning(
+    tx: &mut sqlx::AnyConnection,
+    registration_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO provisioning (id, registration_id, next_attempt_at, created_at) VALUES ($1, $2, $3, $3)")
+        .bind(new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?)
+        .bind(registration_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A queue of the worker kind (the outbox, provisioning): a row taken when due, with retries.
+#[derive(Clone, Copy)]
+pub enum Queue {
+    Outbox,
+    Provisioning,
+}
+
+impl Queue {
+    /// Its table, and the column that says a row is done.
+    fn table(self) -> (&'static str, &'static str) {
+        match self {
+            Queue::Outbox => ("outbox", "sent_at"),
+            Queue::Provisioning => ("provisioning", "done_at"),
+        }
+    }
+
+    /// Takes the row `id`, due at `due_at`, until `until`: another worker (a second server process on the same
+    /// database) leaves it alone meanwhile. False when another worker took it first.
+    pub async fn claim(self, db: &AnyPool, id: &str, due_at: i64, until: i64) -> Result<bool, sqlx::Error> {
+        let (table, done) = self.table();
+        let claimed = sqlx::query(&format!(
+            "UPDATE {table} SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND {done} IS NULL"
+        ))
+        .bind(until)
+        .bind(id)
+        .bind(due_at)
+        .execute(db)
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or given up (`dead`, kept for the operator).
+    pub async fn failed(
+        self,
+        db: &AnyPool,
+        id: &str,
+        attempts: i64,
+        retry_at: i64,
+        error: &str,
+        dead_at: Option<i64>,
+    ) -> Result<(), sqlx::Error> {
+        let (table, _) = self.table();
+        sqlx::query(&format!(
+            "UPDATE {table} SET attempts = $1, next_attempt_at = $2, last_error = $3, dead_at = $4 WHERE id = $5"
+        ))
+        .bind(attempts)
+        .bind(retry_at)
+        .bind(error)
+        .bind(dead_at)
+        .bind(id)
+        .execute(db)
+        .await?;
+        Ok(())
+    }
+}
+
 /// Records that a registration reached `statut` (its history), in the caller's transaction.
 pub async fn record_event(
     tx: &mut sqlx::AnyConnection,
@@ -217,8 +292,10 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer
     sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, adeli, civilite, nom, prenom, email, \
          donnees, password_hash, created_at, carte_emetteur, carte_numero_serie, carte_empreinte, carte_algorithme, \
-         carte_verifiee_le, email_token_hash, email_token_expires_at, last_confirmation_email_at, purge_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $13, $20)",
+         carte_verifiee_le, email_token_hash, email_token_expires_at, last_confirmation_email_at, purge_at, \
+         liste_rouge, telephone_annuaire) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $13, $20, \
+         $21, $22)",
     )
     .bind(r.id)
     .bind(r.identifiant)
@@ -240,6 +317,8 @@ pub async fn insert(db: &AnyPool, r: &NewRegistration<'_>, answer: Option<Answer
     .bind(card.map(|c| c.verifie_le))
     .bind(r.token_hash)
     .bind(r.expires_at)
+    .bind(i64::from(r.liste_rouge))
+    .bind(r.telephone_annuaire)
     .execute(&mut *tx)
     .await?;
     queue_email(&mut tx, r.id, r.email_to, r.email, r.now).await?;

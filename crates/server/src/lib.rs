@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod limit;
 pub mod outbox;
 pub mod password;
+pub mod provisioning;
 mod routes;
 pub mod serve;
 mod web;
@@ -49,8 +50,6 @@ pub struct AppState {
     pub operator: Arc<OperatorConfig>,
     /// The built wizard (trunk's dist/), served with the single-page fallback.
     pub dist: PathBuf,
-    /// The webmail link of the acceptance email.
-    pub webmail: Arc<str>,
     /// The wizard's public address, for the emails' links: the first allowed origin.
     pub public_url: Arc<str>,
     /// Origins allowed to call the API from a browser (the app's own).
@@ -85,7 +84,6 @@ impl AppState {
             db,
             operator: Arc::new(OperatorConfig::default()),
             dist,
-            webmail: "https://mail.sante-na.fr/".into(),
             public_url: origins.first().map_or("http://127.0.0.1:8080", String::as_str).into(),
             origins: Arc::new(origins),
             limiter: limit::RateLimiter::new(rate_limit, window),

@@ -64,7 +64,6 @@ type Confirmable =
 pub async fn confirm_email(
     db: &AnyPool,
     token: &str,
-    webmail: &str,
     now: i64,
 ) -> Result<Result<RegistrationAccepted, TokenError>, sqlx::Error> {
     let hash = db::sha256_hex(token.as_bytes());
@@ -111,9 +110,13 @@ pub async fn confirm_email(
         }
         let detail = (card.is_some() && held).then_some("Un compte actif porte déjà ce numéro RPPS/ADELI.");
         db::record_event(&mut tx, &id, next, None, detail, now).await?;
-        let kind = if next == Statut::Active { Kind::Accepted { webmail } } else { Kind::InReview };
-        let email = Email { civilite: &civilite, identifiant: &identifiant, kind }.render();
-        db::queue_email(&mut tx, &id, &to, &email, now).await?;
+        if next == Statut::Active {
+            // The acceptance email leaves once the mailbox exists (`provisioning`).
+            db::queue_provisioning(&mut tx, &id, now).await?;
+        } else {
+            let email = Email { civilite: &civilite, identifiant: &identifiant, kind: Kind::InReview }.render();
+            db::queue_email(&mut tx, &id, &to, &email, now).await?;
+        }
         tx.commit().await?;
         tracing::info!(%identifiant, statut = next.key(), "email confirmed");
         return Ok(Ok(RegistrationAccepted { identifiant, adresse, statut: next }));
@@ -197,20 +200,19 @@ impl DecisionError {
     }
 }
 
-/// Where the emails of the decisions send the professional, and how long a refused request is kept.
-pub struct Decisions<'a> {
-    pub webmail: &'a str,
+/// How long a refused request is kept.
+pub struct Decisions {
     pub refused_retention_secs: i64,
 }
 
-/// Accepts (→ active, the procedure's acceptance email) or refuses (→ refused, an email with the reason, the data
+/// Accepts (→ active, its account queued for the directory, then the procedure's acceptance email) or refuses (→ refused, an email with the reason, the data
 /// deleted after the retention) a request in review, as `actor`.
 pub async fn decide(
     db: &AnyPool,
     id: &str,
     decision: Decision<'_>,
     actor: &str,
-    settings: &Decisions<'_>,
+    settings: &Decisions,
     now: i64,
 ) -> Result<Result<Statut, DecisionError>, sqlx::Error> {
     if let Decision::Refuse { detail, .. } = decision {
@@ -226,13 +228,14 @@ pub async fn decide(
             .await?;
     let Some((current, civilite, identifiant, to)) = row else { return Ok(Err(DecisionError::NotFound)) };
     let current = statut(&current)?;
-    // What the decision writes, records and sends.
-    let (event, reason, detail, purge_at, kind) = match decision {
-        Decision::Accept => (Event::Accepted, None, None, None, Kind::Accepted { webmail: settings.webmail }),
+    // What the decision writes, records and sends: an acceptance, the account to create (whose email leaves once
+    // the mailbox exists); a refusal, its email.
+    let (event, reason, detail, purge_at, refusal) = match decision {
+        Decision::Accept => (Event::Accepted, None, None, None, None),
         Decision::Refuse { reason, detail } => {
             let detail = detail.trim();
             let purge_at = Some(now + settings.refused_retention_secs);
-            (Event::Refused, Some(reason), Some(detail), purge_at, Kind::Refused { reason, detail })
+            (Event::Refused, Some(reason), Some(detail), purge_at, Some(Kind::Refused { reason, detail }))
         }
     };
     let Some(next) = current.after(event) else { return Ok(Err(DecisionError::NotInReview(current))) };
@@ -264,8 +267,13 @@ pub async fn decide(
     }
     let history = reason.zip(detail).map(|(reason, detail)| format!("{} : {detail}", reason.label()));
     db::record_event(&mut tx, id, next, Some(actor), history.as_deref(), now).await?;
-    db::queue_email(&mut tx, id, &to, &Email { civilite: &civilite, identifiant: &identifiant, kind }.render(), now)
-        .await?;
+    match refusal {
+        Some(kind) => {
+            let email = Email { civilite: &civilite, identifiant: &identifiant, kind }.render();
+            db::queue_email(&mut tx, id, &to, &email, now).await?;
+        }
+        None => db::queue_provisioning(&mut tx, id, now).await?,
+    }
     tx.commit().await?;
     tracing::info!(%identifiant, statut = next.key(), %actor, "request decided");
     Ok(Ok(next))
@@ -294,6 +302,7 @@ pub async fn purge(db: &AnyPool, now: i64) -> Result<Purged, sqlx::Error> {
         let mut tx = db::begin_write(db).await?;
         // Still due (not confirmed meanwhile): the check and the deletes are one transaction.
         sqlx::query("DELETE FROM outbox WHERE registration_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM provisioning WHERE registration_id = $1").bind(&id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM registration_events WHERE registration_id = $1").bind(&id).execute(&mut *tx).await?;
         let gone = sqlx::query("DELETE FROM registrations WHERE id = $1 AND purge_at IS NOT NULL AND purge_at < $2")
             .bind(&id)

@@ -4,8 +4,8 @@ use promess_core::lifecycle::{RefusalReason, Statut};
 use promess_server::{
     AppState, app,
     card_proof::CardTrust,
-    config::{Command, Config, Demandes},
-    db, lifecycle,
+    config::{Command, Comptes, Config, Demandes},
+    db, lifecycle, provisioning,
 };
 use std::sync::Arc;
 
@@ -24,6 +24,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
+    if let Some(Command::Comptes { action }) = &config.command {
+        if let Some(Comptes::Relancer) = action {
+            let n = provisioning::retry_dead(&db, promess_server::outbox::now_secs()).await?;
+            println!("{n} compte(s) relancé(s)");
+            return Ok(());
+        }
+        for p in provisioning::pending(&db).await? {
+            let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
+            let error = p.last_error.unwrap_or_default();
+            println!("{state}\t{}\t{}\t{} attempts\t{error}", p.id, p.identifiant, p.attempts);
+        }
+        return Ok(());
+    }
     if let Some(Command::Demandes(command)) = &config.command {
         return demandes(&db, &config, command).await;
     }
@@ -33,7 +46,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let from = config.mail_from.parse()?;
     promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
     lifecycle::spawn_purger(db.clone(), std::time::Duration::from_secs(60));
-    let webmail = config.webmail.clone().into();
+    let provisioner = provisioning::Provisioner {
+        directory: config.directory()?,
+        base_dn: config.base_dn(),
+        webmail: config.webmail.clone().into(),
+    };
+    provisioning::spawn_worker(db.clone(), provisioner, std::time::Duration::from_secs(2));
     // Bound first: with port 0 the system picks a free one, and the origins and the log say which.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let listen = listener.local_addr()?;
@@ -54,7 +72,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let state = AppState {
         operator,
-        webmail,
         card_trust,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
         ..AppState::new(db, config.dist.clone(), origins, config.rate_limit)
@@ -70,10 +87,7 @@ async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Re
     let actor = |par: &Option<String>| {
         par.clone().unwrap_or_else(|| format!("terminal:{}", std::env::var("USER").unwrap_or_else(|_| "?".into())))
     };
-    let settings = lifecycle::Decisions {
-        webmail: &config.webmail,
-        refused_retention_secs: config.refused_retention_days * 86_400,
-    };
+    let settings = lifecycle::Decisions { refused_retention_secs: config.refused_retention_days * 86_400 };
     let now = promess_server::outbox::now_secs();
     let (id, decided) = match command {
         Demandes::Lister { statut } => {

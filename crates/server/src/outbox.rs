@@ -1,5 +1,6 @@
 //! Sending the emails of the outbox: a worker takes the due rows, sends them, and marks them sent; a failure is
 //! retried later with an exponential backoff. A registration never waits for, nor fails with, the mail server.
+use crate::db::Queue;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart, header::MessageId},
@@ -152,7 +153,7 @@ type Row = (String, String, String, String, String, i64, i64);
 
 /// How long a worker owns an email it is sending: another server process on the same database leaves it alone
 /// meanwhile, so that two workers never send the same email.
-const LEASE_SECS: i64 = 300;
+pub(crate) const LEASE_SECS: i64 = 300;
 
 /// Sends every email due at `now`; returns how many were sent.
 pub async fn deliver_due(db: &AnyPool, mailer: &Mailer, from: &Mailbox, now: i64) -> Result<usize, sqlx::Error> {
@@ -168,15 +169,7 @@ pub async fn deliver_due(db: &AnyPool, mailer: &Mailer, from: &Mailbox, now: i64
     for (id, recipient, subject, text, html, attempts, due_at) in due {
         // The lease runs from when this email is taken: a slow batch never leaves the last ones unleased.
         let taken_at = now + started.elapsed().as_secs() as i64;
-        let claimed = sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND next_attempt_at = $3 AND sent_at IS NULL",
-        )
-        .bind(taken_at + LEASE_SECS)
-        .bind(&id)
-        .bind(due_at)
-        .execute(db)
-        .await?;
-        if claimed.rows_affected() != 1 {
+        if !Queue::Outbox.claim(db, &id, due_at, taken_at + LEASE_SECS).await? {
             continue; // Another worker took it.
         }
         let result = match build(&id, from, &recipient, &subject, text, html) {
@@ -204,16 +197,8 @@ pub async fn deliver_due(db: &AnyPool, mailer: &Mailer, from: &Mailbox, now: i64
                 } else {
                     tracing::warn!(%id, %error, attempts, "email not sent, will retry");
                 }
-                sqlx::query(
-                    "UPDATE outbox SET attempts = $1, next_attempt_at = $2, last_error = $3, dead_at = $4 WHERE id = $5",
-                )
-                .bind(attempts)
-                .bind(taken_at + backoff(attempts))
-                .bind(error)
-                .bind(dead.then_some(taken_at))
-                .bind(&id)
-                .execute(db)
-                .await?;
+                let retry_at = taken_at + backoff(attempts);
+                Queue::Outbox.failed(db, &id, attempts, retry_at, &error, dead.then_some(taken_at)).await?;
             }
         }
     }

@@ -137,7 +137,15 @@ fn the_binary_takes_a_request_through_its_email_and_a_decision_and_never_logs_a_
     assert!(line.contains("sans carte") && line.contains("99700771191"), "{line}");
     let decided = command(&dir, &["demandes", "accepter", id, "--par", "agent.esea"]);
     assert!(decided.contains("Compte actif"), "{decided}");
+    // The account is written to ./provisioning as LDIF (the default without a directory), then the email leaves.
     let accepted = emails(&dir, to, 3).remove(2);
+    let ldif = std::fs::read_to_string(dir.join("provisioning/cecile.sage.ldif")).expect("the account's LDIF file");
+    assert!(
+        ldif.contains("\nuid: cecile.sage\n") && ldif.contains("\nuserPassword: {ARGON2ID}$argon2id$v=19$"),
+        "{ldif}"
+    );
+    assert!(!ldif.contains(STRONG_PASSWORD));
+    assert_eq!(command(&dir, &["comptes"]), "", "no account waiting");
     assert!(
         accepted.contains("- Identifiant : cecile.sage") && accepted.contains("https://mail.sante-na.fr/"),
         "{accepted}"

@@ -304,7 +304,7 @@ async fn an_ecdsa_card_is_verified_too(app: &CardApp) {
 }
 
 async fn a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claimed_the_number_first(app: &CardApp) {
-    use common::{confirm, statut_of, subjects_of, token_of};
+    use common::{confirm, provision, statut_of, subjects_of, token_of};
     // A stranger claims the midwife's public RPPS without her card, and proves their own email.
     let mut squat = card_request(None);
     squat.donnees.mode = Some(Mode::Manuel);
@@ -327,6 +327,8 @@ async fn a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claime
     assert_ne!(owner, squatter);
     let (status, body) = confirm(&app.app, &token_of(&app.app, &owner).await).await;
     assert_eq!((status, body["statut"].as_str()), (StatusCode::OK, Some("active")), "{body}");
+    // Her acceptance email leaves once her mailbox is in the directory.
+    assert_eq!(provision(&app.app).await, 1);
     let subjects = subjects_of(&app.app, &owner).await;
     assert_eq!(subjects.last().unwrap(), "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion");
 
@@ -336,7 +338,7 @@ async fn a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claime
         .fetch_one(&app.app.db)
         .await
         .unwrap();
-    let settings = promess_server::lifecycle::Decisions { webmail: "https://w/", refused_retention_secs: 1 };
+    let settings = promess_server::lifecycle::Decisions { refused_retention_secs: 1 };
     let now = app.clock.load(Ordering::SeqCst);
     let accepted = promess_server::lifecycle::decide(
         &app.app.db,

@@ -7,16 +7,15 @@ use axum::{
 use promess_core::{
     RegistrationRequest,
     lifecycle::{EMAIL_CONFIRMATION_SECS, MAX_CONFIRMATION_EMAILS, RESEND_INTERVAL_SECS, RefusalReason, Statut},
-    registration::{
-        Credentials,
-        examples::{STRONG_PASSWORD, valid_draft},
-    },
 };
-use promess_server::lifecycle::{self, Decision, DecisionError, Decisions, Purged};
+use promess_server::lifecycle::{self, Decision, DecisionError, Purged};
 use serde_json::{Value, json};
 
 mod common;
-use common::{Backend, TestApp, confirm, count, send, statut_of, subjects_of, test_app, token_of};
+use common::{
+    Backend, TestApp, confirm, count, decide, json_post, provision, register, request, send, statut_of, subjects_of,
+    test_app, token_of,
+};
 
 async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
     test_app(backend, &format!("life_{name}")).await
@@ -34,45 +33,6 @@ on_both!(
 );
 
 const DAY: i64 = 86_400;
-const SETTINGS: Decisions = Decisions { webmail: "https://mail.sante-na.fr/", refused_retention_secs: 30 * DAY };
-
-/// A valid request for Cécile Sage with this RPPS (ours, Luhn-valid) and email.
-fn request(rpps: &str, email: &str) -> RegistrationRequest {
-    let mut donnees = valid_draft();
-    donnees.rpps = rpps.into();
-    (donnees.email, donnees.email_confirmation) = (email.into(), email.into());
-    RegistrationRequest {
-        donnees,
-        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
-        identifiant: None,
-        preuve_carte: None,
-    }
-}
-
-fn json_post(path: &str, body: Value) -> Request<Body> {
-    Request::post(path).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
-}
-
-async fn register(app: &TestApp, r: &RegistrationRequest) -> Value {
-    let (status, body, _) = send(app, json_post("/api/registrations", serde_json::to_value(r).unwrap())).await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-    body
-}
-
-async fn id_of(app: &TestApp, identifiant: &str) -> String {
-    sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
-        .bind(identifiant)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
-}
-
-/// An operator's decision, a second after what came before.
-async fn decide(app: &TestApp, identifiant: &str, decision: Decision<'_>) -> Result<Statut, DecisionError> {
-    app.advance(1);
-    let id = id_of(app, identifiant).await;
-    lifecycle::decide(&app.db, &id, decision, "operateur.test", &SETTINGS, app.now()).await.unwrap()
-}
 
 const CONFIRM: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Confirmez votre adresse électronique";
 const REVIEW: &str = "[Messagerie sécurisée Nouvelle-Aquitaine] Votre demande d'adhésion est en cours de vérification";
@@ -128,10 +88,18 @@ async fn a_manual_request_waits_for_its_email_then_for_the_operator(app: &TestAp
 
     app.advance(60);
     assert_eq!(decide(app, "cecile.sage", Decision::Accept).await, Ok(Statut::Active));
+    // The acceptance email waits for the mailbox: it leaves once the account is in the directory.
+    assert_eq!(subjects_of(app, "cecile.sage").await, [CONFIRM, REVIEW]);
+    assert_eq!(provision(app).await, 1);
     assert_eq!(subjects_of(app, "cecile.sage").await, [CONFIRM, REVIEW, ACCEPTED]);
     let text = body_of(app, ACCEPTED).await;
     assert!(text.contains("a été acceptée") && text.contains("- Identifiant : cecile.sage"), "{text}");
-    let steps = [("email_a_confirmer", None), ("en_verification", None), ("active", Some("operateur.test"))];
+    let steps = [
+        ("email_a_confirmer", None),
+        ("en_verification", None),
+        ("active", Some("operateur.test")),
+        ("active", Some("annuaire")),
+    ];
     let expected: Vec<(String, Option<String>)> =
         steps.iter().map(|(s, a)| (s.to_string(), a.map(str::to_owned))).collect();
     assert_eq!(history(app, "cecile.sage").await, expected);
@@ -283,6 +251,7 @@ async fn two_operators_deciding_at_once_one_wins(app: &TestApp) {
     let winner = outcomes.iter().find_map(|o| o.clone().ok()).unwrap();
     let loser = outcomes.iter().find_map(|o| o.clone().err()).unwrap();
     assert_eq!(loser, DecisionError::NotInReview(winner), "the other is told what it became");
+    provision(app).await; // an acceptance's email leaves once its account is written
     assert_eq!(subjects_of(app, "cecile.sage").await.len(), 3, "one decision, one email");
 }
 

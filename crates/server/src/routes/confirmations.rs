@@ -16,7 +16,7 @@ pub async fn confirm(
     if jeton.len() > TOKEN_BYTES * 2 {
         return Err(AppError::Token(promess_core::lifecycle::TokenError::JetonInconnu));
     }
-    let accepted = lifecycle::confirm_email(&state.db, jeton.trim(), &state.webmail, state.now()).await?;
+    let accepted = lifecycle::confirm_email(&state.db, jeton.trim(), state.now()).await?;
     Ok(Json(accepted.map_err(AppError::Token)?))
 }
 

@@ -148,6 +148,8 @@ pub async fn create(
             email: &email,
             donnees: &donnees,
             password_hash: &password_hash,
+            liste_rouge: registration.membership.liste_rouge,
+            telephone_annuaire: registration.membership.telephone_publie.as_ref().map(|p| p.as_str()),
             token_hash: &token_hash,
             expires_at: now + EMAIL_CONFIRMATION_SECS,
             carte: registration.carte.as_ref().zip(nonce.as_deref()),

@@ -2,13 +2,26 @@
 //! the server named by PROMESS_TEST_POSTGRES, which `scripts/test` starts and stops), the app through its router,
 //! and requests.
 #![allow(dead_code)]
+pub mod mail_system;
 use axum::{
     Router,
     body::Body,
-    http::{Request, StatusCode},
+    http::{Request, StatusCode, header},
 };
 use http_body_util::BodyExt;
-use promess_server::{AppState, app, db};
+use promess_core::{
+    RegistrationRequest,
+    lifecycle::Statut,
+    registration::{
+        Credentials,
+        examples::{STRONG_PASSWORD, valid_draft},
+    },
+};
+use promess_server::{
+    AppState, app, db,
+    lifecycle::{self, Decision, DecisionError, Decisions},
+    provisioning::{self, Directory, Provisioner},
+};
 use serde_json::Value;
 use std::{
     path::PathBuf,
@@ -183,4 +196,65 @@ pub async fn subjects_of(app: &TestApp, identifiant: &str) -> Vec<String> {
     .fetch_all(&app.db)
     .await
     .unwrap()
+}
+
+/// How long refused requests are kept in these tests.
+pub const SETTINGS: Decisions = Decisions { refused_retention_secs: 30 * 86_400 };
+
+/// A valid request for Cécile Sage with this RPPS (ours, Luhn-valid) and email.
+pub fn request(rpps: &str, email: &str) -> RegistrationRequest {
+    let mut donnees = valid_draft();
+    donnees.rpps = rpps.into();
+    (donnees.email, donnees.email_confirmation) = (email.into(), email.into());
+    RegistrationRequest {
+        donnees,
+        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
+        identifiant: None,
+        preuve_carte: None,
+    }
+}
+
+pub fn json_post(path: &str, body: Value) -> Request<Body> {
+    Request::post(path).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
+}
+
+/// `POST /api/registrations`, which must answer 202: the answer's body.
+pub async fn register(app: &TestApp, r: &RegistrationRequest) -> Value {
+    let (status, body, _) = send(app, json_post("/api/registrations", serde_json::to_value(r).unwrap())).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    body
+}
+
+pub async fn id_of(app: &TestApp, identifiant: &str) -> String {
+    sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
+        .bind(identifiant)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+/// An operator's decision, a second after what came before.
+pub async fn decide(app: &TestApp, identifiant: &str, decision: Decision<'_>) -> Result<Statut, DecisionError> {
+    app.advance(1);
+    let id = id_of(app, identifiant).await;
+    lifecycle::decide(&app.db, &id, decision, "operateur.test", &SETTINGS, app.now()).await.unwrap()
+}
+
+/// The LDIF folder of this test's accounts (the default without a directory).
+pub fn ldif_folder(app: &TestApp) -> Provisioner {
+    Provisioner {
+        directory: Directory::Folder(app.dir.join("provisioning")),
+        base_dn: "ou=people,dc=sante-na,dc=fr".into(),
+        webmail: "https://mail.sante-na.fr/".into(),
+    }
+}
+
+/// The provisioning worker's round, a second after what came before, with `to`: how many accounts it wrote.
+pub async fn provision_to(app: &TestApp, to: &Provisioner) -> usize {
+    provisioning::provision_due(&app.db, to, app.advance(1)).await.unwrap()
+}
+
+/// The provisioning worker's round into the LDIF folder.
+pub async fn provision(app: &TestApp) -> usize {
+    provision_to(app, &ldif_folder(app)).await
 }
