@@ -27,6 +27,7 @@ macro_rules! stable_codes {
     };
 }
 
+pub mod annuaire;
 pub mod birth;
 pub mod card;
 pub mod commune;

@@ -139,6 +139,27 @@ fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool, pause: Option
     stream.write_all(&bytes)
 }
 
+/// The provisioning worker's settings for an LDAP directory (the tests' mail system) with this bind DN and branch.
+pub fn ldap_directory(
+    url: String,
+    bind_dn: &str,
+    password: &str,
+    base_dn: &str,
+) -> promess_server::provisioning::Provisioner {
+    let ldap = promess_server::provisioning::Ldap {
+        url,
+        bind_dn: bind_dn.into(),
+        password: password.into(),
+        starttls: false,
+        tls: None,
+    };
+    promess_server::provisioning::Provisioner {
+        directory: promess_server::provisioning::Directory::Ldap(Arc::new(ldap)),
+        base_dn: base_dn.into(),
+        webmail: "https://mail.sante-na.fr/".into(),
+    }
+}
+
 /// The real backend (promess-server's `app()`), on a loopback port, with a fresh SQLite database; serving dist/.
 pub struct Backend {
     pub base: String,
@@ -195,6 +216,28 @@ impl Backend {
         let (_, eml) = emails.last().expect("an email to this address");
         let start = eml.find(&format!("{}/confirmer#", self.base)).expect("a link in the email");
         eml[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<').collect()
+    }
+
+    /// The operator accepts the request of `identifiant`, then the provisioning worker's round writes its account to
+    /// `to`: how many accounts it wrote.
+    pub async fn accept(&self, identifiant: &str, to: &promess_server::provisioning::Provisioner) -> usize {
+        use promess_server::lifecycle::{Decision, Decisions, decide};
+        let id: String = sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
+            .bind(identifiant)
+            .fetch_one(&self.db)
+            .await
+            .unwrap();
+        let now = promess_server::outbox::now_secs();
+        let settings = Decisions { refused_retention_secs: 86_400 };
+        let decided = decide(&self.db, &id, Decision::Accept, "agent.esea", &settings, now).await.unwrap();
+        assert_eq!(decided, Ok(promess_core::lifecycle::Statut::Active));
+        self.provision(to).await
+    }
+
+    /// The provisioning worker's round: the accounts due written to `to`; how many.
+    pub async fn provision(&self, to: &promess_server::provisioning::Provisioner) -> usize {
+        let now = promess_server::outbox::now_secs();
+        promess_server::provisioning::provision_due(&self.db, to, now).await.unwrap()
     }
 
     /// The state of the request of `identifiant`.

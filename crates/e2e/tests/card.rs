@@ -5,7 +5,7 @@ use fantoccini::{Client, Locator};
 use promess_card_agent::{AgentConfig, app};
 use promess_card_sim::{Identity, pcscd::Pcscd, vpcd::Inserted};
 use promess_e2e::{
-    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, open, reload, select,
+    Audit, Backend, ChromeDriver, STRONG_64, click_text, fill, find, heading, ldap_directory, open, reload, select,
     step4_to_the_review, until,
 };
 use std::time::Duration;
@@ -47,8 +47,11 @@ async fn card_path_until(c: &Client, css: &str) {
     panic!("never reached {css}: {}", text(c, "#carte-etat").await);
 }
 
+#[path = "../../server/tests/common/mail_system.rs"]
+mod mail_system;
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_registration_with_the_simulated_cps_card() {
+async fn a_registration_with_the_simulated_cps_card_opens_its_mailbox_over_imap() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
     let pcscd = Pcscd::start().expect("pcscd");
     // A PIN found nowhere else, to search for it at the end.
@@ -142,22 +145,30 @@ async fn a_registration_with_the_simulated_cps_card() {
     click_text(&c, "Confirmer mon adresse électronique").await;
     until(|| text(&c, "main"), |t| t.contains("votre compte est activé")).await;
     assert_eq!(backend.statut("paul.martin").await, "active");
+    // The account goes to the mail system's directory; its IMAP server lets the doctor in with his password.
+    let mail = mail_system::MailSystem::start("e2e-card");
+    let (admin, password) = (mail_system::ADMIN_DN, mail_system::ADMIN_PASSWORD);
+    assert_eq!(backend.provision(&ldap_directory(mail.ldap_url(), admin, password, mail_system::PEOPLE)).await, 1);
+    let login = mail.imap_login("paul.martin", STRONG_64);
+    assert!(login.is_ok(), "{login:?}\n{}", mail.log());
 
-    // The secrets typed (the password, the PIN) are nowhere: not in the database's files, the emails, the browser's
-    // storage.
+    // The secrets typed (the password, the PIN) are nowhere: not in the database's files, the emails, the mail
+    // directory, the browser's storage.
     let storage =
         "return JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])";
     let mut places =
         vec![("browser storage".to_owned(), c.execute(storage, vec![]).await.unwrap().to_string().into_bytes())];
     backend.db.close().await;
-    for entry in std::fs::read_dir(&backend.dir).unwrap().chain(std::fs::read_dir(backend.dir.join("outbox")).unwrap())
-    {
+    // The folders of the database and its emails, and the directory's database.
+    let folders = [backend.dir.clone(), backend.dir.join("outbox"), mail.dir.join("ldap")];
+    for entry in folders.iter().flat_map(|f| std::fs::read_dir(f).unwrap()) {
         let path = entry.unwrap().path();
         if path.is_file() {
             places.push((path.display().to_string(), std::fs::read(&path).unwrap()));
         }
     }
     assert!(places.iter().any(|(p, _)| p.ends_with("promess.db")) && places.iter().any(|(p, _)| p.ends_with(".eml")));
+    assert!(places.iter().any(|(p, _)| p.ends_with("data.mdb")), "the directory's database");
     for (place, bytes) in &places {
         for secret in [STRONG_64, PIN] {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} found in {place}");

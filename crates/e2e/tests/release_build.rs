@@ -209,8 +209,12 @@ async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
     c.close().await.unwrap();
 }
 
+#[path = "../../server/tests/common/mail_system.rs"]
+mod mail_system;
+
 #[tokio::test(flavor = "multi_thread")]
-async fn a_manual_registration_awaits_its_email_then_the_link_puts_it_in_review() {
+async fn a_manual_registration_awaits_its_email_then_the_operator_then_its_mailbox_opens_over_imap() {
+    let mail = mail_system::MailSystem::start("e2e-manual");
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
@@ -254,6 +258,16 @@ async fn a_manual_registration_awaits_its_email_then_the_link_puts_it_in_review(
     let error = || async { find(&c, "[role=alert]").await.text().await.unwrap() };
     assert!(until(error, |t| t.contains("déjà été confirmée")).await.contains("aucune action n'est nécessaire"));
     c.close().await.unwrap();
+
+    // In review, no mailbox yet; the operator accepts, the account is written to the directory, and the mail
+    // system lets the professional in with the password typed in the wizard.
+    assert!(mail.imap_login(id, STRONG_64).is_err(), "no mailbox before the acceptance");
+    let (admin, password) = (mail_system::ADMIN_DN, mail_system::ADMIN_PASSWORD);
+    let provisioner = promess_e2e::ldap_directory(mail.ldap_url(), admin, password, mail_system::PEOPLE);
+    assert_eq!(backend.accept(id, &provisioner).await, 1);
+    let login = mail.imap_login(id, STRONG_64);
+    assert!(login.is_ok(), "{login:?}\n{}", mail.log());
+    assert!(mail.imap_login(id, "Correct-Cheval-Batterie").is_err(), "a wrong password is refused");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -93,9 +93,26 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<Comptes>,
     },
+    /// The national RPPS directory's extract, for the operator's check.
+    #[command(subcommand)]
+    Annuaire(Annuaire),
     /// The requests: list them, accept or refuse one in review (until the operator's console does it).
     #[command(subcommand)]
     Demandes(Demandes),
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Annuaire {
+    /// Imports PS_LibreAcces_Personne_activite_*.txt (or its zip, as published): it replaces the previous import
+    /// once it is whole.
+    Importer {
+        file: PathBuf,
+        /// Who imports (recorded); default: the system user.
+        #[arg(long)]
+        par: Option<String>,
+    },
+    /// Says which extract is loaded: its file, date and counts.
+    Etat,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]

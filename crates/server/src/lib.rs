@@ -1,5 +1,6 @@
 //! The ProMess Inscription backend: `app()` builds the router (API + the built wizard); `main.rs` only reads the
 //! configuration and serves it. Every rule is checked again here with promess-core, the same code as the browser's.
+pub mod annuaire;
 pub mod card_proof;
 pub mod config;
 pub mod db;

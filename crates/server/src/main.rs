@@ -2,9 +2,9 @@ use clap::Parser;
 use promess_core::OperatorConfig;
 use promess_core::lifecycle::{RefusalReason, Statut};
 use promess_server::{
-    AppState, app,
+    AppState, annuaire, app,
     card_proof::CardTrust,
-    config::{Command, Comptes, Config, Demandes},
+    config::{Annuaire, Command, Comptes, Config, Demandes},
     db, lifecycle, provisioning,
 };
 use std::sync::Arc;
@@ -36,6 +36,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{state}\t{}\t{}\t{} attempts\t{error}", p.id, p.identifiant, p.attempts);
         }
         return Ok(());
+    }
+    if let Some(Command::Annuaire(command)) = &config.command {
+        return annuaire_command(&db, command).await;
     }
     if let Some(Command::Demandes(command)) = &config.command {
         return demandes(&db, &config, command).await;
@@ -82,11 +85,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Who runs a terminal command, as recorded: `--par`, or the system user.
+fn terminal_actor(par: &Option<String>) -> String {
+    par.clone().unwrap_or_else(|| format!("terminal:{}", std::env::var("USER").unwrap_or_else(|_| "?".into())))
+}
+
+/// `promess-server annuaire …`.
+async fn annuaire_command(db: &sqlx::AnyPool, command: &Annuaire) -> Result<(), Box<dyn std::error::Error>> {
+    let imported = match command {
+        Annuaire::Importer { file, par } => {
+            let started = std::time::Instant::now();
+            let now = promess_server::outbox::now_secs();
+            let imported = annuaire::import(db, file, &terminal_actor(par), now).await.map_err(|e| e.message())?;
+            println!("importé en {:.1} s", started.elapsed().as_secs_f64());
+            Some(imported)
+        }
+        Annuaire::Etat => annuaire::current(db).await?,
+    };
+    match imported {
+        Some(i) => println!(
+            "{} (extraction du {}) : {} lignes, {} professionnels dont {} ADELI",
+            i.fichier,
+            i.date_extraction.as_deref().unwrap_or("date inconnue"),
+            i.lignes,
+            i.entrees,
+            i.entrees_adeli
+        ),
+        None => println!("aucune extraction importée"),
+    }
+    Ok(())
+}
+
 /// `promess-server demandes …`: the requests from the terminal, through the same transitions as the API.
 async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Result<(), Box<dyn std::error::Error>> {
-    let actor = |par: &Option<String>| {
-        par.clone().unwrap_or_else(|| format!("terminal:{}", std::env::var("USER").unwrap_or_else(|_| "?".into())))
-    };
+    let actor = terminal_actor;
     let settings = lifecycle::Decisions { refused_retention_secs: config.refused_retention_days * 86_400 };
     let now = promess_server::outbox::now_secs();
     let (id, decided) = match command {
