@@ -374,7 +374,7 @@ pub mod synthetic {
             out,
             "{type_identifiant}|{identifiant}|{type_identifiant}{identifiant}|DR|Docteur|M|Monsieur|{nom}|{prenom}|\
              {code_profession}|{libelle_profession}|C|Civil|S|Spécialité ordinale|SM54|Médecine générale|L|Libéral|\
-             12345678900012|123456789|||H12345678|CABINET MEDICAL|||Bâtiment A|12||R|Rue|DES LILAS||||33000|33063|\
+             12345678900012|123456789|||H12345678|CABINET MEDICAL|||Bâtiment A|12||R|Rue|DES LILAS|||33000|33063|\
              {commune}|99000|France|0556000000|||cabinet@exemple.fr|33|Gironde||4|SA07|Cabinet individuel|||"
         )
     }
@@ -382,6 +382,7 @@ pub mod synthetic {
     /// A file of `professionals` generated professionals, every fifth with a second activity line (as the real
     /// extract repeats a professional with two practices): RPPS `1` followed by ten digits, names of letters.
     pub fn write(out: &mut impl Write, professionals: u64) -> std::io::Result<u64> {
+        debug_assert_eq!(HEADER.matches('|').count(), 52);
         writeln!(out, "{HEADER}")?;
         let mut lines = 0;
         for i in 0..professionals {

@@ -93,12 +93,26 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<Comptes>,
     },
+    /// The operator's staff who sign in to the console at /operateur.
+    #[command(subcommand)]
+    Operateurs(Operateurs),
     /// The national RPPS directory's extract, for the operator's check.
     #[command(subcommand)]
     Annuaire(Annuaire),
     /// The requests: list them, accept or refuse one in review (until the operator's console does it).
     #[command(subcommand)]
     Demandes(Demandes),
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Operateurs {
+    /// Creates an operator: asks the password twice (at least 12 characters; read from standard input when it is
+    /// not a terminal), then prints the TOTP secret's otpauth:// URI and its QR code for an authenticator app.
+    Ajouter { login: String },
+    /// Disables an operator and ends their sessions.
+    Desactiver { login: String },
+    /// Lists the operators.
+    Lister,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]

@@ -3,11 +3,13 @@
 pub mod annuaire;
 pub mod card_proof;
 pub mod config;
+pub mod console;
 pub mod db;
 pub mod email;
 pub mod error;
 pub mod lifecycle;
 pub mod limit;
+pub mod operators;
 pub mod outbox;
 pub mod password;
 pub mod provisioning;
@@ -67,6 +69,10 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// Password hashes at a time, and requests waiting for one.
     pub hashing: Arc<password::HashLimit>,
+    /// Operator sign-ins allowed per client and window (as many as registrations).
+    pub sign_in_limiter: Arc<limit::RateLimiter>,
+    /// How long a refused request is kept (the console's decisions).
+    pub refused_retention_secs: i64,
     /// The authorities whose CPS cards are believed; None: the card path is refused.
     pub card_trust: Option<Arc<card_proof::CardTrust>>,
     /// Unix seconds now (a fixed clock in tests).
@@ -90,6 +96,8 @@ impl AppState {
             limiter: limit::RateLimiter::new(rate_limit, window),
             challenge_limiter: limit::RateLimiter::new(rate_limit, window),
             confirmation_limiter: limit::RateLimiter::new(rate_limit, window),
+            sign_in_limiter: limit::RateLimiter::new(rate_limit, window),
+            refused_retention_secs: promess_core::lifecycle::REFUSED_RETENTION_DAYS * 86_400,
             proposal_limiter: limit::RateLimiter::new(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION), window),
             trusted_proxies: Arc::new(Vec::new()),
             hashing: Arc::new(password::HashLimit::for_this_machine()),
@@ -115,6 +123,7 @@ pub fn app(state: AppState) -> Router {
                 axum::http::HeaderValue::from_static("no-store"),
             )),
         )
+        .merge(console::router())
         .layer(axum::middleware::from_fn_with_state(state.origins.clone(), limit::same_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

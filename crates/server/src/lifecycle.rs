@@ -338,14 +338,19 @@ pub struct Summary {
     pub created_at: i64,
 }
 
-/// The requests in `filter` (all when None), oldest first.
-pub async fn list(db: &AnyPool, filter: Option<Statut>) -> Result<Vec<Summary>, sqlx::Error> {
+/// The requests in `filter` (all when None) whose name, identifier, RPPS, ADELI or email holds `search`
+/// (case-insensitive), oldest first.
+pub async fn list(db: &AnyPool, filter: Option<Statut>, search: Option<&str>) -> Result<Vec<Summary>, sqlx::Error> {
     type Row = (String, String, String, String, String, Option<String>, Option<String>, String, Option<i64>, i64);
+    let pattern = search.map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, statut, identifiant, prenom, nom, rpps, adeli, email, carte_verifiee_le, created_at \
-         FROM registrations WHERE CAST($1 AS TEXT) IS NULL OR statut = $1 ORDER BY created_at, id",
+         FROM registrations WHERE (CAST($1 AS TEXT) IS NULL OR statut = $1) AND (CAST($2 AS TEXT) IS NULL \
+         OR LOWER(nom) LIKE $2 OR LOWER(prenom) LIKE $2 OR LOWER(prenom || ' ' || nom) LIKE $2 \
+         OR identifiant LIKE $2 OR rpps LIKE $2 OR adeli LIKE $2 OR LOWER(email) LIKE $2) ORDER BY created_at, id",
     )
     .bind(filter.map(Statut::key))
+    .bind(pattern)
     .fetch_all(db)
     .await?;
     rows.into_iter()

@@ -4,8 +4,9 @@ use promess_core::lifecycle::{RefusalReason, Statut};
 use promess_server::{
     AppState, annuaire, app,
     card_proof::CardTrust,
-    config::{Annuaire, Command, Comptes, Config, Demandes},
-    db, lifecycle, provisioning,
+    config::{Annuaire, Command, Comptes, Config, Demandes, Operateurs},
+    console::date_time,
+    db, lifecycle, operators, provisioning,
 };
 use std::sync::Arc;
 
@@ -36,6 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{state}\t{}\t{}\t{} attempts\t{error}", p.id, p.identifiant, p.attempts);
         }
         return Ok(());
+    }
+    if let Some(Command::Operateurs(command)) = &config.command {
+        return operateurs(&db, command).await;
     }
     if let Some(Command::Annuaire(command)) = &config.command {
         return annuaire_command(&db, command).await;
@@ -77,6 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         operator,
         card_trust,
         trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        refused_retention_secs: config.refused_retention_days * 86_400,
         ..AppState::new(db, config.dist.clone(), origins, config.rate_limit)
     };
     tracing::info!("ProMess Inscription on http://{listen}/");
@@ -90,13 +95,66 @@ fn terminal_actor(par: &Option<String>) -> String {
     par.clone().unwrap_or_else(|| format!("terminal:{}", std::env::var("USER").unwrap_or_else(|_| "?".into())))
 }
 
+/// A secret typed twice: on the terminal without echo, or two lines of standard input (scripts, tests).
+fn secret_twice(prompt: &str) -> Result<(String, String), Box<dyn std::error::Error>> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(format!("{prompt} : "))?;
+        let again = rpassword::prompt_password(format!("{prompt} (à nouveau) : "))?;
+        return Ok((first, again));
+    }
+    let mut lines = std::io::stdin().lock().lines();
+    let mut next = || lines.next().transpose().map(Option::unwrap_or_default);
+    Ok((next()?, next()?))
+}
+
+/// `promess-server operateurs …`.
+async fn operateurs(db: &sqlx::AnyPool, command: &Operateurs) -> Result<(), Box<dyn std::error::Error>> {
+    let now = promess_server::outbox::now_secs();
+    match command {
+        Operateurs::Ajouter { login } => {
+            let (password, again) = secret_twice("Mot de passe de l'opérateur")?;
+            let enrolment = operators::add(db, login, &password, &again, now).await?.map_err(|e| e.message())?;
+            let qr = qrcode::QrCode::new(enrolment.uri.as_bytes())?
+                .render::<qrcode::render::unicode::Dense1x2>()
+                .quiet_zone(true)
+                .build();
+            println!("Opérateur {login} créé. Enregistrez son second facteur dans une application d'authentification");
+            println!("(FreeOTP, Aegis, Google Authenticator…) en scannant ce code, ou avec cette adresse :\n");
+            println!("{qr}\n{}\n", enrolment.uri);
+            println!("Connexion : /operateur, avec l'identifiant, le mot de passe et le code à 6 chiffres.");
+        }
+        Operateurs::Desactiver { login } => {
+            if !operators::disable(db, login, now).await? {
+                return Err(format!("aucun opérateur actif « {login} »").into());
+            }
+            println!("{login} : désactivé, ses sessions fermées");
+        }
+        Operateurs::Lister => {
+            for (login, created, disabled, locked) in operators::list(db).await? {
+                let state = match (disabled, locked.filter(|l| *l > now)) {
+                    (Some(d), _) => format!("désactivé le {}", date_time(d)),
+                    (None, Some(l)) => format!("verrouillé jusqu'au {}", date_time(l)),
+                    (None, None) => "actif".into(),
+                };
+                println!("{login}\tcréé le {}\t{state}", date_time(created));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// `promess-server annuaire …`.
 async fn annuaire_command(db: &sqlx::AnyPool, command: &Annuaire) -> Result<(), Box<dyn std::error::Error>> {
     let imported = match command {
         Annuaire::Importer { file, par } => {
             let started = std::time::Instant::now();
             let now = promess_server::outbox::now_secs();
-            let imported = annuaire::import(db, file, &terminal_actor(par), now).await.map_err(|e| e.message())?;
+            let actor = terminal_actor(par);
+            let imported = annuaire::import(db, file, &actor, now).await.map_err(|e| e.message())?;
+            let detail =
+                format!("{} : {} lignes, {} professionnels", imported.fichier, imported.lignes, imported.entrees);
+            operators::audit(db, &actor, "import_annuaire", &detail, now).await?;
             println!("importé en {:.1} s", started.elapsed().as_secs_f64());
             Some(imported)
         }
@@ -121,13 +179,13 @@ async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Re
     let actor = terminal_actor;
     let settings = lifecycle::Decisions { refused_retention_secs: config.refused_retention_days * 86_400 };
     let now = promess_server::outbox::now_secs();
-    let (id, decided) = match command {
+    let (id, decided, who) = match command {
         Demandes::Lister { statut } => {
             let filter = match statut {
                 Some(s) => Some(Statut::from_key(s).ok_or_else(|| format!("état inconnu : {s}"))?),
                 None => None,
             };
-            for r in lifecycle::list(db, filter).await? {
+            for r in lifecycle::list(db, filter, None).await? {
                 let number = r.rpps.or(r.adeli).unwrap_or_default();
                 let carte = if r.carte { "carte CPS" } else { "sans carte" };
                 println!(
@@ -143,16 +201,19 @@ async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Re
             return Ok(());
         }
         Demandes::Accepter { id, par } => {
-            (id, lifecycle::decide(db, id, lifecycle::Decision::Accept, &actor(par), &settings, now).await?)
+            let who = actor(par);
+            (id, lifecycle::decide(db, id, lifecycle::Decision::Accept, &who, &settings, now).await?, who)
         }
         Demandes::Refuser { id, motif, detail, par } => {
             let reason = RefusalReason::from_key(motif).ok_or_else(|| format!("motif inconnu : {motif}"))?;
             let decision = lifecycle::Decision::Refuse { reason, detail };
-            (id, lifecycle::decide(db, id, decision, &actor(par), &settings, now).await?)
+            let who = actor(par);
+            (id, lifecycle::decide(db, id, decision, &who, &settings, now).await?, who)
         }
     };
     match decided {
         Ok(statut) => {
+            operators::audit(db, &who, "decision", &format!("demande {id} : {}", statut.label()), now).await?;
             println!("{id} : {}", statut.label());
             Ok(())
         }

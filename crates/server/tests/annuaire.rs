@@ -80,6 +80,8 @@ async fn the_zip_as_published_reads_as_the_plain_file(app: &TestApp) {
     assert_eq!(from_zip.date_extraction.as_deref(), Some("2026-11-28"));
     let found = annuaire::lookup(&app.db, "8", "10005173140").await.unwrap();
     assert_eq!((found.len(), found[0].nom.as_str(), found[0].prenom.as_str()), (1, "MARTIN", "PAUL"));
+    assert_eq!((found[0].commune.as_str(), found[0].libelle_profession.as_str()), ("BORDEAUX", "Libellé"));
+    assert_eq!(found[0].savoir_faire, "Médecine générale");
     let from_plain = import(app, &plain).await.unwrap();
     assert_eq!((from_plain.lignes, from_plain.entrees), (from_zip.lignes, from_zip.entrees));
 }

@@ -1,0 +1,311 @@
+//! The operator's console, on SQLite and PostgreSQL: sign-in with password and TOTP code (wrong code, replay,
+//! lockout), sessions (idle expiry, sign-out), CSRF on every form, every route guarded, and the review: the queue,
+//! a request with its directory check, a decision confirmed, the audit log.
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use http_body_util::BodyExt;
+use promess_server::{annuaire, console::GUARDED, operators};
+use tower::ServiceExt;
+
+mod common;
+use common::{Backend, TestApp, confirm, register, request, test_app, token_of};
+
+async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
+    test_app(backend, &format!("op_{name}")).await
+}
+
+on_both!(
+    every_console_route_needs_a_session,
+    a_sign_in_needs_the_password_and_a_fresh_code_and_ends_on_sign_out,
+    five_failures_lock_the_account_for_15_minutes,
+    an_idle_session_ends_after_30_minutes,
+    the_operator_checks_a_request_against_the_directory_and_decides,
+);
+
+const LOGIN: &str = "agent.esea";
+const PASSWORD: &str = "un mot de passe d'opérateur";
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    let byte = |b: u8| match b {
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+        b' ' => "+".into(),
+        _ => format!("%{b:02X}"),
+    };
+    pairs.iter().map(|(k, v)| format!("{k}={}", v.bytes().map(byte).collect::<String>())).collect::<Vec<_>>().join("&")
+}
+
+/// A page's answer: status, `Location`, the cookies set (name=value), the HTML.
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    html: String,
+}
+
+async fn call(app: &TestApp, method: &str, path: &str, cookies: &[String], form: Option<&[(&str, &str)]>) -> Page {
+    let mut request = Request::builder().method(method).uri(path);
+    if !cookies.is_empty() {
+        request = request.header(header::COOKIE, cookies.join("; "));
+    }
+    let body = match form {
+        Some(pairs) => {
+            request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(encode(pairs))
+        }
+        None => Body::empty(),
+    };
+    let response = app.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
+    let status = response.status();
+    let location = response.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_owned());
+    let cookies = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    Page { status, location, cookies, html: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+/// The value of the hidden `csrf` field of a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[at..].chars().take_while(|c| *c != '"').collect()
+}
+
+/// An operator account; its TOTP secret.
+async fn operator(app: &TestApp) -> String {
+    operators::add(&app.db, LOGIN, PASSWORD, PASSWORD, app.now()).await.unwrap().unwrap().secret
+}
+
+fn code(secret: &str, at: i64) -> String {
+    operators::totp(secret, LOGIN).unwrap().generate(at as u64)
+}
+
+/// Opens the sign-in page and posts it: the answer.
+async fn sign_in_with(app: &TestApp, password: &str, code: &str) -> Page {
+    let form = call(app, "GET", "/operateur", &[], None).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let csrf = csrf_of(&form.html);
+    let pairs = [("login", LOGIN), ("mot_de_passe", password), ("code", code), ("csrf", csrf.as_str())];
+    call(app, "POST", "/operateur/connexion", &form.cookies, Some(&pairs)).await
+}
+
+/// Signs in (a new TOTP step first): the session's cookies.
+async fn signed_in(app: &TestApp, secret: &str) -> Vec<String> {
+    app.advance(30);
+    let page = sign_in_with(app, PASSWORD, &code(secret, app.now())).await;
+    assert_eq!(
+        (page.status, page.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/operateur/demandes")),
+        "{}",
+        page.html
+    );
+    page.cookies.into_iter().filter(|c| c.starts_with("promess-operateur=")).collect()
+}
+
+async fn audit_actions(app: &TestApp) -> Vec<String> {
+    operators::audit_lines(&app.db, 100).await.unwrap().into_iter().map(|l| l.action).collect()
+}
+
+async fn every_console_route_needs_a_session(app: &TestApp) {
+    let secret = operator(app).await;
+    let bogus = vec!["promess-operateur=invente".to_owned()];
+    for (method, path) in GUARDED {
+        for cookies in [&vec![], &bogus] {
+            let form: &[(&str, &str)] = &[("csrf", "x"), ("decision", "accepter"), ("confirme", "oui")];
+            let page = call(app, method, path, cookies, Some(form)).await;
+            assert_eq!(
+                (page.status, page.location.as_deref()),
+                (StatusCode::SEE_OTHER, Some("/operateur")),
+                "{method} {path} without a session"
+            );
+        }
+    }
+    // With a session, each answers (the request "x" does not exist: 404, not the sign-in).
+    let session = signed_in(app, &secret).await;
+    for (method, path) in GUARDED.iter().filter(|(m, _)| *m == "GET") {
+        let page = call(app, method, path, &session, None).await;
+        assert!(page.status == StatusCode::OK || page.status == StatusCode::NOT_FOUND, "{path}: {}", page.status);
+        assert!(page.html.contains("Se déconnecter"), "{path}");
+    }
+}
+
+async fn a_sign_in_needs_the_password_and_a_fresh_code_and_ends_on_sign_out(app: &TestApp) {
+    let secret = operator(app).await;
+    let now = app.now();
+    for (password, code) in [(PASSWORD, "000000"), ("mauvais mot de passe", &code(&secret, now)), (PASSWORD, "")] {
+        let page = sign_in_with(app, password, code).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{password} {code}");
+        assert!(page.html.contains("Identifiant, mot de passe ou code incorrect"), "{}", page.html);
+        assert!(!page.cookies.iter().any(|c| c.starts_with("promess-operateur=")));
+    }
+    // Without the sign-in form's token (another site's form): refused before anything is checked.
+    let pairs = [("login", LOGIN), ("mot_de_passe", PASSWORD), ("code", &code(&secret, now)[..]), ("csrf", "x")];
+    let forged = call(app, "POST", "/operateur/connexion", &[], Some(&pairs)).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    app.advance(30);
+    let fresh = code(&secret, app.now());
+    let page = sign_in_with(app, PASSWORD, &fresh).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.html);
+    let session: Vec<String> = page.cookies.into_iter().filter(|c| c.starts_with("promess-operateur=")).collect();
+    assert_eq!(session.len(), 1);
+    // The same code again: used once.
+    assert_eq!(sign_in_with(app, PASSWORD, &fresh).await.status, StatusCode::UNAUTHORIZED, "a code is used once");
+    let queue = call(app, "GET", "/operateur/demandes", &session, None).await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(queue.html.contains("Demandes d'adhésion") && queue.html.contains(LOGIN));
+    // The session's cookie: only its hash is stored.
+    let value = session[0].split_once('=').unwrap().1;
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT id_hash FROM sessions_operateur").fetch_all(&app.db).await.unwrap();
+    assert!(stored.iter().all(|h| h != value) && stored.contains(&promess_server::db::sha256_hex(value.as_bytes())));
+
+    // Signing out needs the session's CSRF token.
+    let csrf = csrf_of(&queue.html);
+    assert_eq!(
+        call(app, "POST", "/operateur/deconnexion", &session, Some(&[("csrf", "x")])).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let out = call(app, "POST", "/operateur/deconnexion", &session, Some(&[("csrf", &csrf)])).await;
+    assert_eq!(out.location.as_deref(), Some("/operateur"));
+    assert_eq!(call(app, "GET", "/operateur/demandes", &session, None).await.location.as_deref(), Some("/operateur"));
+    let actions = audit_actions(app).await;
+    for action in ["operateur_ajoute", "connexion_refusee", "connexion", "deconnexion"] {
+        assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
+    }
+    // No secret in the audit log.
+    let lines = operators::audit_lines(&app.db, 100).await.unwrap();
+    let text = format!("{lines:?}");
+    assert!(!text.contains(PASSWORD) && !text.contains(&fresh) && !text.contains(value));
+}
+
+async fn five_failures_lock_the_account_for_15_minutes(app: &TestApp) {
+    let secret = operator(app).await;
+    for _ in 0..operators::MAX_FAILURES {
+        assert_eq!(sign_in_with(app, "mauvais", "123456").await.status, StatusCode::UNAUTHORIZED);
+    }
+    app.advance(30);
+    let locked = sign_in_with(app, PASSWORD, &code(&secret, app.now())).await;
+    assert_eq!(locked.status, StatusCode::UNAUTHORIZED);
+    assert!(locked.html.contains("verrouillé"), "{}", locked.html);
+    assert!(audit_actions(app).await.iter().any(|a| a == "verrouillage"));
+    app.advance(operators::LOCK_SECS);
+    signed_in(app, &secret).await;
+}
+
+async fn an_idle_session_ends_after_30_minutes(app: &TestApp) {
+    let secret = operator(app).await;
+    let session = signed_in(app, &secret).await;
+    app.advance(operators::SESSION_IDLE_SECS - 60);
+    assert_eq!(call(app, "GET", "/operateur/demandes", &session, None).await.status, StatusCode::OK, "still active");
+    app.advance(operators::SESSION_IDLE_SECS - 60);
+    assert_eq!(
+        call(app, "GET", "/operateur/demandes", &session, None).await.status,
+        StatusCode::OK,
+        "each request restarts it"
+    );
+    app.advance(operators::SESSION_IDLE_SECS + 1);
+    assert_eq!(call(app, "GET", "/operateur/demandes", &session, None).await.location.as_deref(), Some("/operateur"));
+}
+
+async fn the_operator_checks_a_request_against_the_directory_and_decides(app: &TestApp) {
+    let secret = operator(app).await;
+    // Two requests in review: Cécile Sage, found in the directory; another on an RPPS it lacks.
+    for (rpps, email) in [("99700771191", "cecile.sage@exemple.fr"), ("10003378428", "autre@exemple.fr")] {
+        let answer = register(app, &request(rpps, email)).await;
+        confirm(app, &token_of(app, answer["identifiant"].as_str().unwrap()).await).await;
+    }
+    let extract = app.dir.join("PS_LibreAcces_Personne_activite_202611280900.txt");
+    let mut out = std::fs::File::create(&extract).unwrap();
+    std::io::Write::write_all(&mut out, format!("{}\n", annuaire::synthetic::HEADER).as_bytes()).unwrap();
+    annuaire::synthetic::line(&mut out, "8", "99700771191", "SAGE", "CECILE", "50", "Sage-Femme", "BORDEAUX").unwrap();
+    annuaire::import(&app.db, &extract, "op", app.now()).await.unwrap();
+
+    let session = signed_in(app, &secret).await;
+    let queue = call(app, "GET", "/operateur/demandes", &session, None).await;
+    assert!(queue.html.contains("<strong>2</strong> demandes à vérifier"), "{}", queue.html);
+    let found = call(app, "GET", "/operateur/demandes?q=99700771191", &session, None).await;
+    assert!(found.html.contains("<strong>1</strong> demande à vérifier pour cette recherche"), "{}", found.html);
+    let none = call(app, "GET", "/operateur/demandes?q=personne&statut=toutes", &session, None).await;
+    assert!(none.html.contains("<strong>0</strong> demande en tout"), "{}", none.html);
+
+    let ids: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, rpps FROM registrations ORDER BY created_at, id").fetch_all(&app.db).await.unwrap();
+    let (sage, other) = (&ids[0].0, &ids[1].0);
+    let page = call(app, "GET", &format!("/operateur/demandes/{sage}"), &session, None).await;
+    assert!(
+        page.html.contains("Numéro RPPS 99700771191 trouvé : nom, prénom et profession concordent."),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("Extraction RPPS du 2026-11-28"));
+    assert!(page.html.contains("Saisie manuelle, sans carte CPS"));
+    assert!(page.html.contains("autre@exemple.fr") || page.html.contains("Aucune."));
+    let missing = call(app, "GET", &format!("/operateur/demandes/{other}"), &session, None).await;
+    assert!(missing.html.contains("Numéro RPPS 10003378428 introuvable dans l'extraction."), "{}", missing.html);
+
+    // A decision needs its confirmation, and a refusal its text.
+    let csrf = csrf_of(&page.html);
+    let path = format!("/operateur/demandes/{sage}/decision");
+    let unconfirmed = call(app, "POST", &path, &session, Some(&[("csrf", &csrf), ("decision", "accepter")])).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unconfirmed.html.contains("Cochez la case de confirmation"));
+    assert!(
+        unconfirmed.html.contains("id=\"confirme\" name=\"confirme\" value=\"oui\" aria-invalid=\"true\""),
+        "{}",
+        unconfirmed.html
+    );
+    let forged =
+        call(app, "POST", &path, &session, Some(&[("csrf", "x"), ("decision", "accepter"), ("confirme", "oui")])).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN, "no decision without the CSRF token");
+    let accepted =
+        call(app, "POST", &path, &session, Some(&[("csrf", &csrf), ("decision", "accepter"), ("confirme", "oui")]))
+            .await;
+    assert_eq!(accepted.location.as_deref(), Some(format!("/operateur/demandes/{sage}?fait=acceptee").as_str()));
+    assert_eq!(common::statut_of(app, "cecile.sage").await.as_deref(), Some("active"));
+    let again = call(
+        app,
+        "POST",
+        &path,
+        &session,
+        Some(&[("csrf", &csrf), ("decision", "refuser"), ("motif", "autre"), ("detail", "x"), ("confirme", "oui")]),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "decided already");
+    assert!(again.html.contains("n'est pas (ou plus) à vérifier"), "{}", again.html);
+
+    let refuse = format!("/operateur/demandes/{other}/decision");
+    let no_text = [
+        ("csrf", csrf.as_str()),
+        ("decision", "refuser"),
+        ("motif", "numero_introuvable"),
+        ("detail", " "),
+        ("confirme", "oui"),
+    ];
+    let page = call(app, "POST", &refuse, &session, Some(&no_text)).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.html.contains("Précisez le motif du refus."));
+    let with_text = [
+        ("csrf", csrf.as_str()),
+        ("decision", "refuser"),
+        ("motif", "numero_introuvable"),
+        ("detail", "Numéro absent de l'annuaire."),
+        ("confirme", "oui"),
+    ];
+    assert_eq!(call(app, "POST", &refuse, &session, Some(&with_text)).await.status, StatusCode::SEE_OTHER);
+    let history: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT statut, actor FROM registration_events WHERE registration_id = $1 ORDER BY at, id")
+            .bind(other)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(history.last().unwrap(), &("refusee".to_owned(), Some(LOGIN.to_owned())));
+
+    let journal = call(app, "GET", "/operateur/journal", &session, None).await;
+    assert!(journal.html.contains(&format!("demande {sage} acceptée")), "{}", journal.html);
+    assert!(journal.html.contains("refusée (Numéro RPPS ou ADELI introuvable dans l'annuaire national)"));
+}
