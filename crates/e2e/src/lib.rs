@@ -218,26 +218,49 @@ impl Backend {
         eml[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<').collect()
     }
 
-    /// The operator accepts the request of `identifiant`, then the provisioning worker's round writes its account to
-    /// `to`: how many accounts it wrote.
-    pub async fn accept(&self, identifiant: &str, to: &promess_server::provisioning::Provisioner) -> usize {
-        use promess_server::lifecycle::{Decision, Decisions, decide};
-        let id: String = sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
-            .bind(identifiant)
-            .fetch_one(&self.db)
-            .await
-            .unwrap();
-        let now = promess_server::outbox::now_secs();
-        let settings = Decisions { refused_retention_secs: 86_400 };
-        let decided = decide(&self.db, &id, Decision::Accept, "agent.esea", &settings, now).await.unwrap();
-        assert_eq!(decided, Ok(promess_core::lifecycle::Statut::Active));
-        self.provision(to).await
-    }
-
     /// The provisioning worker's round: the accounts due written to `to`; how many.
     pub async fn provision(&self, to: &promess_server::provisioning::Provisioner) -> usize {
         let now = promess_server::outbox::now_secs();
         promess_server::provisioning::provision_due(&self.db, to, now).await.unwrap()
+    }
+
+    /// A request from another professional, straight to the API as the wizard sends it (`body`, JSON), then its
+    /// email link followed: a request in review. Its identifier.
+    pub async fn request_in_review(&self, body: &str, email: &str) -> String {
+        let post = |path: &str, body: &str| {
+            let port = self.base.rsplit(':').next().unwrap();
+            let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+            write!(
+                stream,
+                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            let mut answer = String::new();
+            std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+            answer
+        };
+        let answer = post("/api/registrations", body);
+        assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+        let identifiant = answer.split("\"identifiant\":\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let link = self.email_link(email).await;
+        let token = link.split('#').nth(1).unwrap();
+        let confirmed = post("/api/confirmations", &format!("{{\"jeton\":\"{token}\"}}"));
+        assert!(confirmed.starts_with("HTTP/1.1 200") && confirmed.contains("en_verification"), "{confirmed}");
+        identifiant
+    }
+
+    /// The subjects of the emails to `identifiant`'s request, oldest first.
+    pub async fn subjects(&self, identifiant: &str) -> Vec<String> {
+        sqlx::query_scalar(
+            "SELECT o.subject FROM outbox o JOIN registrations r ON r.id = o.registration_id \
+             WHERE r.identifiant = $1 ORDER BY o.next_attempt_at, o.id",
+        )
+        .bind(identifiant)
+        .fetch_all(&self.db)
+        .await
+        .unwrap()
     }
 
     /// The state of the request of `identifiant`.

@@ -213,7 +213,7 @@ async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
 mod mail_system;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_manual_registration_awaits_its_email_then_the_operator_then_its_mailbox_opens_over_imap() {
+async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens_over_imap() {
     let mail = mail_system::MailSystem::start("e2e-manual");
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
@@ -257,14 +257,90 @@ async fn a_manual_registration_awaits_its_email_then_the_operator_then_its_mailb
     click_text(&c, "Confirmer mon adresse électronique").await;
     let error = || async { find(&c, "[role=alert]").await.text().await.unwrap() };
     assert!(until(error, |t| t.contains("déjà été confirmée")).await.contains("aucune action n'est nécessaire"));
+
+    // In review, no mailbox yet. The operator imports the national directory's extract, signs in to the console
+    // with a TOTP code, finds the request, sees it match the directory and accepts it.
+    assert!(mail.imap_login(id, STRONG_64).is_err(), "no mailbox before the acceptance");
+    let other = serde_json::json!({
+        "donnees": promess_core::registration::examples::valid_draft(),
+        "secret": { "mot_de_passe": promess_core::registration::examples::STRONG_PASSWORD,
+                    "mot_de_passe_confirmation": promess_core::registration::examples::STRONG_PASSWORD },
+    });
+    let cecile = backend.request_in_review(&other.to_string(), "cecile.sage@exemple.fr").await;
+    let extract = backend.dir.join("PS_LibreAcces_Personne_activite_202611280900.txt");
+    let mut out = std::fs::File::create(&extract).unwrap();
+    std::io::Write::write_all(&mut out, format!("{}\n", promess_server::annuaire::synthetic::HEADER).as_bytes())
+        .unwrap();
+    let line = |out: &mut std::fs::File, number, nom, prenom, code, label| {
+        promess_server::annuaire::synthetic::line(out, "8", number, nom, prenom, code, label, "BORDEAUX").unwrap()
+    };
+    line(&mut out, "10005173140", "D ARC DE SAINT EXUPERY", "JEAN-PIERRE", "10", "Médecin");
+    line(&mut out, "99700771191", "SAGE", "CELINE", "50", "Sage-Femme");
+    drop(out);
+    promess_server::annuaire::import(&backend.db, &extract, "e2e", 0).await.unwrap();
+    let now = promess_server::outbox::now_secs();
+    let (operator, secret) = ("agent.esea", "une phrase de passe d'opérateur");
+    let enrolment = promess_server::operators::add(&backend.db, operator, secret, secret, now).await.unwrap().unwrap();
+    let totp = promess_server::operators::totp(&enrolment.secret, operator).unwrap();
+    let audit = Audit::default();
+
+    open(&c, &format!("{}/operateur", backend.base)).await;
+    assert_eq!(until(h1, |t| t.contains("Connexion")).await, "Connexion à la console");
+    audit.check(&c, "console, connexion").await;
+    fill(&c, "login", operator).await;
+    fill(&c, "mot_de_passe", secret).await;
+    fill(&c, "code", &totp.generate(promess_server::outbox::now_secs() as u64)).await;
+    click_text(&c, "Se connecter").await;
+    let signed_in = until(h1, |t| t.contains("Demandes")).await;
+    assert_eq!(signed_in, "Demandes d'adhésion", "{}", c.source().await.unwrap());
+    let count = find(&c, "#nombre").await.text().await.unwrap();
+    assert_eq!(count, "2 demandes à vérifier.");
+    audit.check(&c, "console, demandes").await;
+    click_text(&c, "Jean-Pierre D'Arc-de Saint Éxupéry").await;
+    until(h1, |t| t.starts_with("Demande de")).await;
+    let found = find(&c, "#annuaire-resultat").await.text().await.unwrap();
+    assert_eq!(found, "Numéro RPPS 10005173140 trouvé : nom, prénom et profession concordent.");
+    audit.check(&c, "console, demande").await;
+    find(&c, "#decision-accepter").await.click().await.unwrap();
+    click_text(&c, "Enregistrer la décision").await;
+    let error = find(&c, "[role=alert]").await.text().await.unwrap();
+    assert!(error.contains("Cochez la case de confirmation"), "{error}");
+    audit.check(&c, "console, décision sans confirmation").await;
+    find(&c, "#decision-accepter").await.click().await.unwrap();
+    find(&c, "#confirme").await.click().await.unwrap();
+    click_text(&c, "Enregistrer la décision").await;
+    let done = || async { find(&c, "[role=status]").await.text().await.unwrap() };
+    assert!(until(done, |t| t.contains("Demande acceptée")).await.contains("le compte est activé"));
+    assert_eq!(backend.statut(id).await, "active");
+
+    // The other: its given name differs from the directory's; refused with a reason.
+    open(&c, &format!("{}/operateur/demandes", backend.base)).await;
+    click_text(&c, "Cécile Sage").await;
+    let found = || async { find(&c, "#annuaire-resultat").await.text().await.unwrap() };
+    assert!(until(found, |t| t.contains("diffère")).await.contains("au moins une réponse diffère"));
+    find(&c, "#decision-refuser").await.click().await.unwrap();
+    select(&c, "motif", "identite_discordante").await;
+    fill(&c, "detail", "Le prénom de l'annuaire national est Céline.").await;
+    find(&c, "#confirme").await.click().await.unwrap();
+    click_text(&c, "Enregistrer la décision").await;
+    assert!(until(done, |t| t.contains("Demande refusée")).await.contains("motif"));
+    assert_eq!(backend.statut(&cecile).await, "refusee");
+    open(&c, &format!("{}/operateur/journal", backend.base)).await;
+    let journal = find(&c, "main").await.text().await.unwrap();
+    assert!(journal.contains("connexion") && journal.contains("acceptée") && journal.contains("refusée"), "{journal}");
+    audit.check(&c, "console, journal").await;
+    click_text(&c, "Se déconnecter").await;
+    assert_eq!(until(h1, |t| t.contains("Connexion")).await, "Connexion à la console");
+    assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core, serious or critical");
     c.close().await.unwrap();
 
-    // In review, no mailbox yet; the operator accepts, the account is written to the directory, and the mail
-    // system lets the professional in with the password typed in the wizard.
-    assert!(mail.imap_login(id, STRONG_64).is_err(), "no mailbox before the acceptance");
+    // The account is written to the directory, then its acceptance email leaves, and the mail system lets the
+    // professional in with the password typed in the wizard.
     let (admin, password) = (mail_system::ADMIN_DN, mail_system::ADMIN_PASSWORD);
     let provisioner = promess_e2e::ldap_directory(mail.ldap_url(), admin, password, mail_system::PEOPLE);
-    assert_eq!(backend.accept(id, &provisioner).await, 1);
+    assert!(!backend.subjects(id).await.iter().any(|s| s.ends_with("Votre demande d'adhésion")));
+    assert_eq!(backend.provision(&provisioner).await, 1);
+    assert!(backend.subjects(id).await.iter().any(|s| s.ends_with("Votre demande d'adhésion")), "the acceptance email");
     let login = mail.imap_login(id, STRONG_64);
     assert!(login.is_ok(), "{login:?}\n{}", mail.log());
     assert!(mail.imap_login(id, "Correct-Cheval-Batterie").is_err(), "a wrong password is refused");

@@ -40,6 +40,12 @@ pub fn router() -> Router<AppState> {
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
         ))
+        // The console's forms post to its own origin, which browsers then name in `Origin` (checked by
+        // `limit::same_origin`); under `no-referrer` they would send `Origin: null`.
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
 }
 
 /// The routes that need a session, for the test that walks them all: (method, path).

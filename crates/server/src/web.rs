@@ -113,7 +113,8 @@ pub fn secure<S: Clone + Send + Sync + 'static>(router: Router<S>, dist: &Path) 
         .layer(set(header::CONTENT_SECURITY_POLICY, csp))
         .layer(set(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(set(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(set(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Unless a page says otherwise (the console's forms: with no referrer at all, browsers send `Origin: null`).
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }
 
 #[cfg(test)]
