@@ -212,3 +212,51 @@ fn the_built_app_is_sent_precompressed_and_cached_by_its_hash() {
     assert!(status.success(), "a graceful stop exits 0: {status}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `promess-server ARGS` in `dir` with `input` on its standard input: (success, stdout, stderr).
+fn command_with_input(dir: &std::path::Path, args: &[&str], input: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_promess-server"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.success(), String::from_utf8(out.stdout).unwrap(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn the_terminal_creates_an_operator_and_imports_the_directory() {
+    let dir = workdir("operators", "<html></html>");
+    // The password twice; different: refused.
+    let (ok, _, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], "une phrase longue\nune autre\n");
+    assert!(!ok && err.contains("Les deux mots de passe saisis sont différents"), "{err}");
+    let (ok, _, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], "court\ncourt\n");
+    assert!(!ok && err.contains("au moins 12 caractères"), "{err}");
+    let password = "une phrase de passe longue";
+    let (ok, out, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], &format!("{password}\n{password}\n"));
+    assert!(ok, "{err}");
+    assert!(out.contains("otpauth://totp/ProMess%20Inscription:agent.esea?secret="), "{out}");
+    assert!(out.contains('█') || out.contains('▀'), "a QR code drawn in the terminal: {out}");
+    assert!(!out.contains(password));
+    let (ok, _, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], &format!("{password}\n{password}\n"));
+    assert!(!ok && err.contains("existe déjà"), "{err}");
+    assert!(command(&dir, &["operateurs", "lister"]).contains("agent.esea\tcréé le"));
+
+    let extract = dir.join("PS_LibreAcces_Personne_activite_202611280900.txt");
+    let mut out = std::fs::File::create(&extract).unwrap();
+    promess_server::annuaire::synthetic::write(&mut out, 1000).unwrap();
+    let imported = command(&dir, &["annuaire", "importer", extract.to_str().unwrap()]);
+    assert!(imported.contains("(extraction du 2026-11-28) : 1200 lignes, 1000 professionnels dont 0 ADELI"), "{imported}");
+    assert!(command(&dir, &["annuaire", "etat"]).contains("1200 lignes"));
+    let wrong = dir.join("autre.txt");
+    std::fs::write(&wrong, "a|b|\n").unwrap();
+    let (ok, _, err) = command_with_input(&dir, &["annuaire", "importer", wrong.to_str().unwrap()], "");
+    assert!(!ok && err.contains("n'est pas l'extraction RPPS"), "{err}");
+    assert!(command(&dir, &["operateurs", "desactiver", "agent.esea"]).contains("désactivé"));
+    assert!(command(&dir, &["operateurs", "lister"]).contains("désactivé le"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
