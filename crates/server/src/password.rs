@@ -45,16 +45,15 @@ impl HashLimit {
     /// Runs `work` (a password's rating or hashing: heavy in memory and time) on a blocking thread when a worker is
     /// free or a place in the queue is; None when the queue is full. Err when the work panicked.
     pub async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<Result<T, String>> {
-        use std::sync::atomic::Ordering;
         let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(_) => {
-                if self.waiting.fetch_add(1, Ordering::SeqCst) >= self.queue {
-                    self.waiting.fetch_sub(1, Ordering::SeqCst);
-                    return None;
-                }
+                // Counted while it waits, and uncounted however the wait ends: a client that goes away drops this
+                // future mid-wait, and its place must come back (it once did not: the queue filled with ghosts and
+                // every registration was told 503).
+                let place = Waiting::take(&self.waiting, self.queue)?;
                 let permit = self.permits.clone().acquire_owned().await;
-                self.waiting.fetch_sub(1, Ordering::SeqCst);
+                drop(place);
                 permit.ok()?
             }
         };
@@ -64,6 +63,26 @@ impl HashLimit {
         })
         .await;
         Some(result.map_err(|e| e.to_string()))
+    }
+}
+
+/// A place in the queue of a `HashLimit`, given back when dropped.
+struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn take(waiting: &'a std::sync::atomic::AtomicUsize, queue: usize) -> Option<Waiting<'a>> {
+        use std::sync::atomic::Ordering;
+        if waiting.fetch_add(1, Ordering::SeqCst) >= queue {
+            waiting.fetch_sub(1, Ordering::SeqCst);
+            return None;
+        }
+        Some(Waiting(waiting))
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -84,6 +103,22 @@ mod tests {
         let refused = [&a, &b, &c].iter().filter(|r| r.is_none()).count();
         assert_eq!((done, refused), (2, 1), "one hashing, one waiting, one refused");
         assert!(limit.hash("x".into()).await.is_some(), "free again");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_gone_while_it_waits_gives_its_place_back() {
+        let limit = std::sync::Arc::new(super::HashLimit::new(1, 1));
+        let busy = {
+            let limit = limit.clone();
+            tokio::spawn(async move { limit.run(|| std::thread::sleep(std::time::Duration::from_millis(300))).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // A client that goes away while waiting: its future is dropped.
+        let gone = tokio::time::timeout(std::time::Duration::from_millis(20), limit.run(|| ())).await;
+        assert!(gone.is_err(), "it was waiting");
+        assert_eq!(limit.waiting.load(std::sync::atomic::Ordering::SeqCst), 0, "its place came back");
+        busy.await.unwrap().unwrap().unwrap();
+        assert!(limit.run(|| ()).await.is_some());
     }
 
     #[test]
