@@ -119,3 +119,32 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
     assert_eq!(provision_to(&app, &directory).await, 0);
     assert_eq!(entries(&mail, &cecile).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_login_with_the_account_written_over_ldaps_to_a_directory_of_a_private_authority() {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (certificate, key) = (certified.cert.pem(), certified.signing_key.serialize_pem());
+    let mail = MailSystem::start_with("ldaps", Some((&certificate, &key)));
+    let app = test_app(Backend::Sqlite, "imap_ldaps").await.unwrap();
+    let ca = app.dir.join("annuaire-ca.pem");
+    std::fs::write(&ca, &certificate).unwrap();
+    let over_tls = |tls| Provisioner {
+        directory: Directory::Ldap(Arc::new(Ldap {
+            url: format!("ldaps://127.0.0.1:{}", mail.ldaps_port.unwrap()),
+            tls,
+            ..ldap(&mail)
+        })),
+        ..to_directory(&mail)
+    };
+    let cecile = in_review(&app, "99700771191", "cecile.sage@exemple.fr").await;
+    assert_eq!(decide(&app, &cecile, Decision::Accept).await, Ok(Statut::Active));
+    // The system's authorities do not know this directory's certificate: refused, kept to retry.
+    assert_eq!(provision_to(&app, &over_tls(None)).await, 0);
+    let pending = provisioning::pending(&app.db).await.unwrap();
+    assert!(pending[0].last_error.as_deref().unwrap_or_default().contains("ldaps://"), "{pending:?}");
+    // With its authority (PROMESS_LDAP_CA): written over TLS.
+    app.advance(promess_server::outbox::backoff(1));
+    assert_eq!(provision_to(&app, &over_tls(Some(Ldap::trusting(&ca).unwrap()))).await, 1);
+    let login = mail.imap_login(&cecile, STRONG_PASSWORD);
+    assert!(login.is_ok(), "{login:?}\n{}", mail.log());
+}

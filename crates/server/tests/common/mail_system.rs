@@ -20,6 +20,8 @@ pub const ADMIN_PASSWORD: &str = "mot-de-passe-de-l-annuaire";
 pub struct MailSystem {
     pub dir: PathBuf,
     pub ldap_port: u16,
+    /// slapd's LDAPS port, when started with a certificate.
+    pub ldaps_port: Option<u16>,
     pub imap_port: u16,
     slapd: Option<Child>,
     dovecot: Child,
@@ -66,6 +68,11 @@ fn stop(child: &mut Child) {
 
 impl MailSystem {
     pub fn start(name: &str) -> MailSystem {
+        MailSystem::start_with(name, None)
+    }
+
+    /// With `tls` (a certificate and its key, PEM), slapd also answers LDAPS on a port of its own.
+    pub fn start_with(name: &str, tls: Option<(&str, &str)>) -> MailSystem {
         let dir = std::env::temp_dir().join(format!("promess-mail-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         for sub in ["ldap", "run", "state", "mail"] {
@@ -90,6 +97,15 @@ impl MailSystem {
             ),
         )
         .unwrap();
+        let ldaps_port = tls.map(|(certificate, key)| {
+            std::fs::write(dir.join("slapd.crt"), certificate).unwrap();
+            std::fs::write(dir.join("slapd.key"), key).unwrap();
+            // slapd drops no privileges here (run as root): the key may stay private to root.
+            let mut conf = std::fs::read_to_string(dir.join("slapd.conf")).unwrap();
+            conf.insert_str(0, &format!("TLSCertificateFile {d}/slapd.crt\nTLSCertificateKeyFile {d}/slapd.key\n"));
+            std::fs::write(dir.join("slapd.conf"), conf).unwrap();
+            free_port()
+        });
         std::fs::write(
             dir.join("base.ldif"),
             format!(
@@ -132,7 +148,7 @@ impl MailSystem {
             ),
         )
         .unwrap();
-        let slapd = Some(slapd(&dir, ldap_port));
+        let slapd = Some(slapd(&dir, ldap_port, ldaps_port));
         let log = std::fs::File::create(dir.join("dovecot.out")).unwrap();
         let dovecot = Command::new(program("dovecot"))
             .arg("-F")
@@ -143,7 +159,7 @@ impl MailSystem {
             .spawn()
             .unwrap();
         wait_for(imap_port, "dovecot", &dir.join("dovecot.out"));
-        MailSystem { dir, ldap_port, imap_port, slapd, dovecot }
+        MailSystem { dir, ldap_port, ldaps_port, imap_port, slapd, dovecot }
     }
 
     /// The directory's address, as `PROMESS_LDAP_URL` names it.
@@ -153,7 +169,7 @@ impl MailSystem {
 
     /// Starts slapd again after `stop_directory`, on its port, with the entries it had.
     pub fn start_directory(&mut self) {
-        self.slapd = Some(slapd(&self.dir, self.ldap_port));
+        self.slapd = Some(slapd(&self.dir, self.ldap_port, self.ldaps_port));
     }
 
     /// The directory goes down (its data kept).
@@ -194,14 +210,18 @@ impl MailSystem {
     }
 }
 
-/// slapd on `port`, in the foreground, its log in `dir`.
-fn slapd(dir: &Path, port: u16) -> Child {
+/// slapd on `port` (and LDAPS on `tls_port`), in the foreground, its log in `dir`.
+fn slapd(dir: &Path, port: u16, tls_port: Option<u16>) -> Child {
     let log = std::fs::File::create(dir.join("slapd.out")).unwrap();
+    let mut urls = format!("ldap://127.0.0.1:{port}/");
+    if let Some(tls) = tls_port {
+        urls.push_str(&format!(" ldaps://127.0.0.1:{tls}/"));
+    }
     let slapd = Command::new(program("slapd"))
         .arg("-f")
         .arg(dir.join("slapd.conf"))
         .arg("-h")
-        .arg(format!("ldap://127.0.0.1:{port}/"))
+        .arg(urls)
         .args(["-d", "0"])
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
@@ -209,6 +229,9 @@ fn slapd(dir: &Path, port: u16) -> Child {
         .spawn()
         .unwrap();
     wait_for(port, "slapd", &dir.join("slapd.out"));
+    if let Some(tls) = tls_port {
+        wait_for(tls, "slapd (LDAPS)", &dir.join("slapd.out"));
+    }
     slapd
 }
 
