@@ -232,17 +232,20 @@ fn command_with_input(dir: &std::path::Path, args: &[&str], input: &str) -> (boo
 fn the_terminal_creates_an_operator_and_imports_the_directory() {
     let dir = workdir("operators", "<html></html>");
     // The password twice; different: refused.
-    let (ok, _, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], "une phrase longue\nune autre\n");
+    let (ok, _, err) =
+        command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], "une phrase longue\nune autre\n");
     assert!(!ok && err.contains("Les deux mots de passe saisis sont différents"), "{err}");
     let (ok, _, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], "court\ncourt\n");
     assert!(!ok && err.contains("au moins 12 caractères"), "{err}");
     let password = "une phrase de passe longue";
-    let (ok, out, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], &format!("{password}\n{password}\n"));
+    let (ok, out, err) =
+        command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], &format!("{password}\n{password}\n"));
     assert!(ok, "{err}");
     assert!(out.contains("otpauth://totp/ProMess%20Inscription:agent.esea?secret="), "{out}");
     assert!(out.contains('█') || out.contains('▀'), "a QR code drawn in the terminal: {out}");
     assert!(!out.contains(password));
-    let (ok, _, err) = command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], &format!("{password}\n{password}\n"));
+    let (ok, _, err) =
+        command_with_input(&dir, &["operateurs", "ajouter", "agent.esea"], &format!("{password}\n{password}\n"));
     assert!(!ok && err.contains("existe déjà"), "{err}");
     assert!(command(&dir, &["operateurs", "lister"]).contains("agent.esea\tcréé le"));
 
@@ -250,7 +253,10 @@ fn the_terminal_creates_an_operator_and_imports_the_directory() {
     let mut out = std::fs::File::create(&extract).unwrap();
     promess_server::annuaire::synthetic::write(&mut out, 1000).unwrap();
     let imported = command(&dir, &["annuaire", "importer", extract.to_str().unwrap()]);
-    assert!(imported.contains("(extraction du 2026-11-28) : 1200 lignes, 1000 professionnels dont 0 ADELI"), "{imported}");
+    assert!(
+        imported.contains("(extraction du 2026-11-28) : 1200 lignes, 1000 professionnels dont 0 ADELI"),
+        "{imported}"
+    );
     assert!(command(&dir, &["annuaire", "etat"]).contains("1200 lignes"));
     let wrong = dir.join("autre.txt");
     std::fs::write(&wrong, "a|b|\n").unwrap();
