@@ -9,6 +9,7 @@ stable_codes! {
     Required => "required",
     TooLong => "too_long",
     InvalidCharacters => "invalid_characters",
+    NotLatin => "not_latin",
     InvalidFormat => "invalid_format",
     InvalidChecksum => "invalid_checksum",
     InvalidDate => "invalid_date",
@@ -66,6 +67,9 @@ impl ErrorCode {
             },
             TooLong => "ce texte est trop long.",
             InvalidCharacters => "seuls les lettres, les espaces, les traits d'union et les apostrophes sont acceptés.",
+            NotLatin => {
+                "écrivez-le en lettres latines, comme dans l'annuaire national : les lettres d'autres alphabets (grec, cyrillique…) et les caractères invisibles ne sont pas acceptés."
+            }
             InvalidFormat => match field {
                 Field::Rpps => "le numéro RPPS compte 11 chiffres.",
                 Field::Adeli => "le numéro ADELI compte 9 chiffres.",
@@ -91,7 +95,7 @@ impl ErrorCode {
             PhoneRequired => "renseignez un numéro de téléphone fixe ou mobile.",
             NotAPhoneOfStep2 => "choisissez l'un des numéros saisis à l'étape 2.",
             IdentifierTooLong => {
-                "le prénom et le nom réunis sont trop longs pour former un identifiant (64 caractères au plus)."
+                "le prénom et le nom réunis sont trop longs pour former un identifiant (61 caractères au plus, de quoi ajouter un numéro si un homonyme le porte déjà)."
             }
             PasswordTooShort => "le mot de passe doit compter au moins 12 caractères.",
             PasswordTooLong => "le mot de passe ne doit pas dépasser 128 caractères.",

@@ -4,6 +4,8 @@ use serde::Serialize;
 
 /// Longest local part of an email address (RFC 5321), hence of an identifier.
 pub const MAX_IDENTIFIER_CHARS: usize = 64;
+/// Room kept for a namesake's suffix (prenom.nom2 … prenom.nom999).
+pub const SUFFIX_DIGITS: usize = 3;
 
 /// Removes what users type between digit groups: spaces (any kind), dots and hyphens.
 fn digits_only(input: &str) -> String {
@@ -73,9 +75,15 @@ impl Identifiant {
         }
     }
 
+    /// `prenom.nom`: both parts non-empty, and short enough to take the suffix of a namesake (`nth`).
     pub fn derive(prenom: &PersonName, nom: &PersonName) -> Result<Self, ErrorCode> {
-        let id = format!("{}.{}", slug(prenom.as_str()), slug(nom.as_str()));
-        if id.len() > MAX_IDENTIFIER_CHARS {
+        let (p, n) = (slug(prenom.as_str()), slug(nom.as_str()));
+        if p.is_empty() || n.is_empty() {
+            // Letters with no ASCII form only (a Latin letter of phonetics…): nothing to make an identifier of.
+            return Err(ErrorCode::InvalidCharacters);
+        }
+        let id = format!("{p}.{n}");
+        if id.len() + SUFFIX_DIGITS > MAX_IDENTIFIER_CHARS {
             return Err(ErrorCode::IdentifierTooLong);
         }
         Ok(Identifiant(id))
@@ -105,6 +113,19 @@ impl std::fmt::Display for Identifiant {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_identifier_keeps_room_for_a_namesake_s_suffix_and_has_both_parts() {
+        let name = |s: &str| PersonName::parse(s).unwrap();
+        let long = Identifiant::derive(&name(&"a".repeat(30)), &name(&"b".repeat(30))).unwrap();
+        assert_eq!(long.nth(999).as_str().len(), MAX_IDENTIFIER_CHARS);
+        assert_eq!(
+            Identifiant::derive(&name(&"a".repeat(31)), &name(&"b".repeat(30))),
+            Err(ErrorCode::IdentifierTooLong)
+        );
+        // A Latin letter with no ASCII form (Ǝ) leaves no part.
+        assert_eq!(Identifiant::derive(&name("Ǝ"), &name("Sage")), Err(ErrorCode::InvalidCharacters));
+    }
 
     #[test]
     fn rpps_table() {

@@ -15,10 +15,12 @@ use std::{
 const BATCH: usize = 500;
 const PER_TRANSACTION: usize = 40;
 
-/// Rows per INSERT statement: as many as PostgreSQL takes in one; SQLite finds each of a statement's parameters by
-/// a linear search of their names, a cost that grows with their square, and takes fewer.
-fn rows_per_statement(db: &AnyPool) -> usize {
-    if db.connect_options().database_url.scheme() == "sqlite" { 16 } else { BATCH }
+/// Rows per INSERT statement, and how its parameters are written: PostgreSQL numbers them (`$1`); SQLite looks a
+/// numbered parameter up by a linear search of their names on each bind (a statement's cost in the square of its
+/// parameters: 85% of the import's time at 500 rows), and takes anonymous `?` ones, bound in order.
+fn statement_style(db: &AnyPool) -> (usize, bool) {
+    let sqlite = db.connect_options().database_url.scheme() == "sqlite";
+    (BATCH, sqlite)
 }
 
 /// One row of the `annuaire` table.
@@ -179,28 +181,24 @@ fn read_lines(name: String, text: impl Read, tx: &Sender) -> Result<String, ()> 
     Ok(name)
 }
 
-fn insert_sql(rows: usize) -> String {
+fn insert_sql(rows: usize, anonymous: bool) -> String {
     let mut sql = String::from(
         "INSERT INTO annuaire (import_id, type_identifiant, identifiant, nom, prenom, code_profession, \
          libelle_profession, savoir_faire, commune) VALUES ",
     );
     for r in 0..rows {
-        let b = r * 9;
-        if r > 0 {
-            sql.push(',');
+        sql.push_str(if r > 0 { ",(" } else { "(" });
+        for c in 0..9 {
+            if c > 0 {
+                sql.push(',');
+            }
+            if anonymous {
+                sql.push('?');
+            } else {
+                sql.push_str(&format!("${}", r * 9 + c + 1));
+            }
         }
-        sql.push_str(&format!(
-            "(${},${},${},${},${},${},${},${},${})",
-            b + 1,
-            b + 2,
-            b + 3,
-            b + 4,
-            b + 5,
-            b + 6,
-            b + 7,
-            b + 8,
-            b + 9
-        ));
+        sql.push(')');
     }
     sql
 }
@@ -214,8 +212,8 @@ pub async fn import(db: &AnyPool, path: &Path, actor: &str, now: i64) -> Result<
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let owned = path.to_owned();
     let reader = tokio::task::spawn_blocking(move || read_file(&owned, tx));
-    let per_statement = rows_per_statement(db);
-    let full_sql = insert_sql(per_statement);
+    let (per_statement, anonymous) = statement_style(db);
+    let full_sql = insert_sql(per_statement, anonymous);
     let (mut entrees, mut entrees_adeli, mut lignes) = (0i64, 0i64, None);
     let mut transaction = None;
     let mut batches = 0;
@@ -232,7 +230,7 @@ pub async fn import(db: &AnyPool, path: &Path, actor: &str, now: i64) -> Result<
                     let sql = if chunk.len() == per_statement {
                         full_sql.as_str()
                     } else {
-                        short = insert_sql(chunk.len());
+                        short = insert_sql(chunk.len(), anonymous);
                         short.as_str()
                     };
                     let mut query = sqlx::query(sql);
@@ -428,6 +426,13 @@ pub mod synthetic {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn statements_number_their_parameters_or_leave_them_anonymous() {
+        let numbered = super::insert_sql(2, false);
+        assert!(numbered.ends_with("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,$11,$12,$13,$14,$15,$16,$17,$18)"), "{numbered}");
+        assert!(super::insert_sql(2, true).ends_with("(?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?)"));
+    }
+
     #[test]
     fn the_date_comes_from_the_file_s_name() {
         assert_eq!(super::date_of("PS_LibreAcces_Personne_activite_202611280900.txt").as_deref(), Some("2026-11-28"));

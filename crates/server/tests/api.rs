@@ -97,6 +97,25 @@ async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(ap
     let (_, proposal, _) =
         send(&app, Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage").body(Body::empty()).unwrap()).await;
     assert_eq!(proposal, json!({"identifiant": "cecile.sage2", "adresse": "cecile.sage2@sante-na.fr"}));
+    // The same name typed with a decomposed accent (e + U+0301) is the same person's name.
+    let (_, decomposed, _) =
+        send(&app, Request::get("/api/identifiants?prenom=Ce%CC%81cile&nom=Sage").body(Body::empty()).unwrap()).await;
+    assert_eq!(decomposed["identifiant"], "cecile.sage2", "{decomposed}");
+    // Other scripts, lookalikes (a Cyrillic е) and fillers get their own message, never an identifier.
+    for (prenom, what) in
+        [("%CE%A3%CE%BF%CF%86%CE%AF%CE%B1", "Greek"), ("J%D0%B5an", "Cyrillic е"), ("%E3%85%A4", "Hangul filler")]
+    {
+        let path = format!("/api/identifiants?prenom={prenom}&nom=Sage");
+        let (status, body, _) = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
+        assert_eq!(
+            (status, body["prenom"][0].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("not_latin")),
+            "{what}: {body}"
+        );
+    }
+    let (_, vietnamese, _) =
+        send(&app, Request::get("/api/identifiants?prenom=Van&nom=Nguy%E1%BB%85n").body(Body::empty()).unwrap()).await;
+    assert_eq!(vietnamese["identifiant"], "van.nguyen", "{vietnamese}");
 
     let mut second = request(Some("cecile.sage"));
     second.donnees.rpps = "10005173140".into();
