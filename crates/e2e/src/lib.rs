@@ -139,6 +139,38 @@ fn serve(mut stream: TcpStream, root: &Path, holding: &AtomicBool, pause: Option
     stream.write_all(&bytes)
 }
 
+/// Everything the server and the card agent (in this process) log, at every level, kept for a test to search: one
+/// capture per test process (the subscriber is global).
+pub fn logs() -> Arc<Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<Arc<Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let writer = move || Sink(sink.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing_subscriber::filter::LevelFilter::TRACE)
+            .with_writer(writer)
+            .with_ansi(false)
+            .finish();
+        tracing_subscriber::util::SubscriberInitExt::init(subscriber);
+        buffer
+    })
+    .clone()
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// The provisioning worker's settings for an LDAP directory (the tests' mail system) with this bind DN and branch.
 pub fn ldap_directory(
     url: String,

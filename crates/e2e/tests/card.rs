@@ -53,6 +53,7 @@ mod mail_system;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_registration_with_the_simulated_cps_card_opens_its_mailbox_over_imap() {
     let _turn = TURN.lock().unwrap_or_else(|p| p.into_inner());
+    let logs = promess_e2e::logs();
     let pcscd = Pcscd::start().expect("pcscd");
     // A PIN found nowhere else, to search for it at the end.
     const PIN: &str = "73914826";
@@ -153,7 +154,7 @@ async fn a_registration_with_the_simulated_cps_card_opens_its_mailbox_over_imap(
     assert!(login.is_ok(), "{login:?}\n{}", mail.log());
 
     // The secrets typed (the password, the PIN) are nowhere: not in the database's files, the emails, the mail
-    // directory, the browser's storage.
+    // directory, the logs of the server and the agent, the browser's storage.
     let storage =
         "return JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage), document.cookie])";
     let mut places =
@@ -169,6 +170,9 @@ async fn a_registration_with_the_simulated_cps_card_opens_its_mailbox_over_imap(
     }
     assert!(places.iter().any(|(p, _)| p.ends_with("promess.db")) && places.iter().any(|(p, _)| p.ends_with(".eml")));
     assert!(places.iter().any(|(p, _)| p.ends_with("data.mdb")), "the directory's database");
+    let logged = logs.lock().unwrap().clone();
+    assert!(String::from_utf8_lossy(&logged).contains("email confirmed"), "the server's logs are captured");
+    places.push(("the server's and the card agent's logs, every level".to_owned(), logged));
     for (place, bytes) in &places {
         for secret in [STRONG_64, PIN] {
             assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} found in {place}");
