@@ -26,19 +26,8 @@ const OID_CLIENT_AUTH: &[u64] = &[1, 3, 6, 1, 5, 5, 7, 3, 2];
 
 /// `YYMMDDHHMMSSZ` of a Unix time (UTCTime, years 1950–2049).
 fn utc_time(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{:02}{:02}{:02}{:02}{:02}{:02}Z", year % 100, month, day, rem / 3600, rem % 3600 / 60, rem % 60)
+    let t = promess_core::time::Utc::of_unix(secs as i64);
+    format!("{:02}{:02}{:02}{:02}{:02}{:02}Z", t.year % 100, t.month, t.day, t.hour, t.minute, t.second)
 }
 
 fn oid(components: &[u64]) -> ObjectIdentifier {

@@ -44,6 +44,7 @@ pub mod password;
 pub mod postal;
 pub mod registration;
 pub mod slug;
+pub mod time;
 pub mod wire;
 
 pub use config::OperatorConfig;

@@ -24,7 +24,7 @@ fn statement_style(db: &AnyPool) -> (usize, bool) {
 }
 
 /// One row of the `annuaire` table.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Row {
     pub type_identifiant: String,
     pub identifiant: String,
@@ -373,8 +373,7 @@ pub async fn current(db: &AnyPool) -> Result<Option<Imported>, sqlx::Error> {
 
 /// The current import's entries for this number (`8`: RPPS, `0`: ADELI).
 pub async fn lookup(db: &AnyPool, type_identifiant: &str, identifiant: &str) -> Result<Vec<Row>, sqlx::Error> {
-    type R = (String, String, String, String, String, String, String, String);
-    let rows: Vec<R> = sqlx::query_as(
+    sqlx::query_as(
         "SELECT a.type_identifiant, a.identifiant, a.nom, a.prenom, a.code_profession, a.libelle_profession, \
          a.savoir_faire, a.commune FROM annuaire a JOIN annuaire_imports i ON i.id = a.import_id AND i.courant = 1 \
          WHERE a.identifiant = $1 AND a.type_identifiant = $2",
@@ -382,33 +381,7 @@ pub async fn lookup(db: &AnyPool, type_identifiant: &str, identifiant: &str) -> 
     .bind(identifiant)
     .bind(type_identifiant)
     .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(
-                type_identifiant,
-                identifiant,
-                nom,
-                prenom,
-                code_profession,
-                libelle_profession,
-                savoir_faire,
-                commune,
-            )| {
-                Row {
-                    type_identifiant,
-                    identifiant,
-                    nom,
-                    prenom,
-                    code_profession,
-                    libelle_profession,
-                    savoir_faire,
-                    commune,
-                }
-            },
-        )
-        .collect())
+    .await
 }
 
 /// Synthetic extracts in the real format (every column of the published header), for the tests and the benchmark:

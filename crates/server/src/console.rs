@@ -169,18 +169,8 @@ fn page_status(status: StatusCode, title: &str, who: Option<&Signed>, body: Mark
 
 /// Unix seconds as `03/12/2026 à 06:15 (UTC)`.
 pub fn date_time(secs: i64) -> String {
-    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{day:02}/{month:02}/{year} à {:02}:{:02} (UTC)", rest / 3600, rest % 3600 / 60)
+    let t = promess_core::time::Utc::of_unix(secs);
+    format!("{:02}/{:02}/{} à {:02}:{:02} (UTC)", t.day, t.month, t.year, t.hour, t.minute)
 }
 
 #[derive(Deserialize)]

@@ -223,28 +223,62 @@ impl Queue {
         Ok(claimed.rows_affected() == 1)
     }
 
-    /// Records a failed attempt: retried at `retry_at`, or given up (`dead`, kept for the operator).
+    /// What a row is, and the command that lists the dead ones, for the logs.
+    fn what(self) -> (&'static str, &'static str) {
+        match self {
+            Queue::Outbox => ("email", "promess-server outbox"),
+            Queue::Provisioning => ("account", "promess-server comptes"),
+        }
+    }
+
+    /// Records a failed attempt (the `attempts`-th) taken at `taken_at`: retried after its backoff, or given up when
+    /// `dead` (kept for the operator), and logged either way.
     pub async fn failed(
         self,
         db: &AnyPool,
         id: &str,
         attempts: i64,
-        retry_at: i64,
+        taken_at: i64,
         error: &str,
-        dead_at: Option<i64>,
+        dead: bool,
     ) -> Result<(), sqlx::Error> {
-        let (table, _) = self.table();
+        let ((table, _), (what, command)) = (self.table(), self.what());
+        if dead {
+            tracing::error!(%id, %error, attempts, "{what} given up: see `{command}`");
+        } else {
+            tracing::warn!(%id, %error, attempts, "{what} not done, will retry");
+        }
         sqlx::query(&format!(
             "UPDATE {table} SET attempts = $1, next_attempt_at = $2, last_error = $3, dead_at = $4 WHERE id = $5"
         ))
         .bind(attempts)
-        .bind(retry_at)
+        .bind(taken_at + crate::outbox::backoff(attempts))
         .bind(error)
-        .bind(dead_at)
+        .bind(dead.then_some(taken_at))
         .bind(id)
         .execute(db)
         .await?;
         Ok(())
+    }
+
+    /// The background worker: a `round` every `every`, each as its own task, so that a panic in one is logged and
+    /// the worker carries on.
+    pub fn spawn_worker<F, Fut>(self, every: std::time::Duration, round: F) -> tokio::task::JoinHandle<()>
+    where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<usize, sqlx::Error>> + Send + 'static,
+    {
+        let (table, _) = self.table();
+        tokio::spawn(async move {
+            loop {
+                match tokio::spawn(round()).await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "{table}"),
+                    Err(panic) => tracing::error!(error = %panic, "{table} worker panicked; carrying on"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
     }
 }
 

@@ -192,13 +192,7 @@ pub async fn deliver_due(db: &AnyPool, mailer: &Mailer, from: &Mailbox, now: i64
                     Failure::Permanent(e) => (e, true),
                     Failure::Transient(e) => (e, attempts >= MAX_ATTEMPTS),
                 };
-                if dead {
-                    tracing::error!(%id, %error, attempts, "email given up: see `promess-server outbox`");
-                } else {
-                    tracing::warn!(%id, %error, attempts, "email not sent, will retry");
-                }
-                let retry_at = taken_at + backoff(attempts);
-                Queue::Outbox.failed(db, &id, attempts, retry_at, &error, dead.then_some(taken_at)).await?;
+                Queue::Outbox.failed(db, &id, attempts, taken_at, &error, dead).await?;
             }
         }
     }
@@ -215,19 +209,11 @@ fn build(id: &str, from: &Mailbox, to: &str, subject: &str, text: String, html: 
         .map_err(|e| e.to_string())
 }
 
-/// The background worker: every `every`, the due emails. Each round runs as its own task: a panic in it is logged
-/// and the worker carries on.
+/// The background worker: every `every`, the due emails.
 pub fn spawn_worker(db: AnyPool, mailer: Mailer, from: Mailbox, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let (db, mailer, from) = (db.clone(), mailer.clone(), from.clone());
-            match tokio::spawn(async move { deliver_due(&db, &mailer, &from, now_secs()).await }).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "outbox"),
-                Err(panic) => tracing::error!(error = %panic, "outbox worker panicked; carrying on"),
-            }
-            tokio::time::sleep(every).await;
-        }
+    Queue::Outbox.spawn_worker(every, move || {
+        let (db, mailer, from) = (db.clone(), mailer.clone(), from.clone());
+        async move { deliver_due(&db, &mailer, &from, now_secs()).await }
     })
 }
 

@@ -9,7 +9,7 @@
 use crate::{
     db::{self, Queue},
     email::{Email, Kind},
-    outbox::{LEASE_SECS, backoff},
+    outbox::LEASE_SECS,
 };
 use base64::Engine;
 use ldap3::{LdapConnAsync, LdapConnSettings, Mod};
@@ -274,14 +274,7 @@ pub async fn provision_due(db: &AnyPool, p: &Provisioner, now: i64) -> Result<us
             }
             (result, _) => {
                 let error = result.err().map_or_else(|| "the registration is gone".into(), |f| f.0);
-                let dead = attempts >= MAX_ATTEMPTS;
-                if dead {
-                    tracing::error!(%id, %error, attempts, "account given up: see `promess-server comptes`");
-                } else {
-                    tracing::warn!(%id, %error, attempts, "account not written, will retry");
-                }
-                let retry_at = taken_at + backoff(attempts);
-                Queue::Provisioning.failed(db, &id, attempts, retry_at, &error, dead.then_some(taken_at)).await?;
+                Queue::Provisioning.failed(db, &id, attempts, taken_at, &error, attempts >= MAX_ATTEMPTS).await?;
             }
         }
     }
@@ -332,18 +325,11 @@ pub async fn retry_dead(db: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
     Ok(retried.rows_affected())
 }
 
-/// The background worker: every `every`, the due accounts; each round as its own task, a panic logged.
+/// The background worker: every `every`, the due accounts.
 pub fn spawn_worker(db: AnyPool, provisioner: Provisioner, every: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        loop {
-            let (db, p) = (db.clone(), provisioner.clone());
-            match tokio::spawn(async move { provision_due(&db, &p, crate::outbox::now_secs()).await }).await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "provisioning"),
-                Err(panic) => tracing::error!(error = %panic, "provisioning worker panicked; carrying on"),
-            }
-            tokio::time::sleep(every).await;
-        }
+    Queue::Provisioning.spawn_worker(every, move || {
+        let (db, p) = (db.clone(), provisioner.clone());
+        async move { provision_due(&db, &p, crate::outbox::now_secs()).await }
     })
 }
 
