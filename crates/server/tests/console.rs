@@ -45,7 +45,22 @@ struct Page {
 }
 
 async fn call(app: &TestApp, method: &str, path: &str, cookies: &[String], form: Option<&[(&str, &str)]>) -> Page {
+    call_from(app, None, method, path, cookies, form).await
+}
+
+/// A request sent by a page of `origin` (a browser names it in `Origin`).
+async fn call_from(
+    app: &TestApp,
+    origin: Option<&str>,
+    method: &str,
+    path: &str,
+    cookies: &[String],
+    form: Option<&[(&str, &str)]>,
+) -> Page {
     let mut request = Request::builder().method(method).uri(path);
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
     if !cookies.is_empty() {
         request = request.header(header::COOKIE, cookies.join("; "));
     }
@@ -146,6 +161,15 @@ async fn a_sign_in_needs_the_password_and_a_fresh_code_and_ends_on_sign_out(app:
     let pairs = [("login", LOGIN), ("mot_de_passe", PASSWORD), ("code", &code(&secret, now)[..]), ("csrf", "x")];
     let forged = call(app, "POST", "/operateur/connexion", &[], Some(&pairs)).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // A login far too long: refused like any other, and the journal keeps 64 characters of it.
+    let long = "a".repeat(5_000);
+    let form = call(app, "GET", "/operateur", &[], None).await;
+    let token = csrf_of(&form.html);
+    let pairs = [("login", long.as_str()), ("mot_de_passe", PASSWORD), ("code", "123456"), ("csrf", token.as_str())];
+    let page = call(app, "POST", "/operateur/connexion", &form.cookies, Some(&pairs)).await;
+    assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    let lines = operators::audit_lines(&app.db, 100).await.unwrap();
+    assert!(lines.iter().all(|l| l.acteur.chars().count() <= 64), "the journal keeps a long login short");
 
     app.advance(30);
     let fresh = code(&secret, app.now());
@@ -259,6 +283,11 @@ async fn the_operator_checks_a_request_against_the_directory_and_decides(app: &T
         "{}",
         unconfirmed.html
     );
+    // Another site's page, even with the session's cookie and token: refused, nothing decided.
+    let confirmed = [("csrf", csrf.as_str()), ("decision", "accepter"), ("confirme", "oui")];
+    let foreign = call_from(app, Some("https://evil.example"), "POST", &path, &session, Some(&confirmed)).await;
+    assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    assert_eq!(common::statut_of(app, "cecile.sage").await.as_deref(), Some("en_verification"));
     let forged =
         call(app, "POST", &path, &session, Some(&[("csrf", "x"), ("decision", "accepter"), ("confirme", "oui")])).await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN, "no decision without the CSRF token");
