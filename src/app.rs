@@ -2,6 +2,7 @@
 use crate::{
     layout::{CONFIRMATION, Footer, Header, RECAP, route},
     router::Nav,
+    shell::names::MAIN,
     split::{Loaded, lazy_fn, lazy_view},
     state::Wizard,
     steps::{Adhesion, Carte, Confirmation, Confirmer, Donnees, Identifiant, NotFound, Recapitulatif, card_flow},
@@ -134,7 +135,7 @@ pub fn App(estimator: Estimator) -> impl IntoView {
     leptos::task::spawn_local(preload());
     view! {
         <Header />
-        <main id="contenu">{screen}</main>
+        <main id=MAIN>{screen}</main>
         <Footer />
     }
 }

@@ -1,6 +1,9 @@
 //! Form fields. A field owns its label, its help text and its error, tied together for assistive
 //! technologies (label for, aria-describedby, aria-invalid); its value lives in the wizard's draft.
-use crate::state::{ChoiceLens, FlagLens, Lens, use_wizard};
+use crate::{
+    shell::names::OPTIONS,
+    state::{ChoiceLens, FlagLens, Lens, use_wizard},
+};
 use leptos::prelude::*;
 use promess_core::{Field, nos::Code};
 
@@ -165,14 +168,14 @@ fn push_option(html: &mut String, value: &str, text: &str, selected: bool) {
 /// through its options): the browser styles every option even while the list is closed, and step 2's 132 ADELI
 /// specialities were half of what it styled to show the step (Chromium trace: 805 elements, 412 without them). They
 /// wait in a `<template data-options>` in the select, moved in at its first press or focus, before it opens; the
-/// page before the app does the same (index.html).
+/// page before the app does the same (src/shell.js).
 const DRAWN_ON_USE: usize = 20;
 
 /// Moves a long list's options in: see [`DRAWN_ON_USE`].
 fn draw_on_use(ev: &web_sys::Event) {
     use wasm_bindgen::JsCast;
     let Some(select) = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) else { return };
-    if let Ok(Some(waiting)) = select.query_selector("template[data-options]")
+    if let Ok(Some(waiting)) = select.query_selector(&format!("template[{OPTIONS}]"))
         && let Ok(template) = waiting.dyn_into::<web_sys::HtmlTemplateElement>()
     {
         let _ = template.replace_with_with_node_1(&template.content());
@@ -207,7 +210,7 @@ pub fn SelectField(
             let count: usize = choices.0.iter().map(|(_, items)| items.len()).sum();
             let on_use = count > DRAWN_ON_USE && autocomplete.is_none() && unanswered.get();
             if on_use {
-                html.push_str("<template data-options>");
+                html.push_str(&format!("<template {OPTIONS}>"));
             }
             for (group, items) in &choices.0 {
                 if let Some(label) = group {

@@ -1,30 +1,96 @@
 //! The page before the app. The release build prerenders steps 1 and 2 into index.html (`promess-prerender` prints
-//! [`render`]; scripts/prerender puts it in the page), so step 1 shows with the first bytes, and a small script of
-//! index.html lets a professional choose « Non, je n'ai pas de carte CPS » and fill in step 2 while the app is still
-//! downloading. That script shows the page at step 1 only, and takes the user to its step 2 only when no draft is
-//! saved (a returning user's « Non » waits for the app, which has the answers); on a first visit in the tab it does
+//! [`render`]'s pieces; scripts/prerender puts each at its mark), so step 1 shows with the first bytes, and the page's
+//! script (shell.js) lets a professional choose « Non, je n'ai pas de carte CPS » and fill in step 2 while the app is
+//! still downloading. That script shows the page at step 1 only, and takes the user to its step 2 only when no draft
+//! is saved (a returning user's « Non » waits for the app, which has the answers); on a first visit in the tab it does
 //! not read the storage, and should a draft be there after all, the app brings its answers in when it takes over.
 //! On other screens the page stays hidden and the app draws everything, as without it.
 //!
 //! When the app starts, it takes over ([`take_over`], then [`Handover::apply`] once mounted): the answers typed, the
-//! field in use with its caret, and a click the page could not handle (« Oui, j'ai une carte CPS », « Suivant »)
-//! go to the app's own screen, which is drawn by the same components, so ids and layout are the same. Nothing typed
-//! is lost and nothing moves.
+//! field in use with its caret, a click the page could not handle (« Oui, j'ai une carte CPS », « Suivant ») and a
+//! press not yet released go to the app's own screen, which is drawn by the same components, so ids and layout are
+//! the same. Nothing typed or pressed is lost and nothing moves.
 
-/// The prerendered page's element.
-pub const SHELL_ID: &str = "coquille";
+use leptos::prelude::*;
+
+/// The page's contract: the ids and attributes through which the prerendered page, its script (shell.js, which
+/// gets them as `N`), its style and the app speak to each other. Declared here only.
+pub mod names {
+    /// The page's element (its id); the components' `<main>` in it is [`MAIN`].
+    pub const SHELL: &str = "coquille";
+    /// The screens' `<main>`, in the page and in the app.
+    pub const MAIN: &str = "contenu";
+    /// On the root: the page is of use here (step 1) and shown. On step 2's template: moved in when first shown.
+    pub const SHOWN: &str = "data-coquille";
+    /// A screen of the page: its route.
+    pub const SCREEN: &str = "data-ecran";
+    /// A screen's document title.
+    pub const TITLE: &str = "data-titre";
+    /// On the page: the draft's storage key (a saved draft means a returning user).
+    pub const DRAFT: &str = "data-brouillon";
+    /// A button that leads to a screen of the page: its route.
+    pub const TO: &str = "data-vers";
+    /// On the page: the id of a button clicked, left for the app to click.
+    pub const CLICK: &str = "data-clic";
+    /// On the page: the id of a button pressed and not released yet.
+    pub const PRESS: &str = "data-presse";
+    /// A screen's part below its top, as text until the top has been painted ([`super::Later`]).
+    pub const LATER: &str = "data-suite";
+    /// A long list's options, drawn on first use (src/fields.rs).
+    pub const OPTIONS: &str = "data-options";
+    /// The element whose arrival the first paint waits for: step 1's « Non, je n'ai pas de carte CPS ».
+    pub const NO_CARD: &str = "sans-carte";
+
+    /// The names as shell.js reads them (`N.shell`, `N.main`…).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) const ALL: [(&str, &str); 12] = [
+        ("shell", SHELL),
+        ("main", MAIN),
+        ("shown", SHOWN),
+        ("screen", SCREEN),
+        ("title", TITLE),
+        ("draft", DRAFT),
+        ("to", TO),
+        ("click", CLICK),
+        ("press", PRESS),
+        ("later", LATER),
+        ("options", OPTIONS),
+        ("noCard", NO_CARD),
+    ];
+}
+
+/// Children below a screen's top: drawn with it by the app; in the prerendered page, kept as text (a
+/// `<script type="text/html">`, cheap to parse) that shell.js puts in once the top has been painted.
+#[component]
+pub fn Later(children: Children) -> impl IntoView {
+    #[cfg(not(target_arch = "wasm32"))]
+    if use_context::<Prerendering>().is_some() {
+        use leptos::tachys::html::attribute::custom::custom_attribute;
+        let text = children().to_html();
+        assert!(!text.to_ascii_lowercase().contains("</script"), "a screen's later part cannot be kept as text");
+        return view! { <script type="text/html" {..custom_attribute(names::LATER, "")} inner_html=text></script> }
+            .into_any();
+    }
+    children()
+}
+
+/// Provided while the page is drawn natively ([`render`]).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Clone, Copy)]
+struct Prerendering;
 
 #[cfg(target_arch = "wasm32")]
 pub use takeover::{Handover, take_over};
 
 #[cfg(target_arch = "wasm32")]
 mod takeover {
-    use super::SHELL_ID;
+    use super::names::{CLICK, PRESS, SCREEN, SHELL, SHOWN};
     use crate::{app::preload_first_steps, layout::route, router::location_path, storage};
     use leptos::prelude::*;
     use promess_core::Step;
+    use std::{cell::Cell, rc::Rc, time::Duration};
     use wasm_bindgen::{JsCast, JsValue};
-    use web_sys::{Event, EventInit, HtmlElement, HtmlInputElement};
+    use web_sys::{Event, EventInit, HtmlElement, HtmlInputElement, Node};
 
     /// What the prerendered page held when the app took over.
     pub struct Handover {
@@ -34,14 +100,16 @@ mod takeover {
         focus: Option<(String, Option<(u32, u32)>)>,
         /// The id of a button clicked and not handled yet.
         click: Option<String>,
+        /// The id of a button pressed and not released yet.
+        press: Option<String>,
     }
 
     /// Removes the prerendered page, if it is there, and returns what the user did in it. The chunk of steps 1
     /// and 2 is fetched first (again every 2 s after a network failure), the page staying in use meanwhile: the
     /// app's screen then replaces the page's at once.
     pub async fn take_over() -> Option<Handover> {
-        let shell = document().get_element_by_id(SHELL_ID)?;
-        if !document().document_element().is_some_and(|root| root.has_attribute("data-coquille")) {
+        let shell = document().get_element_by_id(SHELL)?;
+        if !document().document_element().is_some_and(|root| root.has_attribute(SHOWN)) {
             // Not of use here (another screen): index.html's first script did not show it.
             remove(&shell);
             return None;
@@ -60,7 +128,7 @@ mod takeover {
             storage::save(&draft);
         }
         let mut values = Vec::new();
-        if let Ok(Some(screen)) = shell.query_selector(&format!("[data-ecran='{path}']")) {
+        if let Ok(Some(screen)) = shell.query_selector(&format!("[{SCREEN}='{path}']")) {
             for field in elements(screen.query_selector_all("input[id], select[id]")) {
                 let value = value_of(&field);
                 if !value.is_empty() {
@@ -74,16 +142,15 @@ mod takeover {
                 .and_then(|i| Some((i.selection_start().ok().flatten()?, i.selection_end().ok().flatten()?)));
             (e.id(), selection)
         });
-        let click = shell.get_attribute("data-clic").filter(|c| !c.is_empty());
+        let [click, press] = [CLICK, PRESS].map(|name| shell.get_attribute(name).filter(|id| !id.is_empty()));
         remove(&shell);
-        Some(Handover { values, focus, click })
+        Some(Handover { values, focus, click, press })
     }
 
-    /// Removes the page, and what is left of step 2 outside it (scripts/prerender): its template if the page never
-    /// showed it, the text of its groups if they were not put in yet.
+    /// Removes the page, and step 2's template if the page never showed it.
     fn remove(shell: &web_sys::Element) {
         shell.remove();
-        for left in elements(document().query_selector_all("template[data-coquille], script[data-suite]")) {
+        for left in elements(document().query_selector_all(&format!("template[{SHOWN}]"))) {
             left.remove();
         }
     }
@@ -101,7 +168,7 @@ mod takeover {
 
     impl Handover {
         /// Gives the app's screen, now drawn, what the page held: each answer as if typed (the app's own handlers
-        /// store and check it), then the focus, then the pending click.
+        /// store and check it), then the focus, then the pending click or press.
         pub fn apply(self) {
             let init = EventInit::new();
             init.set_bubbles(true);
@@ -127,26 +194,86 @@ mod takeover {
                     button.click();
                 }
             }
+            if let Some(button) = self.press.and_then(|id| document().get_element_by_id(&id))
+                && let Ok(button) = button.dyn_into::<HtmlElement>()
+            {
+                carry_press(button);
+            }
         }
+    }
+
+    /// A press begun on the page's button, whose node is gone, ends on the app's: released over it, it clicks it
+    /// once (the browser sends that click to no button, the press having begun on a node no longer there; should it
+    /// send one to this button, it is the only one).
+    fn carry_press(button: HtmlElement) {
+        let clicked = Rc::new(Cell::new(false));
+        let listeners: Rc<Cell<Vec<WindowListenerHandle>>> = Rc::default();
+        let end = Rc::new({
+            let (button, clicked, listeners) = (button.clone(), clicked.clone(), listeners.clone());
+            move |released_over: bool| {
+                let handles = listeners.take();
+                if handles.is_empty() {
+                    return;
+                }
+                let (button, clicked) = (button.clone(), clicked.clone());
+                // After the release's own events, its click among them.
+                let after = move || {
+                    if released_over && !clicked.get() {
+                        button.click();
+                    }
+                    handles.into_iter().for_each(WindowListenerHandle::remove);
+                };
+                set_timeout(after, Duration::ZERO);
+            }
+        });
+        let on_click = window_event_listener(leptos::ev::click, {
+            let button = button.clone();
+            move |e| clicked.set(clicked.get() || inside(&button, e.target()))
+        });
+        let on_up = window_event_listener(leptos::ev::pointerup, {
+            let end = end.clone();
+            move |e| end(inside(&button, e.target()))
+        });
+        let on_cancel = window_event_listener(leptos::ev::pointercancel, move |_| end(false));
+        listeners.set(vec![on_click, on_up, on_cancel]);
+    }
+
+    fn inside(element: &HtmlElement, target: Option<web_sys::EventTarget>) -> bool {
+        target.and_then(|t| t.dyn_into::<Node>().ok()).is_some_and(|t| element.contains(Some(&t)))
     }
 }
 
-/// The page before the app, drawn by the app's components for a new draft: [`Prerendered::shell`] goes where step 1
-/// should show, [`Prerendered::later`] after index.html's script, so that it is parsed once step 1 can paint.
+/// The app's loader, as trunk wrote it in dist/index.html: shell.js runs it once the page has painted.
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(serde::Deserialize)]
+pub struct Loader {
+    /// The app's JavaScript module.
+    pub module: String,
+    /// The app's main wasm.
+    pub wasm: String,
+    /// The `<link>`s that preload them.
+    pub preloads: String,
+    /// What trunk runs once the app has started (with `bindings` and `wasm` in scope).
+    pub started: String,
+}
+
+/// The page before the app, drawn by the app's components for a new draft, in the pieces index.html marks.
 #[cfg(not(target_arch = "wasm32"))]
 pub struct Prerendered {
-    /// The page with step 1. Each screen says its route and its document title; the root says the draft's storage
-    /// key (a saved draft means a returning user, for whom the app draws the page itself).
+    /// In the head, before anything is painted: the first paint waits for step 1's choice; the page is shown at
+    /// step 1 only, from its first bytes.
+    pub head: String,
+    /// Step 1, then the page's script. Each screen says its route and its document title; the root says the draft's
+    /// storage key (a saved draft means a returning user, for whom the app draws the page itself).
     pub shell: String,
-    /// Step 2 in a `<template data-coquille>`, moved into the page's `<main>` when first shown: inert until then,
-    /// its hundreds of nodes cost the first paint nothing. scripts/prerender keeps its groups after the first as
-    /// text, put in once its top has been shown.
+    /// Step 2 in a template, moved into the page's `<main>` when first shown: inert until then, its hundreds of nodes
+    /// cost the first paint nothing; below its first group, text until its top has been shown ([`Later`]).
     pub later: String,
 }
 
-/// Draws [`Prerendered`].
+/// Draws [`Prerendered`], the app started by `loader`.
 #[cfg(not(target_arch = "wasm32"))]
-pub fn render() -> Prerendered {
+pub fn render(loader: &Loader) -> Prerendered {
     use crate::{
         layout::{Footer, Header, page_title, route, step_title},
         router::Nav,
@@ -154,7 +281,8 @@ pub fn render() -> Prerendered {
         steps::{Carte, Donnees},
         storage::DRAFT_KEY,
     };
-    use leptos::prelude::*;
+    use leptos::tachys::html::attribute::custom::custom_attribute as attr;
+    use names::*;
     use promess_core::{Draft, OperatorConfig, Step};
 
     /// Effects and tasks do not run: the page is what the components draw first.
@@ -166,19 +294,27 @@ pub fn render() -> Prerendered {
     }
     let _ = any_spawner::Executor::init_custom_executor(Inert);
 
+    let head = format!(
+        "<link rel=\"expect\" href=\"#{NO_CARD}\" blocking=\"render\" />\
+         <style>:root:not([{SHOWN}]) #{SHELL} {{ display: none; }} #{SHELL}[{CLICK}] {{ cursor: progress; }}</style>\
+         <script>if (location.pathname === {}) document.documentElement.setAttribute({}, \"\");</script>",
+        js(route(Step::Carte)),
+        js(SHOWN)
+    );
     // A page drawn once, with nothing to react to.
-    Owner::new().with(|| {
+    let (shell, later) = Owner::new().with(|| {
         untrack(|| {
             let mut draft = Draft::default();
             draft.leave_card();
             provide_context(Wizard::new(draft, OperatorConfig::default()));
             provide_context(Nav::at(route(Step::Donnees)));
-            let title = |step| page_title(&step_title(step));
+            provide_context(Prerendering);
+            let screen = |step| (attr(SCREEN, route(step)), attr(TITLE, page_title(&step_title(step))));
             let shell = view! {
-                <div id=SHELL_ID data-brouillon=DRAFT_KEY>
+                <div id={SHELL} {..attr(DRAFT, DRAFT_KEY)}>
                     <Header />
-                    <main id="contenu">
-                        <div data-ecran=route(Step::Carte) data-titre=title(Step::Carte)>
+                    <main id=MAIN>
+                        <div {..screen(Step::Carte)}>
                             <Carte />
                         </div>
                     </main>
@@ -186,13 +322,32 @@ pub fn render() -> Prerendered {
                 </div>
             };
             let later = view! {
-                <template data-coquille="">
-                    <div data-ecran=route(Step::Donnees) data-titre=title(Step::Donnees) hidden>
+                <template {..attr(SHOWN, "")}>
+                    <div hidden {..screen(Step::Donnees)}>
                         <Donnees />
                     </div>
                 </template>
             };
-            Prerendered { shell: shell.to_html(), later: later.to_html() }
+            (shell.to_html(), later.to_html())
         })
-    })
+    });
+    let table = ALL.iter().map(|(key, name)| format!("{key}: {}", js(name))).collect::<Vec<_>>().join(", ");
+    let start = format!(
+        "async () => {{ document.head.insertAdjacentHTML(\"beforeend\", {}); const bindings = await import({}); \
+         const wasm = await bindings.default({{ module_or_path: {} }}); {} }}",
+        js(&loader.preloads),
+        js(&loader.module),
+        js(&loader.wasm),
+        loader.started.lines().map(str::trim).filter(|line| !line.is_empty()).collect::<Vec<_>>().join(" ")
+    );
+    let script: String =
+        include_str!("shell.js").lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
+    let shell = format!("{shell}<script>({})({{ {table} }}, {start});</script>", script.trim());
+    Prerendered { head, shell, later }
+}
+
+/// `text` as a JavaScript string in an HTML `<script>`.
+#[cfg(not(target_arch = "wasm32"))]
+fn js(text: &str) -> String {
+    serde_json::to_string(text).expect("a string").replace("</", "<\\/")
 }

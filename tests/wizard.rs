@@ -323,7 +323,8 @@ async fn a_long_list_is_drawn_when_first_used() {
         Page::open("/donnees-personnelles", Some(&Draft { mode: valid_draft().mode, ..Draft::default() })).await;
     let select: HtmlSelectElement = by_id("specialite_adeli");
     assert_eq!(select.length(), 1, "« Aucune » alone until the list is used");
-    assert!(select.query_selector("template[data-options]").unwrap().is_some(), "the choices wait in the select");
+    let waiting = format!("template[{}]", promess_web::shell::names::OPTIONS);
+    assert!(select.query_selector(&waiting).unwrap().is_some(), "the choices wait in the select");
     fire(&select, "focus", false);
     assert_eq!(select.length() as usize, 1 + promess_core::nos::SPECIALITES_ADELI.len());
     assert!(select.query_selector("template").unwrap().is_none());

@@ -6,10 +6,11 @@ use crate::{
     card::{self, AgentFailure},
     layout::{Notice, Progress, focus_later, route, step_title},
     router::{Nav, use_nav},
+    shell::names::{NO_CARD, TO},
     split::lazy_view,
     state::{Wizard, use_wizard},
 };
-use leptos::{prelude::*, task::spawn_local};
+use leptos::{prelude::*, tachys::html::attribute::custom::custom_attribute, task::spawn_local};
 use promess_core::{
     Draft, Step,
     card::{AgentErrorCode, CardKind, FullIdentity, Pin, ReaderStatus as Reader},
@@ -394,7 +395,7 @@ pub fn Carte() -> impl IntoView {
             <button type="button" id="avec-carte" class="bouton principal" aria-controls="carte-etat" on:click=move |_| set_attempt.update(|n| *n += 1)>
                 "> Oui, j'ai une carte CPS"
             </button>
-            <button type="button" id="sans-carte" class="bouton" data-vers=route(Step::Donnees) on:click=move |_| continue_manually(wizard, nav)>
+            <button type="button" id=NO_CARD class="bouton" on:click=move |_| continue_manually(wizard, nav) {..custom_attribute(TO, route(Step::Donnees))}>
                 "> Non, je n'ai pas de carte CPS"
             </button>
         </div>

@@ -3,6 +3,7 @@ use crate::{
     communes::{Communes, communes, departement},
     fields::{Choices, FieldError, ReadOnly, SelectField, TextField},
     layout::StepPage,
+    shell::Later,
     state::{lens, use_wizard},
 };
 use leptos::{either::Either, prelude::*};
@@ -100,6 +101,7 @@ pub fn Donnees() -> impl IntoView {
                 <TextField field=Field::LieuExercice lens=lens!(lieu_exercice) required=true autocomplete="organization"
                     hint="Établissement, cabinet ou structure où vous exercez." />
             </fieldset>
+            <Later>
             <fieldset class="groupe">
                 <legend>"Profession"</legend>
                 <p class="avis-discret">"Professionnels de Santé : merci de veiller à compléter le champ n°RPPS ou n°ADELI."</p>
@@ -129,6 +131,7 @@ pub fn Donnees() -> impl IntoView {
                 <TextField field=Field::Mobile lens=lens!(mobile) kind="tel" autocomplete="mobile tel" />
                 <TextField field=Field::Fax lens=lens!(fax) kind="tel" autocomplete="fax tel" />
             </fieldset>
+            </Later>
         </StepPage>
     }
 }

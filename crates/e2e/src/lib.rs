@@ -441,7 +441,7 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
 }
 
-/// Opens `url` and waits for the app to be running: the prerendered page (`#coquille`: src/shell.rs) replaced, so
+/// Opens `url` and waits for the app to be running: the prerendered page (src/shell.rs) replaced, so
 /// that no element found afterwards is one of the page's, gone the next moment.
 pub async fn open(client: &Client, url: &str) {
     client.goto(url).await.unwrap();
@@ -457,7 +457,8 @@ pub async fn reload(client: &Client) {
 /// Waits until the app has taken the prerendered page over (src/shell.rs).
 pub async fn app_running(client: &Client) {
     let shell_gone = || async {
-        let gone = client.execute("return !document.getElementById('coquille')", vec![]).await;
+        let gone = format!("return !document.getElementById('{}')", promess_web::shell::names::SHELL);
+        let gone = client.execute(&gone, vec![]).await;
         if gone.ok().and_then(|v| v.as_bool()) == Some(true) { "yes".to_owned() } else { String::new() }
     };
     assert_eq!(until(shell_gone, |g| g == "yes").await, "yes", "the app never took over the page");

@@ -1,12 +1,16 @@
 //! The release build, as scripts/build writes it to dist/, in headless Chromium: the manual path from step 1 to the
 //! review (each later screen fetched from its wasm chunk), the strength meter computed by the real Web Worker, and
 //! the worker and the later screens kept out of the first download.
-use fantoccini::{Client, Locator};
+use fantoccini::{
+    Client, Locator,
+    actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction},
+};
 use promess_e2e::{
     ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, app_running,
     click_text, dist, fill, find, focused, heading, open, press, select, step4_to_the_review, tab_and_type, tab_to,
     until,
 };
+use promess_web::shell::names::{CLICK, NO_CARD, PRESS, SCREEN, SHELL, SHOWN};
 use std::time::Duration;
 
 /// The first wasm file of dist/ whose name starts with `prefix` and ends with `suffix`.
@@ -56,21 +60,21 @@ fn step_1_is_in_the_page_and_every_screen_comes_in_a_chunk() {
     }
 }
 
-/// The page works alone (steps 1 and 2), so the app's loader waits for its first frame (scripts/prerender): nothing
-/// in the page's head fetches the app while step 1 is being painted.
+/// The page works alone (steps 1 and 2), so the page's script starts the app after its first frame (src/shell.js):
+/// nothing in the page's head fetches the app while step 1 is being painted (a browser checks the order in
+/// `the_first_frame_is_step_1_with_its_choice`).
 #[test]
 fn the_app_is_fetched_once_the_page_has_painted() {
     let page = std::fs::read_to_string(dist().join("index.html")).unwrap();
     let head = &page[..page.find("</head>").expect("a head")];
-    let (markup, loader) = head.split_once("<script type=\"module\">").expect("the app's loader");
-    let (loader, after) = loader.split_once("</script>").unwrap();
-    for preload in ["rel=\"preload\"", "rel=\"modulepreload\"", "<script src"] {
-        assert!(!markup.contains(preload) && !after.contains(preload), "{preload} in the head fetches the app at once");
+    for fetches in ["rel=\"preload\"", "rel=\"modulepreload\"", "<script src", "<script type=\"module\"", "import("] {
+        assert!(!head.contains(fetches), "{fetches} in the head fetches the app at once");
     }
-    let frame = loader.find("requestAnimationFrame").expect("the loader waits for a frame");
-    let import = loader.find("await import(").expect("the loader imports the app");
-    assert!(frame < import, "the frame comes before the app's import:\n{loader}");
-    assert!(loader.contains("_bg.wasm"), "the loader then fetches the main wasm");
+    let body = &page[head.len()..];
+    let script = body.split("<script>").nth(1).and_then(|s| s.split("</script>").next()).expect("the page's script");
+    for part in ["afterPaint(start)", "await import(", "_bg.wasm"] {
+        assert!(script.contains(part), "the page's script starts the app after a frame ({part}):\n{script}");
+    }
 }
 
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
@@ -553,15 +557,15 @@ async fn a_screen_whose_chunk_cannot_be_fetched_says_so_and_is_fetched_again() {
 
 /// The prerendered page's screen in view (src/shell.rs): its heading.
 async fn shell_heading(c: &Client) -> String {
-    find(c, "#coquille [data-ecran]:not([hidden]) h1").await.text().await.unwrap()
+    find(c, &format!("#{SHELL} [{SCREEN}]:not([hidden]) h1")).await.text().await.unwrap()
 }
 
-/// Waits until the prerendered page's step 2 is shown whole: its first group is shown first, the others and
-/// « Suivant » a frame later.
+/// Waits until the prerendered page's step 2 is shown whole: its first group is shown first, the others a frame
+/// later.
 async fn shell_step_2_whole(c: &Client) {
-    let rest = "const n = document.querySelector('#coquille .navigation'); return n ? getComputedStyle(n).display : ''";
-    let shown = || async { c.execute(rest, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned() };
-    assert_eq!(until(shown, |d| d != "none").await, "flex", "the rest of step 2");
+    let rest = format!("return !!document.querySelector('#{SHELL} #fax')");
+    let shown = || async { c.execute(&rest, vec![]).await.unwrap().to_string() };
+    assert_eq!(until(shown, |d| d == "true").await, "true", "the rest of step 2");
 }
 
 async fn value(c: &Client, id: &str) -> String {
@@ -585,16 +589,18 @@ async fn before_the_app() -> (StaticServer, ChromeDriver, Client) {
 #[tokio::test(flavor = "multi_thread")]
 async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answer() {
     let (server, _driver, c) = before_the_app().await;
-    // What the click's frame has: step 2's first group, not yet its others and « Suivant ».
-    let at_click = "addEventListener('click', () => window.auClic = ['#nom', '#email', '.navigation'].map((s) => \
-                    !!document.querySelector('#coquille [data-ecran]:not([hidden]) ' + s)), { once: true })";
-    c.execute(at_click, vec![]).await.unwrap();
+    // What the click's frame has: step 2's first group and « Suivant », not yet its other groups.
+    let at_click = format!(
+        "addEventListener('click', () => window.auClic = ['#nom', '#email', '#suivant', '#adresse'].map((s) => \
+         !!document.querySelector('#{SHELL} [{SCREEN}]:not([hidden]) ' + s)), {{ once: true }})"
+    );
+    c.execute(&at_click, vec![]).await.unwrap();
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles");
     assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"));
     assert_eq!(c.title().await.unwrap(), "Étape 2/4 : Données personnelles – Inscription ProMess");
     let drawn = c.execute("return window.auClic", vec![]).await.unwrap();
-    assert_eq!(drawn, serde_json::json!([true, true, false]), "#nom, #email, « Suivant » in the click's frame");
+    assert_eq!(drawn, serde_json::json!([true, true, true, false]), "#nom, #email, « Suivant », #adresse at the click");
     shell_step_2_whole(&c).await;
     let audit = Audit::default();
     audit.check(&c, "page avant l'app, étape 2").await;
@@ -603,7 +609,7 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
     fill(&c, "nom", "Durand").await;
     fill(&c, "email", "zoe.durand@exemple.fr").await;
     fill(&c, "prenom", "Zo").await;
-    assert!(c.find(Locator::Css("#coquille #prenom")).await.is_ok(), "typed in the page, before the app");
+    assert!(c.find(Locator::Css(&format!("#{SHELL} #prenom"))).await.is_ok(), "typed in the page, before the app");
 
     server.release();
     app_running(&c).await;
@@ -630,11 +636,44 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
 async fn the_card_path_chosen_before_the_app_arrives_starts_when_it_runs() {
     let (server, _driver, c) = before_the_app().await;
     click_text(&c, "Oui, j'ai une carte CPS").await;
-    assert!(c.find(Locator::Css("#coquille[data-clic='avec-carte']")).await.is_ok(), "the page keeps the click");
+    let kept = format!("#{SHELL}[{CLICK}='avec-carte']");
+    assert!(c.find(Locator::Css(&kept)).await.is_ok(), "the page keeps the click");
     server.release();
     let problem = find(&c, "#carte-probleme").await.text().await.unwrap();
     assert!(problem.contains("ProMess Carte"), "{problem}");
     c.close().await.unwrap();
+}
+
+/// A press on « Non, je n'ai pas de carte CPS » begun on the page before the app and released once the app has taken
+/// over, the page's button then gone and the app's in its place, is not lost: it takes the professional to step 2,
+/// on every cold load (the pointer pressed and released by its coordinates, as a hand would).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_press_begun_before_the_takeover_and_released_after_reaches_step_2() {
+    let server = StaticServer::start(dist());
+    let driver = ChromeDriver::start();
+    let mouse = |action| MouseActions::new("souris".to_owned()).then(action);
+    for round in 1..=5 {
+        server.hold_wasm();
+        let c = driver.browser_eager().await;
+        c.goto(&format!("{}/", server.base)).await.unwrap();
+        assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
+        let centre = format!(
+            "const r = document.getElementById('{NO_CARD}').getBoundingClientRect(); \
+             return [r.x + r.width / 2, r.y + r.height / 2]"
+        );
+        let at: Vec<f64> = serde_json::from_value(c.execute(&centre, vec![]).await.unwrap()).unwrap();
+        let to = PointerAction::MoveTo { duration: None, x: at[0].round(), y: at[1].round() };
+        c.perform_actions(mouse(to).then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })).await.unwrap();
+        let pressed = format!("#{SHELL}[{PRESS}='{NO_CARD}']");
+        assert!(c.find(Locator::Css(&pressed)).await.is_ok(), "round {round}: the page saw the press");
+        server.release();
+        app_running(&c).await;
+        c.perform_actions(mouse(PointerAction::Up { button: MOUSE_BUTTON_LEFT })).await.unwrap();
+        let step = until(|| heading(&c), |t| t.contains("Étape 2/4")).await;
+        assert_eq!(step, "Étape 2/4 : Données personnelles", "round {round}: the press reached the app's button");
+        assert!(c.current_url().await.unwrap().path().ends_with("/donnees-personnelles"), "round {round}");
+        c.close().await.unwrap();
+    }
 }
 
 /// A long step after a short one does not move the page sideways: there is room for the scrollbar on every screen.
@@ -676,7 +715,8 @@ async fn a_returning_users_choice_waits_for_the_app_and_its_answers() {
     // Back at step 1 in the same tab, the app held back again: the page is there, and the draft too.
     a_draft_then_step_1_again(&server, &c, None).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
-    assert!(c.find(Locator::Css("#coquille[data-clic='sans-carte']")).await.is_ok(), "the page keeps the click");
+    let kept = format!("#{SHELL}[{CLICK}='{NO_CARD}']");
+    assert!(c.find(Locator::Css(&kept)).await.is_ok(), "the page keeps the click");
     assert_eq!(shell_heading(&c).await, "Étape 1/4 : Carte CPS");
     server.release();
     app_running(&c).await;
@@ -693,7 +733,7 @@ async fn a_draft_the_page_did_not_look_for_is_brought_back_by_the_app() {
     a_draft_then_step_1_again(&server, &c, Some("data:text/html,ailleurs")).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(shell_heading(&c).await, "Étape 2/4 : Données personnelles", "the page's own step 2");
-    assert!(c.find(Locator::Css("#coquille #nom")).await.is_ok());
+    assert!(c.find(Locator::Css(&format!("#{SHELL} #nom"))).await.is_ok());
     assert_eq!(value(&c, "nom").await, "");
     server.release();
     app_running(&c).await;
@@ -707,12 +747,13 @@ async fn a_draft_the_page_did_not_look_for_is_brought_back_by_the_app() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_page_before_the_app_shows_at_step_1_only() {
     let (server, _driver, c) = before_the_app().await;
-    let shown = "const s = document.getElementById('coquille'); return s ? getComputedStyle(s).display : 'absent'";
-    assert_eq!(c.execute(shown, vec![]).await.unwrap(), serde_json::json!("block"));
+    let shown =
+        format!("const s = document.getElementById('{SHELL}'); return s ? getComputedStyle(s).display : 'absent'");
+    assert_eq!(c.execute(&shown, vec![]).await.unwrap(), serde_json::json!("block"));
     c.goto(&format!("{}/identifiant", server.base)).await.unwrap();
-    assert_eq!(c.execute(shown, vec![]).await.unwrap(), serde_json::json!("absent"), "no step 1 at step 3");
-    let marked = "return document.documentElement.hasAttribute('data-coquille')";
-    assert_eq!(c.execute(marked, vec![]).await.unwrap(), serde_json::json!(false));
+    assert_eq!(c.execute(&shown, vec![]).await.unwrap(), serde_json::json!("absent"), "no step 1 at step 3");
+    let marked = format!("return document.documentElement.hasAttribute('{SHOWN}')");
+    assert_eq!(c.execute(&marked, vec![]).await.unwrap(), serde_json::json!(false));
     server.release();
     c.close().await.unwrap();
 }
@@ -742,6 +783,17 @@ async fn the_first_frame_is_step_1_with_its_choice() {
     assert!(last_byte >= 550.0, "the page's second part came {last_byte} ms in");
     // The parser may see the last bytes a moment before the loader counts them.
     assert!(first_paint > last_byte - 100.0, "first paint at {first_paint} ms, the page's last byte at {last_byte} ms");
+    // The app is fetched after that frame (src/shell.js): after the page's last byte, and after the frame's own work,
+    // which comes before the time Chromium gives its paint (the frame presented, a few frames later at most).
+    let app =
+        "return performance.getEntriesByType('resource').find((r) => /promess-web-.*\\.js$/.test(r.name))?.startTime";
+    let app = until(|| async { c.execute(app, vec![]).await.unwrap().to_string() }, |t| t != "null").await;
+    let app: f64 = app.parse().unwrap();
+    assert!(app > last_byte, "the app's module fetched at {app} ms, before the page's last byte at {last_byte} ms");
+    assert!(
+        app > first_paint - 100.0,
+        "the app's module fetched at {app} ms, before the first paint at {first_paint} ms"
+    );
     server.release();
     c.close().await.unwrap();
 }
