@@ -1,5 +1,5 @@
-//! The page before the app. The release build prerenders steps 1 and 2 into index.html (`promess-prerender` prints
-//! [`render`]'s pieces; scripts/prerender puts each at its mark), so step 1 shows with the first bytes, and the page's
+//! The page before the app. The release build prerenders steps 1 and 2 into index.html (`promess-web --bin prerender`
+//! prints [`render`]'s pieces; scripts/prerender puts each at its mark), so step 1 shows with the first bytes, and the page's
 //! script (shell.js) lets a professional choose « Non, je n'ai pas de carte CPS » and fill in step 2 while the app is
 //! still downloading. That script shows the page at step 1 only, and takes the user to its step 2 only when no draft
 //! is saved (a returning user's « Non » waits for the app, which has the answers); on a first visit in the tab it does
@@ -43,7 +43,7 @@ pub mod names {
 
     /// The names as shell.js reads them (`N.shell`, `N.main`…).
     #[cfg(not(target_arch = "wasm32"))]
-    pub(super) const ALL: [(&str, &str); 12] = [
+    pub(super) const ALL: [(&str, &str); 11] = [
         ("shell", SHELL),
         ("main", MAIN),
         ("shown", SHOWN),
@@ -55,7 +55,6 @@ pub mod names {
         ("press", PRESS),
         ("later", LATER),
         ("options", OPTIONS),
-        ("noCard", NO_CARD),
     ];
 }
 
@@ -110,7 +109,7 @@ mod takeover {
     pub async fn take_over() -> Option<Handover> {
         let shell = document().get_element_by_id(SHELL)?;
         if !document().document_element().is_some_and(|root| root.has_attribute(SHOWN)) {
-            // Not of use here (another screen): index.html's first script did not show it.
+            // Not of use here (another screen): the head's script did not show it.
             remove(&shell);
             return None;
         }
@@ -350,4 +349,67 @@ pub fn render(loader: &Loader) -> Prerendered {
 #[cfg(not(target_arch = "wasm32"))]
 fn js(text: &str) -> String {
     serde_json::to_string(text).expect("a string").replace("</", "<\\/")
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::{Loader, names::*, render};
+    use std::collections::BTreeSet;
+
+    /// The keys shell.js reads (`N.key`).
+    fn keys_read_by_the_script() -> BTreeSet<String> {
+        let script = include_str!("shell.js");
+        let mut keys = BTreeSet::new();
+        for (at, _) in script.match_indices("N.") {
+            let before = script[..at].chars().next_back();
+            if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                continue;
+            }
+            let key: String = script[at + 2..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+            keys.insert(key);
+        }
+        keys
+    }
+
+    #[test]
+    fn the_script_reads_exactly_the_names_it_is_given() {
+        let given: BTreeSet<String> = ALL.iter().map(|(key, _)| key.to_string()).collect();
+        assert_eq!(keys_read_by_the_script(), given);
+        let values: BTreeSet<&str> = ALL.iter().map(|(_, name)| *name).collect();
+        assert_eq!(values.len(), ALL.len(), "two keys for one name");
+    }
+
+    #[test]
+    fn the_page_is_drawn_with_its_names_and_starts_the_app_it_is_given() {
+        let loader = Loader {
+            module: "/promess-web-1a2b.js".into(),
+            wasm: "/promess-web-1a2b_bg.wasm".into(),
+            preloads: r#"<link rel="modulepreload" href="/promess-web-1a2b.js">"#.into(),
+            started: "\n  dispatchEvent(new CustomEvent(\"TrunkApplicationStarted\"));\n\n".into(),
+        };
+        let page = render(&loader);
+        assert!(page.head.contains(&format!("href=\"#{NO_CARD}\" blocking=\"render\"")), "{}", page.head);
+        assert!(page.head.contains(&format!(":root:not([{SHOWN}]) #{SHELL}")), "{}", page.head);
+        for piece in
+            [format!("id=\"{SHELL}\""), format!("id=\"{MAIN}\""), format!("id=\"{NO_CARD}\""), format!("{TO}=\"")]
+        {
+            assert!(page.shell.contains(&piece), "step 1 lacks {piece}");
+        }
+        // The app's loader is in the page's script, and no comment line of shell.js is.
+        for piece in [
+            r#"import("/promess-web-1a2b.js")"#,
+            r#"module_or_path: "/promess-web-1a2b_bg.wasm""#,
+            r#"<link rel=\"modulepreload\" href=\"/promess-web-1a2b.js\">"#,
+            r#"dispatchEvent(new CustomEvent("TrunkApplicationStarted"));"#,
+            r#"shell: "coquille""#,
+        ] {
+            assert!(page.shell.contains(piece), "the page's script lacks {piece}");
+        }
+        assert!(!page.shell.contains("\n//") && !page.shell.contains("\n  //"), "a comment line is in the page");
+        assert!(page.later.starts_with(&format!("<template {SHOWN}")), "{}", &page.later[..80]);
+        // Step 2's top is markup; its last group (the fax) is in the text after it.
+        let later = page.later.find(&format!("<script type=\"text/html\" {LATER}")).expect("step 2's later part");
+        let [nom, fax] = ["id=\"nom\"", "id=\"fax\""].map(|id| page.later.find(id).expect(id));
+        assert!(nom < later && later < fax, "nom at {nom}, the later part at {later}, fax at {fax}");
+    }
 }
