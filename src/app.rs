@@ -77,8 +77,8 @@ lazy_fn! {
             recapitulatif: || Recapitulatif().into_any(),
             confirmation: || Confirmation().into_any(),
             confirmer: || Confirmer().into_any(),
-            card_flow: card_flow,
-            worker_sender: worker_sender,
+            card_flow,
+            worker_sender,
         }
     }
 }

@@ -180,18 +180,18 @@ mod takeover {
                     }
                 }
             }
-            if let Some((id, selection)) = self.focus {
-                if let Some(field) = document().get_element_by_id(&id).and_then(|e| e.dyn_into::<HtmlElement>().ok()) {
-                    let _ = field.focus();
-                    if let (Some((start, end)), Some(input)) = (selection, field.dyn_ref::<HtmlInputElement>()) {
-                        let _ = input.set_selection_range(start, end);
-                    }
+            if let Some((id, selection)) = self.focus
+                && let Some(field) = document().get_element_by_id(&id).and_then(|e| e.dyn_into::<HtmlElement>().ok())
+            {
+                let _ = field.focus();
+                if let (Some((start, end)), Some(input)) = (selection, field.dyn_ref::<HtmlInputElement>()) {
+                    let _ = input.set_selection_range(start, end);
                 }
             }
-            if let Some(button) = self.click.and_then(|id| document().get_element_by_id(&id)) {
-                if let Some(button) = button.dyn_ref::<HtmlElement>() {
-                    button.click();
-                }
+            if let Some(button) = self.click.and_then(|id| document().get_element_by_id(&id))
+                && let Some(button) = button.dyn_ref::<HtmlElement>()
+            {
+                button.click();
             }
             if let Some(button) = self.press.and_then(|id| document().get_element_by_id(&id))
                 && let Ok(button) = button.dyn_into::<HtmlElement>()

@@ -317,10 +317,10 @@ mod tests {
     fn the_ca_issues_crls_listing_revoked_serials() {
         let issued = issue(&Identity::example(), SignatureAlgorithm::Es256).unwrap();
         let now = now_secs();
-        let der = issued.authority.crl(&[issued.serial.clone()], now, now + 3600).unwrap();
+        let der = issued.authority.crl(std::slice::from_ref(&issued.serial), now, now + 3600).unwrap();
         let (_, crl) = parse_x509_crl(&der).unwrap();
         let revoked: Vec<_> = crl.iter_revoked_certificates().map(|r| r.raw_serial().to_vec()).collect();
-        assert_eq!(revoked, [issued.serial.clone()]);
+        assert_eq!(revoked, std::slice::from_ref(&issued.serial));
         assert_eq!(crl.next_update().unwrap().timestamp(), now + 3600);
     }
 

@@ -96,7 +96,7 @@ pub fn lower(c: char) -> char {
         | 0x222..=0x233
         | 0x1E00..=0x1E95
         | 0x1EA0..=0x1EFF
-            if u % 2 == 0 =>
+            if u.is_multiple_of(2) =>
         {
             u + 1
         }
@@ -127,10 +127,11 @@ pub fn slug(name: &str) -> String {
     for c in fold(name).chars() {
         if c.is_ascii_alphanumeric() {
             out.push(c);
-        } else if c.is_whitespace() || matches!(c, '-' | '\'' | '’' | '‘' | '`') {
-            if !out.is_empty() && !out.ends_with('-') {
-                out.push('-');
-            }
+        } else if (c.is_whitespace() || matches!(c, '-' | '\'' | '’' | '‘' | '`'))
+            && !out.is_empty()
+            && !out.ends_with('-')
+        {
+            out.push('-');
         }
         // Anything else (a letter with no ASCII form) is dropped.
     }

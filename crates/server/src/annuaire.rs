@@ -155,7 +155,10 @@ fn read_lines(name: String, text: impl Read, tx: &Sender) -> Result<String, ()> 
         match reader.read_line(&mut line) {
             Ok(0) => break,
             Ok(_) => {}
-            Err(e) => return Err(fail(ImportError::Read(format!("{name}, ligne {} : {e}", lignes + 2)))),
+            Err(e) => {
+                fail(ImportError::Read(format!("{name}, ligne {} : {e}", lignes + 2)));
+                return Err(());
+            }
         }
         if line.trim().is_empty() {
             continue;

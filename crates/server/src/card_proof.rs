@@ -182,7 +182,7 @@ impl Certified {
     /// After the challenge's check: the origin is the app's own (`origins`), and the signature is the
     /// certificate's key's, of this origin and nonce.
     pub fn signed(self, proof: &CardProof, origins: &[String]) -> Result<CardIdentity, ErrorCode> {
-        if !origins.iter().any(|o| *o == proof.origin) {
+        if !origins.contains(&proof.origin) {
             return Err(ErrorCode::CardOriginMismatch);
         }
         let verifier: &dyn ring::signature::VerificationAlgorithm = match self.algorithm {

@@ -187,10 +187,10 @@ struct SignInForm {
 
 /// The sign-in page, with its form's CSRF token in a cookie; a signed-in operator goes to the queue.
 async fn sign_in_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(cookie) = cookie(&headers, &cookie_name(&state, SESSION)) {
-        if let Ok(Some(_)) = operators::session(&state.db, &cookie, state.now()).await {
-            return Redirect::to("/operateur/demandes").into_response();
-        }
+    if let Some(cookie) = cookie(&headers, &cookie_name(&state, SESSION))
+        && let Ok(Some(_)) = operators::session(&state.db, &cookie, state.now()).await
+    {
+        return Redirect::to("/operateur/demandes").into_response();
     }
     sign_in_form(&state, StatusCode::OK, None)
 }
@@ -611,7 +611,7 @@ async fn render_request(
 type History = (i64, String, Option<String>, Option<String>);
 
 /// A stored state's label (its key when unknown).
-fn state_label<'a>(key: &'a str) -> &'a str {
+fn state_label(key: &str) -> &str {
     Statut::from_key(key).map_or(key, |s| s.label())
 }
 type Competing = (String, String, String, String, i64);

@@ -215,10 +215,10 @@ pub async fn decide(
     settings: &Decisions,
     now: i64,
 ) -> Result<Result<Statut, DecisionError>, sqlx::Error> {
-    if let Decision::Refuse { detail, .. } = decision {
-        if detail.trim().is_empty() {
-            return Ok(Err(DecisionError::DetailRequired));
-        }
+    if let Decision::Refuse { detail, .. } = decision
+        && detail.trim().is_empty()
+    {
+        return Ok(Err(DecisionError::DetailRequired));
     }
     let mut tx = db::begin_write(db).await?;
     let row: Option<(String, String, String, String)> =

@@ -95,18 +95,18 @@ async fn a_valid_request_is_received_and_its_password_only_hashed(app: &TestApp)
 async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(app: &TestApp) {
     assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let (_, proposal, _) =
-        send(&app, Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage").body(Body::empty()).unwrap()).await;
+        send(app, Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage").body(Body::empty()).unwrap()).await;
     assert_eq!(proposal, json!({"identifiant": "cecile.sage2", "adresse": "cecile.sage2@sante-na.fr"}));
     // The same name typed with a decomposed accent (e + U+0301) is the same person's name.
     let (_, decomposed, _) =
-        send(&app, Request::get("/api/identifiants?prenom=Ce%CC%81cile&nom=Sage").body(Body::empty()).unwrap()).await;
+        send(app, Request::get("/api/identifiants?prenom=Ce%CC%81cile&nom=Sage").body(Body::empty()).unwrap()).await;
     assert_eq!(decomposed["identifiant"], "cecile.sage2", "{decomposed}");
     // Other scripts, lookalikes (a Cyrillic е) and fillers get their own message, never an identifier.
     for (prenom, what) in
         [("%CE%A3%CE%BF%CF%86%CE%AF%CE%B1", "Greek"), ("J%D0%B5an", "Cyrillic е"), ("%E3%85%A4", "Hangul filler")]
     {
         let path = format!("/api/identifiants?prenom={prenom}&nom=Sage");
-        let (status, body, _) = send(&app, Request::get(path).body(Body::empty()).unwrap()).await;
+        let (status, body, _) = send(app, Request::get(path).body(Body::empty()).unwrap()).await;
         assert_eq!(
             (status, body["prenom"][0].as_str()),
             (StatusCode::UNPROCESSABLE_ENTITY, Some("not_latin")),
@@ -114,7 +114,7 @@ async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(ap
         );
     }
     let (_, vietnamese, _) =
-        send(&app, Request::get("/api/identifiants?prenom=Van&nom=Nguy%E1%BB%85n").body(Body::empty()).unwrap()).await;
+        send(app, Request::get("/api/identifiants?prenom=Van&nom=Nguy%E1%BB%85n").body(Body::empty()).unwrap()).await;
     assert_eq!(vietnamese["identifiant"], "van.nguyen", "{vietnamese}");
 
     let mut second = request(Some("cecile.sage"));
@@ -187,7 +187,7 @@ async fn malformed_unknown_non_json_and_oversized_bodies_are_refused(app: &TestA
 }
 
 async fn the_wizard_is_served_with_strict_security_headers(app: &TestApp) {
-    let (status, _, headers) = send(&app, Request::get("/identifiant").body(Body::empty()).unwrap()).await;
+    let (status, _, headers) = send(app, Request::get("/identifiant").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::OK, "a wizard route falls back to index.html");
     let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
     assert!(csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"), "{csp}");

@@ -268,7 +268,7 @@ async fn certificates_of_another_ca_expired_or_not_for_authentication_are_refuse
 async fn a_revoked_card_or_a_stale_crl_is_refused_and_the_crl_is_read_again(app: &CardApp) {
     let dir = &app.app.dir;
     let nonce = challenge(app).await;
-    write_trust(dir, app.pki, &[app.pki.serial.clone()], now_secs() + 7 * DAY);
+    write_trust(dir, app.pki, std::slice::from_ref(&app.pki.serial), now_secs() + 7 * DAY);
     refused(app, app.pki.proof(&nonce, ORIGIN), "card_revoked").await;
     write_trust(dir, app.pki, &[], now_secs() - 1);
     refused(app, app.pki.proof(&nonce, ORIGIN), "card_revocation_unknown").await;

@@ -148,5 +148,6 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
     let _ = plain.kill();
     let mut out = String::new();
     std::io::Read::read_to_string(plain.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let _ = plain.wait();
     assert!(!out.contains("a.b@exemple.fr"), "{out}");
 }

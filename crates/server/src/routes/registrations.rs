@@ -124,10 +124,10 @@ pub async fn create(
     let personal = &registration.personal;
     let mssante = registration.membership.mssante;
     let mut candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
-    if let Some(confirmed) = &request.identifiant {
-        if confirmed != candidate.as_str() {
-            return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
-        }
+    if let Some(confirmed) = &request.identifiant
+        && confirmed != candidate.as_str()
+    {
+        return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
     }
     let now = state.now();
     for _ in 0..MAX_ATTEMPTS {

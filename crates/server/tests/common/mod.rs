@@ -162,7 +162,7 @@ pub async fn token_of(app: &TestApp, identifiant: &str) -> String {
         .iter()
         .filter_map(|(body,)| body.split(&format!("{ORIGIN}/confirmer#")).nth(1))
         .map(|rest| rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect())
-        .last()
+        .next_back()
         .expect("an email with a link")
 }
 
