@@ -8,8 +8,10 @@
     requestAnimationFrame(() => setTimeout(once));
     setTimeout(once, 500);
   };
-  // The app's bytes do not compete with the first paint, nor its start with the first click.
-  afterPaint(start);
+  // The app's bytes do not compete with the first paint, nor its start with the first click: it is fetched once the
+  // whole page is parsed (step 2 with it) and painted.
+  const parsed = (f) => (document.readyState === "loading" ? addEventListener("DOMContentLoaded", f, { once: true }) : f());
+  parsed(() => afterPaint(start));
   const shell = document.getElementById(N.shell);
   if (!shell) return;
   // Of use at step 1 only, where the head's script marked the root.

@@ -60,7 +60,8 @@ fn step_1_is_in_the_page_and_every_screen_comes_in_a_chunk() {
     }
 }
 
-/// The page works alone (steps 1 and 2), so the page's script starts the app after its first frame (src/shell.js):
+/// The page works alone (steps 1 and 2), so the page's script starts the app once the page is parsed and painted
+/// (src/shell.js):
 /// nothing in the page's head fetches the app while step 1 is being painted (a browser checks the order in
 /// `the_first_frame_is_step_1_with_its_choice`).
 #[test]
@@ -72,7 +73,7 @@ fn the_app_is_fetched_once_the_page_has_painted() {
     }
     let body = &page[head.len()..];
     let script = body.split("<script>").nth(1).and_then(|s| s.split("</script>").next()).expect("the page's script");
-    for part in ["afterPaint(start)", "await import(", "_bg.wasm"] {
+    for part in ["DOMContentLoaded", "afterPaint(start)", "await import(", "_bg.wasm"] {
         assert!(script.contains(part), "the page's script starts the app after a frame ({part}):\n{script}");
     }
 }
@@ -776,20 +777,21 @@ async fn the_first_frame_is_step_1_with_its_choice() {
     assert_eq!(awaited, serde_json::json!("> Non, je n'ai pas de carte CPS"), "the element awaited");
     let times = "const [p] = performance.getEntriesByName('first-contentful-paint'); \
                  const [n] = performance.getEntriesByType('navigation'); \
-                 return p ? [p.startTime, n.responseEnd] : null";
+                 return p ? [p.startTime, n.responseEnd, n.domContentLoadedEventStart] : null";
     let read = || async { c.execute(times, vec![]).await.unwrap().to_string() };
     let times: Vec<f64> = serde_json::from_str(&until(read, |t| t != "null").await).unwrap();
-    let (first_paint, last_byte) = (times[0], times[1]);
+    let (first_paint, last_byte, parsed) = (times[0], times[1], times[2]);
     assert!(last_byte >= 550.0, "the page's second part came {last_byte} ms in");
     // The parser may see the last bytes a moment before the loader counts them.
     assert!(first_paint > last_byte - 100.0, "first paint at {first_paint} ms, the page's last byte at {last_byte} ms");
-    // The app is fetched after that frame (src/shell.js): after the page's last byte, and after the frame's own work,
+    // The app is fetched after that frame (src/shell.js): once the page is parsed, and after the frame's own work,
     // which comes before the time Chromium gives its paint (the frame presented, a few frames later at most).
     let app =
         "return performance.getEntriesByType('resource').find((r) => /promess-web-.*\\.js$/.test(r.name))?.startTime";
     let app = until(|| async { c.execute(app, vec![]).await.unwrap().to_string() }, |t| t != "null").await;
     let app: f64 = app.parse().unwrap();
     assert!(app > last_byte, "the app's module fetched at {app} ms, before the page's last byte at {last_byte} ms");
+    assert!(app >= parsed, "the app's module fetched at {app} ms, before the page was parsed at {parsed} ms");
     assert!(
         app > first_paint - 100.0,
         "the app's module fetched at {app} ms, before the first paint at {first_paint} ms"
