@@ -66,11 +66,11 @@ pub fn Adhesion() -> impl IntoView {
                 <div class="champ case">
                     <input
                         type="checkbox"
-                        id="mssante"
+                        id=Field::Mssante.key()
                         prop:checked=move || draft.with(|d| d.mssante)
                         on:change=move |ev| draft.update(|d| d.mssante = event_target_checked(&ev))
                     />
-                    <label for="mssante">
+                    <label for=Field::Mssante.key()>
                         "Je suis un professionnel de santé habilité à échanger des données de santé et je souhaite que ma boîte aux lettres soit une boîte MSSanté. "
                         {format!("Votre adresse MSSanté sera : prenom.nom@{mssante_domain}")}
                     </label>

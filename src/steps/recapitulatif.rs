@@ -79,7 +79,7 @@ fn lines(
         }
         Step::Adhesion => vec![
             ("Adresse de messagerie sécurisée", address),
-            ("Boîte MSSanté", yes_no(Some(d.mssante))),
+            (Field::Mssante.label(), yes_no(Some(d.mssante))),
             (Field::ListeRouge.label(), yes_no(d.liste_rouge)),
             (Field::PublierTelephone.label(), yes_no(d.publier_telephone)),
             (

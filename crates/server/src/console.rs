@@ -167,10 +167,10 @@ fn page_status(status: StatusCode, title: &str, who: Option<&Signed>, body: Mark
     (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], markup.into_string()).into_response()
 }
 
-/// Unix seconds as `03/12/2026 à 06:15 (UTC)`.
+/// Unix seconds as `03/12/2026 à 07:15`, in France's legal time (the operator's staff read their own clock).
 pub fn date_time(secs: i64) -> String {
-    let t = promess_core::time::Utc::of_unix(secs);
-    format!("{:02}/{:02}/{} à {:02}:{:02} (UTC)", t.day, t.month, t.year, t.hour, t.minute)
+    let t = promess_core::time::Utc::paris(secs);
+    format!("{:02}/{:02}/{} à {:02}:{:02}", t.day, t.month, t.year, t.hour, t.minute)
 }
 
 #[derive(Deserialize)]
@@ -825,9 +825,10 @@ async fn journal(State(state): State<AppState>, signed: Signed) -> Response {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn dates_are_civil_dates_in_utc() {
-        assert_eq!(super::date_time(0), "01/01/1970 à 00:00 (UTC)");
-        assert_eq!(super::date_time(1_796_279_700), "03/12/2026 à 06:35 (UTC)");
-        assert_eq!(super::date_time(951_782_400), "29/02/2000 à 00:00 (UTC)");
+    fn dates_are_in_france_s_legal_time() {
+        assert_eq!(super::date_time(0), "01/01/1970 à 01:00");
+        assert_eq!(super::date_time(1_796_279_700), "03/12/2026 à 07:35");
+        assert_eq!(super::date_time(1_781_000_000), "09/06/2026 à 12:13");
+        assert_eq!(super::date_time(951_782_400), "29/02/2000 à 01:00");
     }
 }

@@ -268,6 +268,10 @@ async fn the_operator_checks_a_request_against_the_directory_and_decides(app: &T
     );
     assert!(page.html.contains("Extraction RPPS du 2026-11-28"));
     assert!(page.html.contains("Saisie manuelle, sans carte CPS"));
+    // Every answer under its label, none under its JSON key.
+    let terms: Vec<&str> = page.html.split("<dt>").skip(1).filter_map(|t| t.split("</dt>").next()).collect();
+    assert!(terms.contains(&"Boîte MSSanté") && terms.contains(&"Civilité"), "{terms:?}");
+    assert!(!terms.iter().any(|t| t.chars().all(|c| c.is_ascii_lowercase() || c == '_')), "{terms:?}");
     assert!(page.html.contains("autre@exemple.fr") || page.html.contains("Aucune."));
     let missing = call(app, "GET", &format!("/operateur/demandes/{other}"), &session, None).await;
     assert!(missing.html.contains("Numéro RPPS 10003378428 introuvable dans l'extraction."), "{}", missing.html);
