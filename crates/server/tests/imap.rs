@@ -148,3 +148,37 @@ async fn imap_login_with_the_account_written_over_ldaps_to_a_directory_of_a_priv
     let login = mail.imap_login(&cecile, STRONG_PASSWORD);
     assert!(login.is_ok(), "{login:?}\n{}", mail.log());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_login_with_the_account_written_after_starttls_and_never_in_clear() {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
+    let (certificate, key) = (certified.cert.pem(), certified.signing_key.serialize_pem());
+    let mail = MailSystem::start_with("starttls", Some((&certificate, &key)));
+    let app = test_app(Backend::Sqlite, "imap_starttls").await.unwrap();
+    let ca = app.dir.join("annuaire-ca.pem");
+    std::fs::write(&ca, &certificate).unwrap();
+    let on_plain_port = |starttls, tls| Provisioner {
+        directory: Directory::Ldap(Arc::new(Ldap { starttls, tls, ..ldap(&mail) })),
+        ..to_directory(&mail)
+    };
+    let cecile = in_review(&app, "99700771191", "cecile.sage@exemple.fr").await;
+    assert_eq!(decide(&app, &cecile, Decision::Accept).await, Ok(Statut::Active));
+    let attempts = |app: &TestApp| {
+        let db = app.db.clone();
+        async move { provisioning::pending(&db).await.unwrap().into_iter().map(|p| p.attempts).collect::<Vec<_>>() }
+    };
+    // In clear, the directory takes no write: kept to retry, nothing written.
+    assert_eq!(provision_to(&app, &on_plain_port(false, None)).await, 0);
+    assert_eq!(attempts(&app).await, [1]);
+    assert_eq!(entries(&mail, &cecile).await, 0);
+    // StartTLS to a certificate of an authority the system does not know: refused before anything is sent.
+    app.advance(promess_server::outbox::backoff(1));
+    assert_eq!(provision_to(&app, &on_plain_port(true, None)).await, 0);
+    assert_eq!(attempts(&app).await, [2]);
+    // StartTLS with its authority (PROMESS_LDAP_CA): written, and the mailbox opens.
+    app.advance(promess_server::outbox::backoff(2));
+    assert_eq!(provision_to(&app, &on_plain_port(true, Some(Ldap::trusting(&ca).unwrap()))).await, 1);
+    assert!(attempts(&app).await.is_empty());
+    let login = mail.imap_login(&cecile, STRONG_PASSWORD);
+    assert!(login.is_ok(), "{login:?}\n{}", mail.log());
+}

@@ -71,7 +71,8 @@ impl MailSystem {
         MailSystem::start_with(name, None)
     }
 
-    /// With `tls` (a certificate and its key, PEM), slapd also answers LDAPS on a port of its own.
+    /// With `tls` (a certificate and its key, PEM), slapd also answers LDAPS on a port of its own, offers StartTLS on
+    /// its plain port, and takes no write in clear (Dovecot still reads it in clear, on loopback).
     pub fn start_with(name: &str, tls: Option<(&str, &str)>) -> MailSystem {
         let dir = std::env::temp_dir().join(format!("promess-mail-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -102,7 +103,12 @@ impl MailSystem {
             std::fs::write(dir.join("slapd.key"), key).unwrap();
             // slapd drops no privileges here (run as root): the key may stay private to root.
             let mut conf = std::fs::read_to_string(dir.join("slapd.conf")).unwrap();
-            conf.insert_str(0, &format!("TLSCertificateFile {d}/slapd.crt\nTLSCertificateKeyFile {d}/slapd.key\n"));
+            conf.insert_str(
+                0,
+                &format!(
+                    "TLSCertificateFile {d}/slapd.crt\nTLSCertificateKeyFile {d}/slapd.key\nsecurity update_tls=1\n"
+                ),
+            );
             std::fs::write(dir.join("slapd.conf"), conf).unwrap();
             free_port()
         });
