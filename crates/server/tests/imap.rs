@@ -120,14 +120,21 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
     assert_eq!(entries(&mail, &cecile).await, 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn imap_login_with_the_account_written_over_ldaps_to_a_directory_of_a_private_authority() {
+/// A mail system whose directory has a certificate of a private authority (TLS on), a test app, and the authority's
+/// certificate in a file (as PROMESS_LDAP_CA names it).
+async fn of_a_private_authority(name: &str) -> (MailSystem, TestApp, std::path::PathBuf) {
     let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
     let (certificate, key) = (certified.cert.pem(), certified.signing_key.serialize_pem());
-    let mail = MailSystem::start_with("ldaps", Some((&certificate, &key)));
-    let app = test_app(Backend::Sqlite, "imap_ldaps").await.unwrap();
+    let mail = MailSystem::start_with(name, Some((&certificate, &key)));
+    let app = test_app(Backend::Sqlite, &format!("imap_{name}")).await.unwrap();
     let ca = app.dir.join("annuaire-ca.pem");
     std::fs::write(&ca, &certificate).unwrap();
+    (mail, app, ca)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_login_with_the_account_written_over_ldaps_to_a_directory_of_a_private_authority() {
+    let (mail, app, ca) = of_a_private_authority("ldaps").await;
     let over_tls = |tls| Provisioner {
         directory: Directory::Ldap(Arc::new(Ldap {
             url: format!("ldaps://127.0.0.1:{}", mail.ldaps_port.unwrap()),
@@ -151,12 +158,7 @@ async fn imap_login_with_the_account_written_over_ldaps_to_a_directory_of_a_priv
 
 #[tokio::test(flavor = "multi_thread")]
 async fn imap_login_with_the_account_written_after_starttls_and_never_in_clear() {
-    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).unwrap();
-    let (certificate, key) = (certified.cert.pem(), certified.signing_key.serialize_pem());
-    let mail = MailSystem::start_with("starttls", Some((&certificate, &key)));
-    let app = test_app(Backend::Sqlite, "imap_starttls").await.unwrap();
-    let ca = app.dir.join("annuaire-ca.pem");
-    std::fs::write(&ca, &certificate).unwrap();
+    let (mail, app, ca) = of_a_private_authority("starttls").await;
     let on_plain_port = |starttls, tls| Provisioner {
         directory: Directory::Ldap(Arc::new(Ldap { starttls, tls, ..ldap(&mail) })),
         ..to_directory(&mail)
