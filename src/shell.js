@@ -10,8 +10,7 @@
   };
   // The app's bytes do not compete with the first paint, nor its start with the first click: it is fetched once the
   // whole page is parsed (step 2 with it) and painted.
-  const parsed = (f) => (document.readyState === "loading" ? addEventListener("DOMContentLoaded", f, { once: true }) : f());
-  parsed(() => afterPaint(start));
+  addEventListener("DOMContentLoaded", () => afterPaint(start), { once: true });
   const shell = document.getElementById(N.shell);
   if (!shell) return;
   // Of use at step 1 only, where the head's script marked the root.

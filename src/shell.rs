@@ -16,46 +16,43 @@ use leptos::prelude::*;
 /// The page's contract: the ids and attributes through which the prerendered page, its script (shell.js, which
 /// gets them as `N`), its style and the app speak to each other. Declared here only.
 pub mod names {
-    /// The page's element (its id); the components' `<main>` in it is [`MAIN`].
-    pub const SHELL: &str = "coquille";
-    /// The screens' `<main>`, in the page and in the app.
-    pub const MAIN: &str = "contenu";
-    /// On the root: the page is of use here (step 1) and shown. On step 2's template: moved in when first shown.
-    pub const SHOWN: &str = "data-coquille";
-    /// A screen of the page: its route.
-    pub const SCREEN: &str = "data-ecran";
-    /// A screen's document title.
-    pub const TITLE: &str = "data-titre";
-    /// On the page: the draft's storage key (a saved draft means a returning user).
-    pub const DRAFT: &str = "data-brouillon";
-    /// A button that leads to a screen of the page: its route.
-    pub const TO: &str = "data-vers";
-    /// On the page: the id of a button clicked, left for the app to click.
-    pub const CLICK: &str = "data-clic";
-    /// On the page: the id of a button pressed and not released yet.
-    pub const PRESS: &str = "data-presse";
-    /// A screen's part below its top, as text until the top has been painted ([`super::Later`]).
-    pub const LATER: &str = "data-suite";
-    /// A long list's options, drawn on first use (src/fields.rs).
-    pub const OPTIONS: &str = "data-options";
-    /// The element whose arrival the first paint waits for: step 1's « Non, je n'ai pas de carte CPS ».
-    pub const NO_CARD: &str = "sans-carte";
+    /// Each name, and the key shell.js reads it by (`N.key`) when the script uses it.
+    macro_rules! names {
+        ($($(#[$doc:meta])* $name:ident = $value:literal $(, as $key:ident)?;)*) => {
+            $($(#[$doc])* pub const $name: &str = $value;)*
 
-    /// The names as shell.js reads them (`N.shell`, `N.main`…).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub(super) const ALL: [(&str, &str); 11] = [
-        ("shell", SHELL),
-        ("main", MAIN),
-        ("shown", SHOWN),
-        ("screen", SCREEN),
-        ("title", TITLE),
-        ("draft", DRAFT),
-        ("to", TO),
-        ("click", CLICK),
-        ("press", PRESS),
-        ("later", LATER),
-        ("options", OPTIONS),
-    ];
+            /// The names as shell.js reads them (`N.shell`, `N.main`…).
+            #[cfg(not(target_arch = "wasm32"))]
+            pub(super) const ALL: &[(&str, &str)] = &[$($((stringify!($key), $name),)?)*];
+        };
+    }
+
+    names! {
+        /// The page's element (its id); the components' `<main>` in it is [`MAIN`].
+        SHELL = "coquille", as shell;
+        /// The screens' `<main>`, in the page and in the app.
+        MAIN = "contenu", as main;
+        /// On the root: the page is of use here (step 1) and shown. On step 2's template: moved in when first shown.
+        SHOWN = "data-coquille", as shown;
+        /// A screen of the page: its route.
+        SCREEN = "data-ecran", as screen;
+        /// A screen's document title.
+        TITLE = "data-titre", as title;
+        /// On the page: the draft's storage key (a saved draft means a returning user).
+        DRAFT = "data-brouillon", as draft;
+        /// A button that leads to a screen of the page: its route.
+        TO = "data-vers", as to;
+        /// On the page: the id of a button clicked, left for the app to click.
+        CLICK = "data-clic", as click;
+        /// On the page: the id of a button pressed and not released yet.
+        PRESS = "data-presse", as press;
+        /// A screen's part below its top, as text until the top has been painted ([`super::Later`]).
+        LATER = "data-suite", as later;
+        /// A long list's options, drawn on first use (src/fields.rs).
+        OPTIONS = "data-options", as options;
+        /// The element whose arrival the first paint waits for: step 1's « Non, je n'ai pas de carte CPS ».
+        NO_CARD = "sans-carte";
+    }
 }
 
 /// Children below a screen's top: drawn with it by the app; in the prerendered page, kept as text (a

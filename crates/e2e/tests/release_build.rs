@@ -61,9 +61,8 @@ fn step_1_is_in_the_page_and_every_screen_comes_in_a_chunk() {
 }
 
 /// The page works alone (steps 1 and 2), so the page's script starts the app once the page is parsed and painted
-/// (src/shell.js):
-/// nothing in the page's head fetches the app while step 1 is being painted (a browser checks the order in
-/// `the_first_frame_is_step_1_with_its_choice`).
+/// (src/shell.js): nothing in the page's head fetches the app while step 1 is being painted (a browser checks the
+/// order in `the_first_frame_is_step_1_with_its_choice`).
 #[test]
 fn the_app_is_fetched_once_the_page_has_painted() {
     let page = std::fs::read_to_string(dist().join("index.html")).unwrap();
