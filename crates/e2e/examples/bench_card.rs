@@ -92,7 +92,7 @@ async fn main() {
         whole.push(start.elapsed().as_secs_f64() * 1e3);
         proofs.push(proof);
         // The next run registers the same card again.
-        for table in ["outbox", "idempotency", "registration_events", "registrations"] {
+        for table in ["jobs", "outbox", "idempotency", "registration_events", "registrations"] {
             sqlx::query(&format!("DELETE FROM {table}")).execute(&backend.db).await.unwrap();
         }
     }

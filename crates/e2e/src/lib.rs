@@ -195,6 +195,8 @@ pub fn ldap_directory(
 /// The real backend (promess-server's `app()`), on a loopback port, with a fresh SQLite database; serving dist/.
 pub struct Backend {
     pub base: String,
+    pub store: promess_server::store::Store,
+    /// The store's pool, for the tests' own queries.
     pub db: sqlx::AnyPool,
     /// Its database, and the card's trust files when it has them (ca.pem, ca.crl).
     pub dir: PathBuf,
@@ -211,20 +213,23 @@ impl Backend {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let url = format!("sqlite://{}?mode=rwc", dir.join("promess.db").display());
-        let db = promess_server::db::connect(&url).await.expect("database");
+        let store = promess_server::store::Store::connect(&url).await.expect("database");
+        let db = store.pool().clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let mut state = promess_server::AppState::new(db.clone(), dist(), vec![base.clone()], 1000);
+        let mut settings = promess_server::Settings::new(dist(), vec![base.clone()]);
+        settings.rate_limit = 1000;
         if let Some(authority) = authority {
             let now = promess_card_sim::cert::now_secs();
             std::fs::write(dir.join("ca.pem"), authority.pem()).unwrap();
             std::fs::write(dir.join("ca.crl"), authority.crl(&[], now - 60, now + 86_400).unwrap()).unwrap();
             let trust = promess_server::card_proof::CardTrust::load(&dir.join("ca.pem"), vec![dir.join("ca.crl")]);
-            state.card_trust = Some(std::sync::Arc::new(trust.unwrap()));
+            settings.card_trust = Some(trust.unwrap());
         }
-        let app = promess_server::app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let app = promess_server::app(promess_server::AppState::new(settings, store.clone()))
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Backend { base, db, dir }
+        Backend { base, store, db, dir }
     }
 }
 
@@ -235,7 +240,7 @@ impl Backend {
         let folder = self.dir.join("outbox");
         let mailer = promess_server::outbox::Mailer::from_url(&format!("file://{}", folder.display())).unwrap();
         let from = "ESEA <notification@esea-na.fr>".parse().unwrap();
-        promess_server::outbox::deliver_due(&self.db, &mailer, &from, promess_server::outbox::now_secs() + 1)
+        promess_server::outbox::deliver_due(&self.store, &mailer, &from, promess_server::queue::now_secs() + 1)
             .await
             .unwrap();
         let mut emails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&folder)
@@ -252,8 +257,8 @@ impl Backend {
 
     /// The provisioning worker's round: the accounts due written to `to`; how many.
     pub async fn provision(&self, to: &promess_server::provisioning::Provisioner) -> usize {
-        let now = promess_server::outbox::now_secs();
-        promess_server::provisioning::provision_due(&self.db, to, now).await.unwrap()
+        let now = promess_server::queue::now_secs();
+        promess_server::provisioning::provision_due(&self.store, to, now).await.unwrap()
     }
 
     /// A request from another professional, straight to the API as the wizard sends it (`body`, JSON), then its
@@ -287,7 +292,7 @@ impl Backend {
     pub async fn subjects(&self, identifiant: &str) -> Vec<String> {
         sqlx::query_scalar(
             "SELECT o.subject FROM outbox o JOIN registrations r ON r.id = o.registration_id \
-             WHERE r.identifiant = $1 ORDER BY o.next_attempt_at, o.id",
+             WHERE r.identifiant = $1 ORDER BY o.created_at, o.id",
         )
         .bind(identifiant)
         .fetch_all(&self.db)

@@ -281,10 +281,11 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     line(&mut out, "10005173140", "D ARC DE SAINT EXUPERY", "JEAN-PIERRE", "10", "Médecin");
     line(&mut out, "99700771191", "SAGE", "CELINE", "50", "Sage-Femme");
     drop(out);
-    promess_server::annuaire::import(&backend.db, &extract, "e2e", 0).await.unwrap();
-    let now = promess_server::outbox::now_secs();
+    promess_server::annuaire::import(&backend.store, &extract, "e2e", 0).await.unwrap();
+    let now = promess_server::queue::now_secs();
     let (operator, secret) = ("agent.esea", "une phrase de passe d'opérateur");
-    let enrolment = promess_server::operators::add(&backend.db, operator, secret, secret, now).await.unwrap().unwrap();
+    let enrolment =
+        promess_server::operators::add(&backend.store, operator, secret, secret, now).await.unwrap().unwrap();
     let totp = promess_server::operators::totp(&enrolment.secret, operator).unwrap();
     let audit = Audit::default();
 
@@ -293,7 +294,7 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     audit.check(&c, "console, connexion").await;
     fill(&c, "login", operator).await;
     fill(&c, "mot_de_passe", secret).await;
-    fill(&c, "code", &totp.generate(promess_server::outbox::now_secs() as u64)).await;
+    fill(&c, "code", &totp.generate(promess_server::queue::now_secs() as u64)).await;
     click_text(&c, "Se connecter").await;
     let signed_in = until(h1, |t| t.contains("Demandes")).await;
     assert_eq!(signed_in, "Demandes d'adhésion", "{}", c.source().await.unwrap());

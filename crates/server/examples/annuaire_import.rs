@@ -39,7 +39,7 @@ async fn main() {
         targets.push(("postgres", format!("{server}/promess_bench_annuaire")));
     }
     for (name, url) in targets {
-        let db = promess_server::db::connect(&url).await.unwrap();
+        let db = promess_server::store::Store::connect(&url).await.unwrap();
         let started = Instant::now();
         let imported = promess_server::annuaire::import(&db, &file, "bench", 0).await.unwrap();
         let secs = started.elapsed().as_secs_f64();

@@ -65,11 +65,13 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("dist")).unwrap();
     std::fs::write(dir.join("dist/index.html"), "<html></html>").unwrap();
-    let db = promess_server::db::connect(&format!("sqlite://{}?mode=rwc", dir.join("p.db").display())).await.unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("p.db").display());
+    let store = promess_server::store::Store::connect(&url).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    let state =
-        promess_server::AppState::new(db, dir.join("dist"), vec![format!("http://127.0.0.1:{port}")], 1_000_000);
+    let origins = vec![format!("http://127.0.0.1:{port}")];
+    let settings = promess_server::Settings::new(dir.join("dist"), origins);
+    let state = promess_server::AppState::new(promess_server::Settings { rate_limit: 1_000_000, ..settings }, store);
     tokio::spawn(serve(listener, promess_server::app(state), Limits::default(), std::future::pending()));
 
     // 1. The rate limiter (first, before other allocations are freed and reused) after a million distinct client addresses.

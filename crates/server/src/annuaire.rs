@@ -3,38 +3,20 @@
 //! batches through a bounded channel: memory stays the same whatever the file's size. Its rows are written under a
 //! new import id, which becomes the current one only once the whole file is in (promess_core::annuaire reads the
 //! lines).
-use crate::db;
+use crate::store::{
+    Store,
+    annuaire::{Import, ROWS_PER_STATEMENT},
+};
 use promess_core::annuaire::{Columns, Entry, HeaderError};
-use sqlx::{AnyPool, Connection};
 use std::{
     io::{BufRead, BufReader, Read},
     path::Path,
 };
 
-/// Rows read and sent at a time; rows per transaction.
-const BATCH: usize = 500;
-const PER_TRANSACTION: usize = 40;
+pub use crate::store::annuaire::{Imported, Row, current, lookup};
 
-/// Rows per INSERT statement (SQLite; PostgreSQL takes COPY), and how its parameters are written: PostgreSQL numbers them (`$1`); SQLite looks a
-/// numbered parameter up by a linear search of their names on each bind (a statement's cost in the square of its
-/// parameters: 85% of the import's time at 500 rows), and takes anonymous `?` ones, bound in order.
-fn statement_style(db: &AnyPool) -> (usize, bool) {
-    let sqlite = db.connect_options().database_url.scheme() == "sqlite";
-    (BATCH, sqlite)
-}
-
-/// One row of the `annuaire` table.
-#[derive(Clone, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
-pub struct Row {
-    pub type_identifiant: String,
-    pub identifiant: String,
-    pub nom: String,
-    pub prenom: String,
-    pub code_profession: String,
-    pub libelle_profession: String,
-    pub savoir_faire: String,
-    pub commune: String,
-}
+/// Rows read and sent at a time.
+const BATCH: usize = ROWS_PER_STATEMENT;
 
 impl Row {
     fn of(e: &Entry) -> Row {
@@ -82,19 +64,6 @@ impl From<sqlx::Error> for ImportError {
     fn from(e: sqlx::Error) -> ImportError {
         ImportError::Db(e)
     }
-}
-
-/// What an import read.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Imported {
-    pub id: String,
-    pub fichier: String,
-    pub date_extraction: Option<String>,
-    /// Data lines read (the header not counted).
-    pub lignes: i64,
-    /// Distinct professional-and-profession entries kept.
-    pub entrees: i64,
-    pub entrees_adeli: i64,
 }
 
 /// The extract's date from its name: `…_202611280900.txt` → `2026-11-28`.
@@ -184,207 +153,46 @@ fn read_lines(name: String, text: impl Read, tx: &Sender) -> Result<String, ()> 
     Ok(name)
 }
 
-/// The COPY that takes the rows on PostgreSQL, in its text format.
-const COPY: &str = "COPY annuaire (import_id, type_identifiant, identifiant, nom, prenom, code_profession, \
-                    libelle_profession, savoir_faire, commune) FROM STDIN";
-
-/// Rows in COPY's text format: tab-separated, a line each, with backslash, tab and line ends escaped.
-fn copy_text(id: &str, rows: &[Row]) -> Vec<u8> {
-    let mut out = String::with_capacity(rows.len() * 128);
-    for r in rows {
-        let values = [
-            id,
-            &r.type_identifiant,
-            &r.identifiant,
-            &r.nom,
-            &r.prenom,
-            &r.code_profession,
-            &r.libelle_profession,
-            &r.savoir_faire,
-            &r.commune,
-        ];
-        for (i, value) in values.iter().enumerate() {
-            if i > 0 {
-                out.push('\t');
-            }
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\t' => out.push_str("\\t"),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    c => out.push(c),
-                }
-            }
-        }
-        out.push('\n');
-    }
-    out.into_bytes()
-}
-
-fn insert_sql(rows: usize, anonymous: bool) -> String {
-    let mut sql = String::from(
-        "INSERT INTO annuaire (import_id, type_identifiant, identifiant, nom, prenom, code_profession, \
-         libelle_profession, savoir_faire, commune) VALUES ",
-    );
-    for r in 0..rows {
-        sql.push_str(if r > 0 { ",(" } else { "(" });
-        for c in 0..9 {
-            if c > 0 {
-                sql.push(',');
-            }
-            if anonymous {
-                sql.push('?');
-            } else {
-                sql.push_str(&format!("${}", r * 9 + c + 1));
-            }
-        }
-        sql.push(')');
-    }
-    sql
-}
-
 /// Imports the extract at `path` as `actor`: the new current one once it is whole; the previous one's rows deleted
 /// after.
-pub async fn import(db: &AnyPool, path: &Path, actor: &str, now: i64) -> Result<Imported, ImportError> {
-    let id = db::new_id().map_err(|e| ImportError::Read(e.to_string()))?;
-    // What an interrupted import left (rows of no import) goes first.
-    sqlx::query("DELETE FROM annuaire WHERE import_id NOT IN (SELECT id FROM annuaire_imports)").execute(db).await?;
+pub async fn import(store: &Store, path: &Path, actor: &str, now: i64) -> Result<Imported, ImportError> {
+    let id = crate::secret::new_id().map_err(|e| ImportError::Read(e.to_string()))?;
+    let mut writing = Import::begin(store, &id).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(4);
     let owned = path.to_owned();
     let reader = tokio::task::spawn_blocking(move || read_file(&owned, tx));
-    let (per_statement, anonymous) = statement_style(db);
-    let full_sql = insert_sql(per_statement, anonymous);
     let (mut entrees, mut entrees_adeli, mut lignes) = (0i64, 0i64, None);
-    // PostgreSQL takes the rows through COPY, on a connection of its own: one statement, streamed.
-    let url = db.connect_options().database_url.clone();
-    let mut copying = match url.scheme() {
-        "postgres" | "postgresql" => Some(sqlx::postgres::PgConnection::connect(url.as_str()).await?),
-        _ => None,
-    };
-    let mut copy = match copying.as_mut() {
-        Some(conn) => Some(conn.copy_in_raw(COPY).await?),
-        None => None,
-    };
-    let mut transaction = None;
-    let mut batches = 0;
+    let mut failed = None;
     while let Some(message) = rx.recv().await {
-        match message? {
-            Message::Rows(rows) => {
+        match message {
+            Ok(Message::Rows(rows)) => {
                 entrees += rows.len() as i64;
                 entrees_adeli += rows.iter().filter(|r| r.type_identifiant == "0").count() as i64;
-                if let Some(copy) = copy.as_mut() {
-                    copy.send(copy_text(&id, &rows)).await?;
-                    continue;
-                }
-                if transaction.is_none() {
-                    transaction = Some(db::begin_write(db).await?);
-                }
-                let mut rows = rows.into_iter().peekable();
-                while rows.peek().is_some() {
-                    let chunk: Vec<Row> = rows.by_ref().take(per_statement).collect();
-                    let short;
-                    let sql = if chunk.len() == per_statement {
-                        full_sql.as_str()
-                    } else {
-                        short = insert_sql(chunk.len(), anonymous);
-                        short.as_str()
-                    };
-                    let mut query = sqlx::query(sql);
-                    for row in &chunk {
-                        query = query
-                            .bind(id.as_str())
-                            .bind(row.type_identifiant.as_str())
-                            .bind(row.identifiant.as_str())
-                            .bind(row.nom.as_str())
-                            .bind(row.prenom.as_str())
-                            .bind(row.code_profession.as_str())
-                            .bind(row.libelle_profession.as_str())
-                            .bind(row.savoir_faire.as_str())
-                            .bind(row.commune.as_str());
-                    }
-                    query.execute(&mut **transaction.as_mut().expect("begun above")).await?;
-                }
-                batches += 1;
-                if batches % PER_TRANSACTION == 0 {
-                    transaction.take().expect("begun above").commit().await?;
+                if let Err(e) = writing.rows(&rows).await {
+                    failed = Some(ImportError::Db(e));
+                    break;
                 }
             }
-            Message::Done { lignes: n } => lignes = Some(n),
+            Ok(Message::Done { lignes: n }) => lignes = Some(n),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
         }
     }
-    if let Some(t) = transaction.take() {
-        t.commit().await?;
-    }
+    drop(rx);
     let read = reader.await;
-    if let Some(copy) = copy.take() {
-        if matches!((&read, lignes), (Ok(Ok(_)), Some(_))) {
-            copy.finish().await?;
-        } else {
-            copy.abort("lecture interrompue").await?;
-        }
-    }
-    let name = match (read, lignes) {
-        (Ok(Ok(name)), Some(_)) => name,
-        _ => {
-            sqlx::query("DELETE FROM annuaire WHERE import_id = $1").bind(&id).execute(db).await?;
-            return Err(ImportError::Read("lecture interrompue".into()));
+    let name = match (read, lignes, failed) {
+        (Ok(Ok(name)), Some(_), None) => name,
+        (_, _, failed) => {
+            writing.abort().await?;
+            return Err(failed.unwrap_or_else(|| ImportError::Read("lecture interrompue".into())));
         }
     };
     let lignes = lignes.unwrap_or(0);
-    let imported =
-        Imported { id: id.clone(), date_extraction: date_of(&name), fichier: name, lignes, entrees, entrees_adeli };
-    // The switch: one transaction, and the review reads only the current import's rows.
-    let mut switch = db::begin_write(db).await?;
-    sqlx::query("UPDATE annuaire_imports SET courant = 0 WHERE courant = 1").execute(&mut *switch).await?;
-    sqlx::query(
-        "INSERT INTO annuaire_imports (id, fichier, date_extraction, lignes, entrees, entrees_adeli, importe_le, par, \
-         courant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1)",
-    )
-    .bind(&imported.id)
-    .bind(&imported.fichier)
-    .bind(&imported.date_extraction)
-    .bind(imported.lignes)
-    .bind(imported.entrees)
-    .bind(imported.entrees_adeli)
-    .bind(now)
-    .bind(actor)
-    .execute(&mut *switch)
-    .await?;
-    switch.commit().await?;
-    sqlx::query("DELETE FROM annuaire WHERE import_id <> $1").bind(&id).execute(db).await?;
-    sqlx::query("DELETE FROM annuaire_imports WHERE courant = 0").execute(db).await?;
+    let imported = Imported { id, date_extraction: date_of(&name), fichier: name, lignes, entrees, entrees_adeli };
+    writing.finish(&imported, actor, now).await?;
     Ok(imported)
-}
-
-/// The current import, if any.
-pub async fn current(db: &AnyPool) -> Result<Option<Imported>, sqlx::Error> {
-    let row: Option<(String, String, Option<String>, i64, i64, i64)> = sqlx::query_as(
-        "SELECT id, fichier, date_extraction, lignes, entrees, entrees_adeli FROM annuaire_imports WHERE courant = 1",
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|(id, fichier, date_extraction, lignes, entrees, entrees_adeli)| Imported {
-        id,
-        fichier,
-        date_extraction,
-        lignes,
-        entrees,
-        entrees_adeli,
-    }))
-}
-
-/// The current import's entries for this number (`8`: RPPS, `0`: ADELI).
-pub async fn lookup(db: &AnyPool, type_identifiant: &str, identifiant: &str) -> Result<Vec<Row>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.type_identifiant, a.identifiant, a.nom, a.prenom, a.code_profession, a.libelle_profession, \
-         a.savoir_faire, a.commune FROM annuaire a JOIN annuaire_imports i ON i.id = a.import_id AND i.courant = 1 \
-         WHERE a.identifiant = $1 AND a.type_identifiant = $2",
-    )
-    .bind(identifiant)
-    .bind(type_identifiant)
-    .fetch_all(db)
-    .await
 }
 
 /// Synthetic extracts in the real format (every column of the published header), for the tests and the benchmark:
@@ -462,20 +270,6 @@ pub mod synthetic {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn statements_number_their_parameters_or_leave_them_anonymous() {
-        let numbered = super::insert_sql(2, false);
-        assert!(numbered.ends_with("($1,$2,$3,$4,$5,$6,$7,$8,$9),($10,$11,$12,$13,$14,$15,$16,$17,$18)"), "{numbered}");
-        assert!(super::insert_sql(2, true).ends_with("(?,?,?,?,?,?,?,?,?),(?,?,?,?,?,?,?,?,?)"));
-    }
-
-    #[test]
-    fn copy_escapes_what_its_text_format_would_misread() {
-        let row = super::Row { nom: "A\tB\\C".into(), prenom: "D\nE".into(), ..Default::default() };
-        let text = String::from_utf8(super::copy_text("id", &[row])).unwrap();
-        assert_eq!(text, "id\t\t\tA\\tB\\\\C\tD\\nE\t\t\t\t\n");
-    }
-
     #[test]
     fn the_date_comes_from_the_file_s_name() {
         assert_eq!(super::date_of("PS_LibreAcces_Personne_activite_202611280900.txt").as_deref(), Some("2026-11-28"));

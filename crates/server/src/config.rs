@@ -86,12 +86,15 @@ pub struct Config {
 
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Command {
-    /// Lists the emails not sent yet, dead ones (never to leave) first, and exits.
-    Outbox,
+    /// The emails not sent yet, dead ones (never to leave) first; `relancer` retries the dead ones.
+    Outbox {
+        #[command(subcommand)]
+        action: Option<Relancer>,
+    },
     /// The mail accounts not yet written to the directory (dead ones first); `relancer` retries the dead ones.
     Comptes {
         #[command(subcommand)]
-        action: Option<Comptes>,
+        action: Option<Relancer>,
     },
     /// The operator's staff who sign in to the console at /operateur.
     #[command(subcommand)]
@@ -130,8 +133,8 @@ pub enum Annuaire {
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]
-pub enum Comptes {
-    /// Gives the accounts given up (the directory down too long, or refusing them) a new series of attempts.
+pub enum Relancer {
+    /// Gives the jobs given up (the server down too long, or refusing them) a new series of attempts.
     Relancer,
 }
 

@@ -8,29 +8,46 @@ use axum::{
 use promess_core::{FieldErrors, lifecycle::TokenError, registration::Proposal};
 use serde_json::json;
 
-#[derive(Debug)]
+/// Why a request failed. `Display` is for the logs and never prints a value the client sent nor an internal
+/// `Debug`; the client gets the French message of `into_response`.
+#[derive(Debug, thiserror::Error)]
 pub enum AppError {
     /// 400: the body is not the expected JSON.
+    #[error("bad request")]
     BadRequest(String),
     /// 413: the body is too large.
+    #[error("request body too large")]
     TooLarge,
     /// 415: not JSON.
+    #[error("request body not JSON")]
     NotJson,
     /// 422: some answers break the rules; by field, with stable codes.
+    #[error("answers break the rules")]
     Invalid(FieldErrors),
     /// 409: the confirmed identifier was taken meanwhile; here is the next proposal.
+    #[error("identifier taken meanwhile")]
     IdentifierTaken(Proposal),
     /// 404/410/409: the email link is unknown, expired or already used.
+    #[error("email link refused")]
     Token(TokenError),
     /// 422: this Idempotency-Key came with another request.
+    #[error("idempotency key reused with another body")]
     IdempotencyKeyReused,
     /// 403: a page of another site called the API.
+    #[error("request from a foreign origin")]
     ForeignOrigin,
     /// 429: too many requests from this client; seconds to wait.
+    #[error("too many requests from this client")]
     TooManyRequests(u64),
     /// 503: every password worker is busy and the queue is full.
+    #[error("password workers busy")]
     Busy,
+    /// 503 when the database cannot be reached (its pool's wait ran out, a connection lost), 500 otherwise: logged
+    /// with its source, never detailed to the client.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
     /// 500: logged with its source, never detailed to the client.
+    #[error("internal error: {0}")]
     Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
@@ -41,22 +58,20 @@ impl AppError {
     }
 }
 
-impl std::fmt::Display for AppError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            AppError::Internal(source) => write!(f, "internal error: {source}"),
-            other => write!(f, "{other:?}"),
-        }
+/// Whether a database error says the database is out of reach (rather than a statement's fault).
+pub fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+        // PostgreSQL's class 08 (connection exception) and 57P (the server shutting down or restarting).
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
     }
 }
 
-impl std::error::Error for AppError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            AppError::Internal(source) => Some(source.as_ref()),
-            _ => None,
-        }
-    }
+/// An answer that tells the client when to try again.
+fn retry_after(status: StatusCode, seconds: u64, message: &str) -> Response {
+    (status, [(axum::http::header::RETRY_AFTER, seconds.to_string())], Json(json!({ "erreur": message })))
+        .into_response()
 }
 
 impl IntoResponse for AppError {
@@ -98,22 +113,24 @@ impl IntoResponse for AppError {
                 (StatusCode::FORBIDDEN, json!({ "erreur": "Cette demande ne vient pas du site d'inscription." }))
             }
             AppError::TooManyRequests(wait) => {
-                let body = json!({ "erreur": "Trop de demandes ont été envoyées depuis votre poste : patientez avant de réessayer." });
-                return (
-                    StatusCode::TOO_MANY_REQUESTS,
-                    [(axum::http::header::RETRY_AFTER, wait.to_string())],
-                    Json(body),
-                )
-                    .into_response();
+                let message = "Trop de demandes ont été envoyées depuis votre poste : patientez avant de réessayer.";
+                return retry_after(StatusCode::TOO_MANY_REQUESTS, wait, message);
             }
             AppError::Busy => {
-                let body = json!({ "erreur": "Le service reçoit beaucoup de demandes : réessayez dans quelques secondes, vos réponses sont conservées." });
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(axum::http::header::RETRY_AFTER, "5".to_owned())],
-                    Json(body),
+                let message = "Le service reçoit beaucoup de demandes : réessayez dans quelques secondes, vos réponses sont conservées.";
+                return retry_after(StatusCode::SERVICE_UNAVAILABLE, 5, message);
+            }
+            AppError::Database(e) if unreachable(&e) => {
+                tracing::error!(error = %e, "database unreachable");
+                let message = "Le service est momentanément indisponible : réessayez dans quelques secondes, vos réponses sont conservées.";
+                return retry_after(StatusCode::SERVICE_UNAVAILABLE, 5, message);
+            }
+            AppError::Database(e) => {
+                tracing::error!(error = %e, "database error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "erreur": "Votre demande n'a pas pu être enregistrée : réessayez dans quelques instants." }),
                 )
-                    .into_response();
             }
             AppError::Internal(source) => {
                 tracing::error!(error = %source, "internal error");
@@ -149,11 +166,5 @@ impl From<JsonRejection> for AppError {
             }
             other => AppError::BadRequest(other.body_text()),
         }
-    }
-}
-
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        AppError::internal(e)
     }
 }

@@ -4,7 +4,6 @@ pub mod annuaire;
 pub mod card_proof;
 pub mod config;
 pub mod console;
-pub mod db;
 pub mod email;
 pub mod error;
 pub mod lifecycle;
@@ -13,13 +12,17 @@ pub mod operators;
 pub mod outbox;
 pub mod password;
 pub mod provisioning;
+pub mod queue;
 mod routes;
+pub mod secret;
 pub mod serve;
+pub mod store;
 mod web;
 
 use axum::{Router, extract::DefaultBodyLimit};
 use promess_core::OperatorConfig;
-use std::{path::PathBuf, sync::Arc};
+use std::{net::IpAddr, path::PathBuf, sync::Arc, time::Duration};
+use store::Store;
 
 /// Largest accepted request body: a registration is about 1 KB.
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -46,64 +49,105 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: sqlx::AnyPool,
-    pub operator: Arc<OperatorConfig>,
+/// What the operator configures (`config::Config` makes it from flags and environment variables; tests make it by
+/// hand): read-only once the server runs.
+pub struct Settings {
+    /// The mailboxes' domains.
+    pub operator: OperatorConfig,
     /// The built wizard (trunk's dist/), served with the single-page fallback.
     pub dist: PathBuf,
-    /// The wizard's public address, for the emails' links: the first allowed origin.
-    pub public_url: Arc<str>,
-    /// Origins allowed to call the API from a browser (the app's own).
-    pub origins: Arc<Vec<String>>,
-    /// Registrations allowed per client and window.
-    pub limiter: Arc<limit::RateLimiter>,
-    /// Email confirmations and resends allowed per client and window (as many as registrations).
-    pub confirmation_limiter: Arc<limit::RateLimiter>,
-    /// Card challenges allowed per client and window (as many as registrations).
-    pub challenge_limiter: Arc<limit::RateLimiter>,
-    /// Identifier proposals allowed per client and window (the wizard asks as the names are typed).
-    pub proposal_limiter: Arc<limit::RateLimiter>,
+    /// Origins allowed to call the API from a browser (the app's own); the first is the emails' links' address.
+    pub origins: Vec<String>,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
-    /// Password hashes at a time, and requests waiting for one.
-    pub hashing: Arc<password::HashLimit>,
-    /// Operator sign-ins allowed per client and window (as many as registrations).
-    pub sign_in_limiter: Arc<limit::RateLimiter>,
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Registrations allowed per client and minute (card challenges, confirmations and sign-ins as many).
+    pub rate_limit: u32,
     /// How long a refused request is kept (the console's decisions).
     pub refused_retention_secs: i64,
     /// The authorities whose CPS cards are believed; None: the card path is refused.
-    pub card_trust: Option<Arc<card_proof::CardTrust>>,
-    /// Unix seconds now (a fixed clock in tests).
-    pub clock: Clock,
+    pub card_trust: Option<card_proof::CardTrust>,
+}
+
+impl Settings {
+    /// The settings of `promess-server` by default (see `config::Config`), with these origins and built wizard.
+    pub fn new(dist: PathBuf, origins: Vec<String>) -> Settings {
+        Settings {
+            operator: OperatorConfig::default(),
+            dist,
+            origins,
+            trusted_proxies: Vec::new(),
+            rate_limit: 10,
+            refused_retention_secs: promess_core::lifecycle::REFUSED_RETENTION_DAYS * 86_400,
+            card_trust: None,
+        }
+    }
+
+    /// The wizard's public address, for the emails' links: the first allowed origin.
+    pub fn public_url(&self) -> &str {
+        self.origins.first().map_or("http://127.0.0.1:8080", String::as_str)
+    }
+
+    /// Whether the site is served over HTTPS (`__Host-` cookies, HSTS).
+    pub fn https(&self) -> bool {
+        self.origins.iter().any(|o| o.starts_with("https://"))
+    }
+}
+
+/// What a client may ask for in a window, and the password workers everyone shares.
+pub struct Limits {
+    /// Registrations per client and window.
+    pub registrations: Arc<limit::RateLimiter>,
+    /// Card challenges per client and window (as many as registrations).
+    pub challenges: Arc<limit::RateLimiter>,
+    /// Email confirmations and resends per client and window (as many as registrations).
+    pub confirmations: Arc<limit::RateLimiter>,
+    /// Identifier proposals per client and window (the wizard asks as the names are typed).
+    pub proposals: Arc<limit::RateLimiter>,
+    /// Operator sign-ins per client and window (as many as registrations).
+    pub sign_ins: Arc<limit::RateLimiter>,
+    /// Password hashes at a time, and requests waiting for one.
+    pub hashing: Arc<password::HashLimit>,
+}
+
+impl Limits {
+    /// `rate_limit` registrations per client and minute, and the others after it; the hashing sized for this
+    /// machine.
+    pub fn new(rate_limit: u32) -> Limits {
+        let window = Duration::from_secs(60);
+        let per_minute = |n| limit::RateLimiter::new(n, window);
+        Limits {
+            registrations: per_minute(rate_limit),
+            challenges: per_minute(rate_limit),
+            confirmations: per_minute(rate_limit),
+            proposals: per_minute(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION)),
+            sign_ins: per_minute(rate_limit),
+            hashing: Arc::new(password::HashLimit::for_this_machine()),
+        }
+    }
 }
 
 /// The time, in Unix seconds.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
+/// What every handler can reach: the settings, the store, the limits and the clock.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub limits: Arc<Limits>,
+    /// Unix seconds now (a fixed clock in tests).
+    pub clock: Clock,
+}
+
 impl AppState {
-    /// The state with the defaults of `promess-server` (see `config::Config`) for what is not given; the other
-    /// fields are public, to be set after.
-    pub fn new(db: sqlx::AnyPool, dist: PathBuf, origins: Vec<String>, rate_limit: u32) -> AppState {
-        let window = std::time::Duration::from_secs(60);
-        AppState {
-            db,
-            operator: Arc::new(OperatorConfig::default()),
-            dist,
-            public_url: origins.first().map_or("http://127.0.0.1:8080", String::as_str).into(),
-            origins: Arc::new(origins),
-            limiter: limit::RateLimiter::new(rate_limit, window),
-            challenge_limiter: limit::RateLimiter::new(rate_limit, window),
-            confirmation_limiter: limit::RateLimiter::new(rate_limit, window),
-            sign_in_limiter: limit::RateLimiter::new(rate_limit, window),
-            refused_retention_secs: promess_core::lifecycle::REFUSED_RETENTION_DAYS * 86_400,
-            proposal_limiter: limit::RateLimiter::new(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION), window),
-            trusted_proxies: Arc::new(Vec::new()),
-            hashing: Arc::new(password::HashLimit::for_this_machine()),
-            card_trust: None,
-            clock: Arc::new(outbox::now_secs),
-        }
+    /// The state of these settings on this store, with the system's clock.
+    pub fn new(settings: Settings, store: Store) -> AppState {
+        AppState::with_clock(settings, store, Arc::new(queue::now_secs))
+    }
+
+    pub fn with_clock(settings: Settings, store: Store, clock: Clock) -> AppState {
+        let limits = Arc::new(Limits::new(settings.rate_limit));
+        AppState { settings: Arc::new(settings), store, limits, clock }
     }
 
     pub fn now(&self) -> i64 {
@@ -113,8 +157,9 @@ impl AppState {
 
 /// The whole application: `/api` and the wizard, with security headers.
 pub fn app(state: AppState) -> Router {
-    let dist = state.dist.clone();
-    let https = state.origins.iter().any(|o| o.starts_with("https://"));
+    let dist = state.settings.dist.clone();
+    let https = state.settings.https();
+    let origins = Arc::new(state.settings.origins.clone());
     let router = Router::new()
         .nest(
             "/api",
@@ -124,7 +169,7 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .merge(console::router())
-        .layer(axum::middleware::from_fn_with_state(state.origins.clone(), limit::same_origin))
+        .layer(axum::middleware::from_fn_with_state(origins, limit::same_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .merge(web::router(&dist));

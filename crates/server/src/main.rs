@@ -2,13 +2,14 @@ use clap::Parser;
 use promess_core::OperatorConfig;
 use promess_core::lifecycle::{RefusalReason, Statut};
 use promess_server::{
-    AppState, annuaire, app,
+    AppState, Settings, annuaire, app,
     card_proof::CardTrust,
-    config::{Annuaire, Command, Comptes, Config, Demandes, Operateurs},
+    config::{Annuaire, Command, Config, Demandes, Operateurs, Relancer},
     console::date_time,
-    db, lifecycle, operators, provisioning,
+    lifecycle, operators, outbox, provisioning,
+    queue::{self, Kind, now_secs},
+    store::{Store, jobs},
 };
-use std::sync::Arc;
 
 /// Runs, and says what went wrong in plain words (not as a debug dump) with a failure status.
 fn main() -> std::process::ExitCode {
@@ -27,27 +28,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let config = Config::parse();
-    let db = db::connect(&config.database_url).await?;
-    if let Some(Command::Outbox) = config.command {
-        for p in promess_server::outbox::pending(&db).await? {
-            let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
-            let error = p.last_error.unwrap_or_default();
-            println!("{state}\t{}\t{}\t{} attempts\t{}\t{error}", p.id, p.recipient, p.attempts, p.subject);
-        }
-        return Ok(());
-    }
-    if let Some(Command::Comptes { action }) = &config.command {
-        if let Some(Comptes::Relancer) = action {
-            let n = provisioning::retry_dead(&db, promess_server::outbox::now_secs()).await?;
-            println!("{n} compte(s) relancé(s)");
-            return Ok(());
-        }
-        for p in provisioning::pending(&db).await? {
-            let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
-            let error = p.last_error.unwrap_or_default();
-            println!("{state}\t{}\t{}\t{} attempts\t{error}", p.id, p.identifiant, p.attempts);
-        }
-        return Ok(());
+    let db = Store::connect(&config.database_url).await?;
+    match &config.command {
+        Some(Command::Outbox { action }) => return jobs_command(&db, Kind::Email, action, "email(s)").await,
+        Some(Command::Comptes { action }) => return jobs_command(&db, Kind::Account, action, "compte(s)").await,
+        _ => {}
     }
     if let Some(Command::Operateurs(command)) = &config.command {
         return operateurs(&db, command).await;
@@ -58,18 +43,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Command::Demandes(command)) = &config.command {
         return demandes(&db, &config, command).await;
     }
-    let operator =
-        Arc::new(OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() });
-    let mailer = promess_server::outbox::Mailer::configure(&config.mail, config.mail_ca.as_deref())?;
-    let from = config.mail_from.parse()?;
-    promess_server::outbox::spawn_worker(db.clone(), mailer, from, std::time::Duration::from_secs(2));
+    let operator = OperatorConfig { domain: config.domain.clone(), mssante_domain: config.mssante_domain.clone() };
+    let mailer = outbox::Mailer::configure(&config.mail, config.mail_ca.as_deref())?;
+    let every = std::time::Duration::from_secs(2);
+    queue::spawn_worker(db.clone(), outbox::SendEmail { mailer, from: config.mail_from.parse()? }, every);
     lifecycle::spawn_purger(db.clone(), std::time::Duration::from_secs(60));
     let provisioner = provisioning::Provisioner {
         directory: config.directory()?,
         base_dn: config.base_dn(),
         webmail: config.webmail.clone().into(),
     };
-    provisioning::spawn_worker(db.clone(), provisioner, std::time::Duration::from_secs(2));
+    queue::spawn_worker(db.clone(), provisioner, every);
     // Bound first: with port 0 the system picks a free one, and the origins and the log say which.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     let listen = listener.local_addr()?;
@@ -82,22 +66,45 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         config.origins.clone()
     };
     let card_trust = match &config.card_trust {
-        Some(path) => Some(Arc::new(CardTrust::load(path, config.card_crl.clone())?)),
+        Some(path) => Some(CardTrust::load(path, config.card_crl.clone())?),
         None => {
             tracing::warn!("PROMESS_CARD_TRUST is not set: registrations with the CPS card are refused");
             None
         }
     };
-    let state = AppState {
+    let settings = Settings {
         operator,
-        card_trust,
-        trusted_proxies: Arc::new(config.trusted_proxies.clone()),
+        dist: config.dist.clone(),
+        origins,
+        trusted_proxies: config.trusted_proxies.clone(),
+        rate_limit: config.rate_limit,
         refused_retention_secs: config.refused_retention_days * 86_400,
-        ..AppState::new(db, config.dist.clone(), origins, config.rate_limit)
+        card_trust,
     };
+    let state = AppState::new(settings, db);
     tracing::info!("ProMess Inscription on http://{listen}/");
     let limits = promess_server::serve::Limits::default();
     promess_server::serve::serve(listener, app(state), limits, promess_server::shutdown_signal()).await?;
+    Ok(())
+}
+
+/// `promess-server outbox|comptes [relancer]`: a kind of job's pending and dead, or its dead retried.
+async fn jobs_command(
+    db: &Store,
+    kind: Kind,
+    action: &Option<Relancer>,
+    what: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
+    if let Some(Relancer::Relancer) = action {
+        let n = jobs::retry_dead(db, kind, now_secs()).await?;
+        println!("{n} {what} relancé(s)");
+        return Ok(());
+    }
+    for p in jobs::pending(db, kind).await? {
+        let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
+        let error = p.last_error.unwrap_or_default();
+        println!("{state}\t{}\t{}\t{} attempts\t{error}", p.id, p.what, p.attempts);
+    }
     Ok(())
 }
 
@@ -120,8 +127,8 @@ fn secret_twice(prompt: &str) -> Result<(String, String), Box<dyn std::error::Er
 }
 
 /// `promess-server operateurs …`.
-async fn operateurs(db: &sqlx::AnyPool, command: &Operateurs) -> Result<(), Box<dyn std::error::Error>> {
-    let now = promess_server::outbox::now_secs();
+async fn operateurs(db: &Store, command: &Operateurs) -> Result<(), Box<dyn std::error::Error>> {
+    let now = now_secs();
     match command {
         Operateurs::Ajouter { login } => {
             let (password, again) = secret_twice("Mot de passe de l'opérateur")?;
@@ -142,8 +149,9 @@ async fn operateurs(db: &sqlx::AnyPool, command: &Operateurs) -> Result<(), Box<
             println!("{login} : désactivé, ses sessions fermées");
         }
         Operateurs::Lister => {
-            for (login, created, disabled, locked) in operators::list(db).await? {
-                let state = match (disabled, locked.filter(|l| *l > now)) {
+            for o in operators::list(db).await? {
+                let (login, created) = (o.login, o.cree_le);
+                let state = match (o.desactive_le, o.verrouille_jusqu_a.filter(|l| *l > now)) {
                     (Some(d), _) => format!("désactivé le {}", date_time(d)),
                     (None, Some(l)) => format!("verrouillé jusqu'au {}", date_time(l)),
                     (None, None) => "actif".into(),
@@ -156,16 +164,16 @@ async fn operateurs(db: &sqlx::AnyPool, command: &Operateurs) -> Result<(), Box<
 }
 
 /// `promess-server annuaire …`.
-async fn annuaire_command(db: &sqlx::AnyPool, command: &Annuaire) -> Result<(), Box<dyn std::error::Error>> {
+async fn annuaire_command(db: &Store, command: &Annuaire) -> Result<(), Box<dyn std::error::Error>> {
     let imported = match command {
         Annuaire::Importer { file, par } => {
             let started = std::time::Instant::now();
-            let now = promess_server::outbox::now_secs();
+            let now = now_secs();
             let actor = terminal_actor(par);
             let imported = annuaire::import(db, file, &actor, now).await.map_err(|e| e.message())?;
             let detail =
                 format!("{} : {} lignes, {} professionnels", imported.fichier, imported.lignes, imported.entrees);
-            operators::audit(db, &actor, "import_annuaire", &detail, now).await?;
+            operators::audit(db.pool(), &actor, "import_annuaire", &detail, now).await?;
             println!("importé en {:.1} s", started.elapsed().as_secs_f64());
             Some(imported)
         }
@@ -186,10 +194,10 @@ async fn annuaire_command(db: &sqlx::AnyPool, command: &Annuaire) -> Result<(), 
 }
 
 /// `promess-server demandes …`: the requests from the terminal, through the same transitions as the API.
-async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Result<(), Box<dyn std::error::Error>> {
+async fn demandes(db: &Store, config: &Config, command: &Demandes) -> Result<(), Box<dyn std::error::Error>> {
     let actor = terminal_actor;
     let settings = lifecycle::Decisions { refused_retention_secs: config.refused_retention_days * 86_400 };
-    let now = promess_server::outbox::now_secs();
+    let now = now_secs();
     let (id, decided, who) = match command {
         Demandes::Lister { statut } => {
             let filter = match statut {
@@ -224,7 +232,7 @@ async fn demandes(db: &sqlx::AnyPool, config: &Config, command: &Demandes) -> Re
     };
     match decided {
         Ok(statut) => {
-            operators::audit(db, &who, "decision", &format!("demande {id} : {}", statut.label()), now).await?;
+            operators::audit(db.pool(), &who, "decision", &format!("demande {id} : {}", statut.label()), now).await?;
             println!("{id} : {}", statut.label());
             Ok(())
         }

@@ -1,9 +1,11 @@
 //! The operator's staff: accounts with a password (argon2id) and a TOTP second factor (RFC 6238, 6 digits, 30 s),
 //! sign-in with lockout, sessions, and the append-only audit log. Used by the console (`console`) and by
 //! `promess-server operateurs …`.
-use crate::{db, password};
-use base64::Engine;
-use sqlx::AnyPool;
+use crate::{
+    password,
+    secret::{same, sha256_hex},
+    store::{Store, operators as rows},
+};
 use totp_rs::{Algorithm, Secret, TOTP};
 
 /// Consecutive failed sign-ins before an account is locked, and for how long.
@@ -23,43 +25,7 @@ pub fn totp(secret: &str, login: &str) -> Result<TOTP, String> {
     TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes, Some(ISSUER.into()), login.into()).map_err(|e| e.to_string())
 }
 
-/// Appends a line to the audit log: who, what, and its detail (never a password, code or token).
-pub async fn audit(
-    db: impl sqlx::AnyExecutor<'_>,
-    actor: &str,
-    action: &str,
-    detail: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO journal (id, at, acteur, action, detail) VALUES ($1, $2, $3, $4, $5)")
-        .bind(db::new_id().map_err(|e| sqlx::Error::Protocol(e.to_string()))?)
-        .bind(now)
-        .bind(actor)
-        .bind(action)
-        .bind(detail)
-        .execute(db)
-        .await?;
-    Ok(())
-}
-
-/// A line of the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuditLine {
-    pub at: i64,
-    pub acteur: String,
-    pub action: String,
-    pub detail: Option<String>,
-}
-
-/// The newest `limit` lines of the audit log, newest first.
-pub async fn audit_lines(db: &AnyPool, limit: i64) -> Result<Vec<AuditLine>, sqlx::Error> {
-    let rows: Vec<(i64, String, String, Option<String>)> =
-        sqlx::query_as("SELECT at, acteur, action, detail FROM journal ORDER BY at DESC, id DESC LIMIT $1")
-            .bind(limit)
-            .fetch_all(db)
-            .await?;
-    Ok(rows.into_iter().map(|(at, acteur, action, detail)| AuditLine { at, acteur, action, detail }).collect())
-}
+pub use crate::store::operators::{AuditLine, Listed, audit, audit_lines};
 
 /// Why an operator account was not created.
 #[derive(Debug, PartialEq, Eq)]
@@ -93,7 +59,7 @@ pub struct Enrolment {
 
 /// Creates an operator account with this password (given twice) and a new TOTP secret.
 pub async fn add(
-    db: &AnyPool,
+    store: &Store,
     login: &str,
     password: &str,
     again: &str,
@@ -113,46 +79,20 @@ pub async fn add(
     let hash = password::hash(password).map_err(sqlx::Error::Protocol)?;
     let Secret::Encoded(secret) = Secret::generate_secret().to_encoded() else { unreachable!("to_encoded encodes") };
     let uri = totp(&secret, login).map_err(sqlx::Error::Protocol)?.get_url();
-    let mut tx = db::begin_write(db).await?;
-    let inserted =
-        sqlx::query("INSERT INTO operateurs (login, password_hash, totp_secret, cree_le) VALUES ($1, $2, $3, $4)")
-            .bind(login)
-            .bind(&hash)
-            .bind(&secret)
-            .bind(now)
-            .execute(&mut *tx)
-            .await;
-    match inserted {
-        Ok(_) => {}
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(Err(AddError::LoginTaken)),
-        Err(e) => return Err(e),
+    if !rows::insert(store, login, &hash, &secret, now).await? {
+        return Ok(Err(AddError::LoginTaken));
     }
-    audit(&mut *tx, "terminal", "operateur_ajoute", login, now).await?;
-    tx.commit().await?;
     Ok(Ok(Enrolment { secret, uri }))
 }
 
 /// Disables an account and ends its sessions; false when there is no such account.
-pub async fn disable(db: &AnyPool, login: &str, now: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db::begin_write(db).await?;
-    let done = sqlx::query("UPDATE operateurs SET desactive_le = $1 WHERE login = $2 AND desactive_le IS NULL")
-        .bind(now)
-        .bind(login)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM sessions_operateur WHERE login = $1").bind(login).execute(&mut *tx).await?;
-    if done.rows_affected() == 1 {
-        audit(&mut *tx, "terminal", "operateur_desactive", login, now).await?;
-    }
-    tx.commit().await?;
-    Ok(done.rows_affected() == 1)
+pub async fn disable(store: &Store, login: &str, now: i64) -> Result<bool, sqlx::Error> {
+    rows::disable(store, login, now).await
 }
 
-/// The accounts: login, created, disabled, locked until.
-pub async fn list(db: &AnyPool) -> Result<Vec<(String, i64, Option<i64>, Option<i64>)>, sqlx::Error> {
-    sqlx::query_as("SELECT login, cree_le, desactive_le, verrouille_jusqu_a FROM operateurs ORDER BY login")
-        .fetch_all(db)
-        .await
+/// The accounts, by login.
+pub async fn list(store: &Store) -> Result<Vec<Listed>, sqlx::Error> {
+    rows::list(store).await
 }
 
 /// What a sign-in gives.
@@ -167,106 +107,61 @@ pub enum SignIn {
 }
 
 fn random_token() -> Result<String, sqlx::Error> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+    crate::secret::token(32).map_err(|e| sqlx::Error::Protocol(e.to_string()))
 }
 
 /// The TOTP time step `code` is valid for around `now` (one step of drift each way), if any.
 fn code_step(totp: &TOTP, code: &str, now: i64) -> Option<i64> {
     let code = code.trim();
     let step = now / 30;
-    [step - 1, step, step + 1]
-        .into_iter()
-        .filter(|s| *s >= 0)
-        .find(|s| same_secret(&totp.generate(*s as u64 * 30), code))
-}
-
-/// Whether two secrets are equal, in a time that does not depend on where they differ.
-pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    [step - 1, step, step + 1].into_iter().filter(|s| *s >= 0).find(|s| same(&totp.generate(*s as u64 * 30), code))
 }
 
 /// Checks a sign-in (the password on a blocking thread by the caller's `verify`), counts failures, locks, and
 /// opens a session. Every outcome goes to the audit log.
 pub async fn sign_in(
-    db: &AnyPool,
+    store: &Store,
     login: &str,
     password_given: &str,
     code: &str,
     verify: impl AsyncFnOnce(String, String) -> bool,
     now: i64,
 ) -> Result<SignIn, sqlx::Error> {
-    type Account = (String, String, i64, i64, Option<i64>, Option<i64>);
-    let account: Option<Account> = sqlx::query_as(
-        "SELECT password_hash, totp_secret, dernier_pas, echecs, verrouille_jusqu_a, desactive_le FROM operateurs \
-         WHERE login = $1",
-    )
-    .bind(login)
-    .fetch_optional(db)
-    .await?;
     let shown = login.chars().take(64).collect::<String>();
-    let Some((hash, secret, last_step, failures, locked, disabled)) = account else {
+    let Some(account) = rows::account(store, login).await? else {
         // The same work as for a real account, so that timing does not tell which logins exist.
         let _ = verify(password_given.to_owned(), DUMMY_HASH.to_owned()).await;
-        audit(db, &shown, "connexion_refusee", "identifiant inconnu", now).await?;
+        audit(store.pool(), &shown, "connexion_refusee", "identifiant inconnu", now).await?;
         return Ok(SignIn::Refused);
     };
-    if let Some(until) = locked.filter(|u| *u > now) {
-        audit(db, login, "connexion_refusee", "compte verrouillé", now).await?;
+    if let Some(until) = account.verrouille_jusqu_a.filter(|u| *u > now) {
+        audit(store.pool(), login, "connexion_refusee", "compte verrouillé", now).await?;
         return Ok(SignIn::Locked { until });
     }
-    let password_ok = verify(password_given.to_owned(), hash).await;
-    let step = totp(&secret, login).ok().and_then(|t| code_step(&t, code, now)).filter(|s| *s > last_step);
-    match (password_ok, step, disabled) {
+    let password_ok = verify(password_given.to_owned(), account.password_hash).await;
+    let step = totp(&account.totp_secret, login)
+        .ok()
+        .and_then(|t| code_step(&t, code, now))
+        .filter(|s| *s > account.dernier_pas);
+    match (password_ok, step, account.desactive_le) {
         (true, Some(step), None) => {
             let (cookie, csrf) = (random_token()?, random_token()?);
-            let mut tx = db::begin_write(db).await?;
             // The step is taken once: a concurrent sign-in with the same code finds it taken.
-            let taken = sqlx::query(
-                "UPDATE operateurs SET dernier_pas = $1, echecs = 0, verrouille_jusqu_a = NULL \
-                 WHERE login = $2 AND dernier_pas < $1",
-            )
-            .bind(step)
-            .bind(login)
-            .execute(&mut *tx)
-            .await?;
-            if taken.rows_affected() != 1 {
+            if !rows::open_session(store, login, step, &sha256_hex(cookie.as_bytes()), &csrf, now).await? {
                 return Ok(SignIn::Refused);
             }
-            sqlx::query(
-                "INSERT INTO sessions_operateur (id_hash, login, csrf, cree_le, vu_le) VALUES ($1, $2, $3, $4, $4)",
-            )
-            .bind(db::sha256_hex(cookie.as_bytes()))
-            .bind(login)
-            .bind(&csrf)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            audit(&mut *tx, login, "connexion", "", now).await?;
-            tx.commit().await?;
             Ok(SignIn::Session { cookie, csrf })
         }
-        _ => {
-            let why = match (password_ok, step, disabled) {
-                (_, _, Some(_)) => "compte désactivé",
-                (false, _, _) => "mot de passe incorrect",
+        (password_ok, _, disabled) => {
+            let why = match (password_ok, disabled) {
+                (_, Some(_)) => "compte désactivé",
+                (false, _) => "mot de passe incorrect",
                 _ => "code incorrect ou déjà utilisé",
             };
-            let failures = failures + 1;
+            let failures = account.echecs + 1;
             let lock = (failures >= MAX_FAILURES).then_some(now + LOCK_SECS);
-            let mut tx = db::begin_write(db).await?;
-            sqlx::query("UPDATE operateurs SET echecs = $1, verrouille_jusqu_a = $2 WHERE login = $3")
-                .bind(if lock.is_some() { 0 } else { failures })
-                .bind(lock)
-                .bind(login)
-                .execute(&mut *tx)
-                .await?;
-            audit(&mut *tx, login, "connexion_refusee", why, now).await?;
-            if lock.is_some() {
-                audit(&mut *tx, login, "verrouillage", &format!("{MAX_FAILURES} échecs de suite"), now).await?;
-            }
-            tx.commit().await?;
+            let lock_why = format!("{MAX_FAILURES} échecs de suite");
+            rows::record_failure(store, login, failures, lock, why, &lock_why, now).await?;
             Ok(SignIn::Refused)
         }
     }
@@ -284,35 +179,21 @@ pub struct Operator {
 }
 
 /// The operator of a session cookie, if it is current (and the account enabled): its idle time starts again.
-pub async fn session(db: &AnyPool, cookie: &str, now: i64) -> Result<Option<Operator>, sqlx::Error> {
-    let id_hash = db::sha256_hex(cookie.as_bytes());
-    let row: Option<(String, String, i64, i64)> = sqlx::query_as(
-        "SELECT s.login, s.csrf, s.cree_le, s.vu_le FROM sessions_operateur s JOIN operateurs o ON o.login = s.login \
-         WHERE s.id_hash = $1 AND o.desactive_le IS NULL",
-    )
-    .bind(&id_hash)
-    .fetch_optional(db)
-    .await?;
-    let Some((login, csrf, created, seen)) = row else { return Ok(None) };
-    if now - seen > SESSION_IDLE_SECS || now - created > SESSION_MAX_SECS {
-        sqlx::query("DELETE FROM sessions_operateur WHERE id_hash = $1").bind(&id_hash).execute(db).await?;
+pub async fn session(store: &Store, cookie: &str, now: i64) -> Result<Option<Operator>, sqlx::Error> {
+    let id_hash = sha256_hex(cookie.as_bytes());
+    let Some(session) = rows::session(store, &id_hash).await? else { return Ok(None) };
+    if now - session.vu_le > SESSION_IDLE_SECS || now - session.cree_le > SESSION_MAX_SECS {
+        rows::end_session(store.pool(), &id_hash).await?;
         return Ok(None);
     }
-    sqlx::query("UPDATE sessions_operateur SET vu_le = $1 WHERE id_hash = $2")
-        .bind(now)
-        .bind(&id_hash)
-        .execute(db)
-        .await?;
-    Ok(Some(Operator { login, csrf }))
+    rows::touch_session(store, &id_hash, now).await?;
+    Ok(Some(Operator { login: session.login, csrf: session.csrf }))
 }
 
 /// Ends a session ("Se déconnecter").
-pub async fn sign_out(db: &AnyPool, cookie: &str, login: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sessions_operateur WHERE id_hash = $1")
-        .bind(db::sha256_hex(cookie.as_bytes()))
-        .execute(db)
-        .await?;
-    audit(db, login, "deconnexion", "", now).await
+pub async fn sign_out(store: &Store, cookie: &str, login: &str, now: i64) -> Result<(), sqlx::Error> {
+    rows::end_session(store.pool(), &sha256_hex(cookie.as_bytes())).await?;
+    audit(store.pool(), login, "deconnexion", "", now).await
 }
 
 #[cfg(test)]

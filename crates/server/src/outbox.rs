@@ -1,11 +1,18 @@
-//! Sending the emails of the outbox: a worker takes the due rows, sends them, and marks them sent; a failure is
-//! retried later with an exponential backoff. A registration never waits for, nor fails with, the mail server.
-use crate::db::Queue;
+//! Sending the emails of the outbox: the email job of the queue (`queue`) takes a due message, sends it, and marks
+//! it sent; a failure is retried later with the queue's backoff. A registration never waits for, nor fails with,
+//! the mail server.
+use crate::{
+    queue::{self, Failure, Job, Kind},
+    store::{
+        Store,
+        jobs::{self, Due},
+    },
+};
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart, header::MessageId},
 };
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use std::{path::PathBuf, time::Duration};
 
 /// Where emails go: .eml files in a folder (`file://outbox`) or an SMTP server: `smtp://host:port` (a relay on the
@@ -93,110 +100,38 @@ impl Mailer {
     }
 }
 
-/// Why an email did not leave.
-#[derive(Debug)]
-enum Failure {
-    /// Worth another attempt (the server down, a 4xx answer, a disk full).
-    Transient(String),
-    /// It will never leave: the recipient refused or not an address.
-    Permanent(String),
-}
-
 /// The longest an SMTP conversation may take.
 const SEND_LIMIT: Duration = Duration::from_secs(60);
 
-/// Attempts before an email is given up as dead.
-pub const MAX_ATTEMPTS: i64 = 12;
-
-/// An email that did not leave yet, or never will (`dead_at`), for the operator.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Pending {
-    pub id: String,
-    pub recipient: String,
-    pub subject: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub dead_at: Option<i64>,
+/// The email job: sends the outbox's message of the job's id.
+#[derive(Clone)]
+pub struct SendEmail {
+    pub mailer: Mailer,
+    pub from: Mailbox,
 }
 
-/// The emails not sent, dead ones first.
-pub async fn pending(db: &AnyPool) -> Result<Vec<Pending>, sqlx::Error> {
-    let rows: Vec<(String, String, String, i64, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT id, recipient, subject, attempts, last_error, dead_at FROM outbox WHERE sent_at IS NULL \
-         ORDER BY dead_at IS NULL, next_attempt_at",
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, recipient, subject, attempts, last_error, dead_at)| Pending {
-            id,
-            recipient,
-            subject,
-            attempts,
-            last_error,
-            dead_at,
-        })
-        .collect())
+impl Job for SendEmail {
+    const KIND: Kind = Kind::Email;
+    /// Attempts before an email is given up as dead.
+    const MAX_ATTEMPTS: i64 = 12;
+    const WHAT: (&'static str, &'static str) = ("email", "promess-server outbox");
+
+    async fn run(&self, store: &Store, job: &Due) -> Result<(), Failure> {
+        let message = jobs::message(store, &job.id).await.map_err(|e| Failure::Transient(e.to_string()))?;
+        let Some(m) = message else { return Err(Failure::Permanent("the message is gone".into())) };
+        let message = build(&job.id, &self.from, &m.recipient, &m.subject, m.text_body, m.html_body)
+            .map_err(Failure::Permanent)?;
+        self.mailer.send(&job.id, &message).await
+    }
+
+    async fn done(&self, tx: &mut AnyConnection, job: &Due, now: i64) -> Result<(), sqlx::Error> {
+        jobs::message_sent(tx, &job.id, now).await
+    }
 }
-
-pub fn now_secs() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Seconds before the next attempt after `attempts` failures: 2, 4, 8… up to 10 minutes.
-pub fn backoff(attempts: i64) -> i64 {
-    2_i64.saturating_pow(attempts.clamp(1, 30) as u32).min(600)
-}
-
-type Row = (String, String, String, String, String, i64, i64);
-
-/// How long a worker owns an email it is sending: another server process on the same database leaves it alone
-/// meanwhile, so that two workers never send the same email.
-pub(crate) const LEASE_SECS: i64 = 300;
 
 /// Sends every email due at `now`; returns how many were sent.
-pub async fn deliver_due(db: &AnyPool, mailer: &Mailer, from: &Mailbox, now: i64) -> Result<usize, sqlx::Error> {
-    let due: Vec<Row> = sqlx::query_as(
-        "SELECT id, recipient, subject, text_body, html_body, attempts, next_attempt_at FROM outbox \
-         WHERE sent_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 50",
-    )
-    .bind(now)
-    .fetch_all(db)
-    .await?;
-    let started = std::time::Instant::now();
-    let mut sent = 0;
-    for (id, recipient, subject, text, html, attempts, due_at) in due {
-        // The lease runs from when this email is taken: a slow batch never leaves the last ones unleased.
-        let taken_at = now + started.elapsed().as_secs() as i64;
-        if !Queue::Outbox.claim(db, &id, due_at, taken_at + LEASE_SECS).await? {
-            continue; // Another worker took it.
-        }
-        let result = match build(&id, from, &recipient, &subject, text, html) {
-            Ok(message) => mailer.send(&id, &message).await,
-            Err(e) => Err(Failure::Permanent(e)),
-        };
-        match result {
-            Ok(()) => {
-                sqlx::query("UPDATE outbox SET sent_at = $1, attempts = $2 WHERE id = $3 AND sent_at IS NULL")
-                    .bind(now)
-                    .bind(attempts + 1)
-                    .bind(&id)
-                    .execute(db)
-                    .await?;
-                sent += 1;
-            }
-            Err(failure) => {
-                let attempts = attempts + 1;
-                let (error, dead) = match failure {
-                    Failure::Permanent(e) => (e, true),
-                    Failure::Transient(e) => (e, attempts >= MAX_ATTEMPTS),
-                };
-                Queue::Outbox.failed(db, &id, attempts, taken_at, &error, dead).await?;
-            }
-        }
-    }
-    Ok(sent)
+pub async fn deliver_due(store: &Store, mailer: &Mailer, from: &Mailbox, now: i64) -> Result<usize, sqlx::Error> {
+    queue::run_due(store, &SendEmail { mailer: mailer.clone(), from: from.clone() }, now).await
 }
 
 fn build(id: &str, from: &Mailbox, to: &str, subject: &str, text: String, html: String) -> Result<Message, String> {
@@ -207,20 +142,4 @@ fn build(id: &str, from: &Mailbox, to: &str, subject: &str, text: String, html: 
         .header(MessageId::from(format!("<{id}@promess-inscription>")))
         .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| e.to_string())
-}
-
-/// The background worker: every `every`, the due emails.
-pub fn spawn_worker(db: AnyPool, mailer: Mailer, from: Mailbox, every: Duration) -> tokio::task::JoinHandle<()> {
-    Queue::Outbox.spawn_worker(every, move || {
-        let (db, mailer, from) = (db.clone(), mailer.clone(), from.clone());
-        async move { deliver_due(&db, &mailer, &from, now_secs()).await }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn backoff_grows_then_caps() {
-        assert_eq!([1, 2, 3, 9, 10, 50].map(super::backoff), [2, 4, 8, 512, 600, 600]);
-    }
 }

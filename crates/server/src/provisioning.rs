@@ -7,14 +7,18 @@
 //! servers read (`{ARGON2ID}$argon2id$v=19$…`); the server never has the clear password. Written again, it is
 //! updated, never duplicated.
 use crate::{
-    db::{self, Queue},
-    email::{Email, Kind},
-    outbox::LEASE_SECS,
+    email::{self, Email},
+    queue::{self, Failure, Job, Kind},
+    store::{
+        Store,
+        jobs::{self, Due},
+        registrations,
+    },
 };
 use base64::Engine;
 use ldap3::{LdapConnAsync, LdapConnSettings, Mod};
 use promess_core::lifecycle::Statut;
-use sqlx::AnyPool;
+use sqlx::AnyConnection;
 use std::{
     collections::HashSet,
     path::{Path, PathBuf},
@@ -131,7 +135,7 @@ fn ldif_line(name: &str, value: &str) -> String {
 
 /// Why an account was not written.
 #[derive(Debug)]
-pub struct Failure(pub String);
+pub struct WriteError(pub String);
 
 /// The longest one write to the directory may take, connection included.
 const WRITE_LIMIT: Duration = Duration::from_secs(30);
@@ -141,21 +145,21 @@ const ALREADY_EXISTS: u32 = 68;
 
 impl Directory {
     /// Writes `account`: created, or updated when an entry with its uid is there.
-    pub async fn write(&self, account: &Account, base_dn: &str) -> Result<(), Failure> {
+    pub async fn write(&self, account: &Account, base_dn: &str) -> Result<(), WriteError> {
         match self {
             Directory::Folder(dir) => {
                 // Written whole then renamed: a reader never sees half an entry. One file per account: written
                 // again, it is replaced.
                 let name = format!("{}.ldif", account.uid);
                 let tmp = dir.join(format!(".{name}.tmp"));
-                let failed = |e: std::io::Error| Failure(format!("{}: {e}", dir.display()));
+                let failed = |e: std::io::Error| WriteError(format!("{}: {e}", dir.display()));
                 tokio::fs::create_dir_all(dir).await.map_err(failed)?;
                 tokio::fs::write(&tmp, account.ldif(base_dn)).await.map_err(failed)?;
                 tokio::fs::rename(&tmp, dir.join(name)).await.map_err(failed)
             }
             Directory::Ldap(ldap) => match tokio::time::timeout(WRITE_LIMIT, ldap.write(account, base_dn)).await {
-                Ok(written) => written.map_err(|e| Failure(format!("{}: {e}", ldap.url))),
-                Err(_) => Err(Failure(format!("{}: no answer in {WRITE_LIMIT:?}", ldap.url))),
+                Ok(written) => written.map_err(|e| WriteError(format!("{}: {e}", ldap.url))),
+                Err(_) => Err(WriteError(format!("{}: no answer in {WRITE_LIMIT:?}", ldap.url))),
             },
         }
     }
@@ -189,11 +193,8 @@ impl Ldap {
     }
 }
 
-/// Attempts before an account is given up as dead (about four hours of a directory down, at 10 minutes between
-/// the last ones); a dead one waits for the operator (`promess-server comptes relancer`).
-pub const MAX_ATTEMPTS: i64 = 30;
-
-/// What the worker needs besides the database.
+/// The directory job: writes an activated request's account, then (in the transaction that marks it done) records it
+/// and queues the acceptance email.
 #[derive(Clone)]
 pub struct Provisioner {
     pub directory: Directory,
@@ -203,134 +204,49 @@ pub struct Provisioner {
     pub webmail: Arc<str>,
 }
 
-type Due = (String, String, i64, i64);
-type Person = (String, String, String, String, String, String, String, String);
+impl Job for Provisioner {
+    const KIND: Kind = Kind::Account;
+    /// About four hours of a directory down, at 10 minutes between the last attempts; a dead one waits for the
+    /// operator (`promess-server comptes relancer`).
+    const MAX_ATTEMPTS: i64 = 30;
+    const WHAT: (&'static str, &'static str) = ("account", "promess-server comptes");
 
-/// Writes every account due at `now`, each then followed by its acceptance email; returns how many were written.
-pub async fn provision_due(db: &AnyPool, p: &Provisioner, now: i64) -> Result<usize, sqlx::Error> {
-    let due: Vec<Due> = sqlx::query_as(
-        "SELECT id, registration_id, attempts, next_attempt_at FROM provisioning \
-         WHERE done_at IS NULL AND dead_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at LIMIT 50",
-    )
-    .bind(now)
-    .fetch_all(db)
-    .await?;
-    let started = std::time::Instant::now();
-    let mut written = 0;
-    for (id, registration, attempts, due_at) in due {
-        let taken_at = now + started.elapsed().as_secs() as i64;
-        if !Queue::Provisioning.claim(db, &id, due_at, taken_at + LEASE_SECS).await? {
-            continue; // Another worker took it.
-        }
-        let person: Option<Person> = sqlx::query_as(
-            "SELECT statut, identifiant, adresse, prenom, nom, password_hash, civilite, email FROM registrations \
-             WHERE id = $1",
-        )
-        .bind(&registration)
-        .fetch_optional(db)
-        .await?;
-        let result = match &person {
-            Some((statut, uid, mail, given_name, sn, hash, ..)) if statut == Statut::Active.key() => {
+    async fn run(&self, store: &Store, job: &Due) -> Result<(), Failure> {
+        let id = job.registration_id.as_deref().unwrap_or_default();
+        let person = registrations::person(store.pool(), id).await.map_err(|e| Failure::Transient(e.to_string()))?;
+        match person {
+            Some(p) if p.statut == Statut::Active => {
                 let account = Account {
-                    uid: uid.clone(),
-                    mail: mail.clone(),
-                    given_name: given_name.clone(),
-                    sn: sn.clone(),
-                    password_hash: hash.clone(),
+                    uid: p.identifiant,
+                    mail: p.adresse,
+                    given_name: p.prenom,
+                    sn: p.nom,
+                    password_hash: p.password_hash,
                 };
-                p.directory.write(&account, &p.base_dn).await
+                self.directory.write(&account, &self.base_dn).await.map_err(|f| Failure::Transient(f.0))
             }
-            _ => Err(Failure("the registration is not active".into())),
-        };
-        let attempts = attempts + 1;
-        match (result, person) {
-            (Ok(()), Some((_, identifiant, _, _, _, _, civilite, to))) => {
-                let mut tx = db::begin_write(db).await?;
-                let done = sqlx::query(
-                    "UPDATE provisioning SET done_at = $1, attempts = $2 WHERE id = $3 AND done_at IS NULL",
-                )
-                .bind(taken_at)
-                .bind(attempts)
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
-                if done.rows_affected() != 1 {
-                    continue; // Written by another worker meanwhile, which sent the email.
-                }
-                sqlx::query("UPDATE registrations SET provisioned_at = $1 WHERE id = $2")
-                    .bind(taken_at)
-                    .bind(&registration)
-                    .execute(&mut *tx)
-                    .await?;
-                let detail = "Boîte aux lettres créée dans l'annuaire de la messagerie.";
-                db::record_event(&mut tx, &registration, Statut::Active, Some("annuaire"), Some(detail), taken_at)
-                    .await?;
-                let kind = Kind::Accepted { webmail: &p.webmail };
-                let email = Email { civilite: &civilite, identifiant: &identifiant, kind }.render();
-                db::queue_email(&mut tx, &registration, &to, &email, taken_at).await?;
-                tx.commit().await?;
-                tracing::info!(%identifiant, "account written to the directory");
-                written += 1;
-            }
-            (result, _) => {
-                let error = result.err().map_or_else(|| "the registration is gone".into(), |f| f.0);
-                Queue::Provisioning.failed(db, &id, attempts, taken_at, &error, attempts >= MAX_ATTEMPTS).await?;
-            }
+            Some(_) => Err(Failure::Transient("the registration is not active".into())),
+            None => Err(Failure::Transient("the registration is gone".into())),
         }
     }
-    Ok(written)
+
+    async fn done(&self, tx: &mut AnyConnection, job: &Due, now: i64) -> Result<(), sqlx::Error> {
+        let id = job.registration_id.as_deref().unwrap_or_default();
+        let Some(p) = registrations::person(&mut *tx, id).await? else { return Ok(()) };
+        registrations::set_provisioned(tx, id, now).await?;
+        let detail = "Boîte aux lettres créée dans l'annuaire de la messagerie.";
+        registrations::record_event(tx, id, Statut::Active, Some("annuaire"), Some(detail), now).await?;
+        let kind = email::Kind::Accepted { webmail: &self.webmail };
+        let email = Email { civilite: &p.civilite, identifiant: &p.identifiant, kind }.render();
+        jobs::enqueue_email(tx, id, &p.email, &email, now).await?;
+        tracing::info!(identifiant = %p.identifiant, "account written to the directory");
+        Ok(())
+    }
 }
 
-/// An account not written yet, or given up (`dead_at`), for the operator.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Pending {
-    pub id: String,
-    pub identifiant: String,
-    pub attempts: i64,
-    pub last_error: Option<String>,
-    pub dead_at: Option<i64>,
-}
-
-/// The accounts not written, dead ones first.
-pub async fn pending(db: &AnyPool) -> Result<Vec<Pending>, sqlx::Error> {
-    let rows: Vec<(String, String, i64, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT p.id, r.identifiant, p.attempts, p.last_error, p.dead_at FROM provisioning p \
-         JOIN registrations r ON r.id = p.registration_id WHERE p.done_at IS NULL \
-         ORDER BY p.dead_at IS NULL, p.next_attempt_at",
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, identifiant, attempts, last_error, dead_at)| Pending {
-            id,
-            identifiant,
-            attempts,
-            last_error,
-            dead_at,
-        })
-        .collect())
-}
-
-/// Gives the dead accounts another series of attempts from `now` (once the operator fixed the directory);
-/// returns how many.
-pub async fn retry_dead(db: &AnyPool, now: i64) -> Result<u64, sqlx::Error> {
-    let retried = sqlx::query(
-        "UPDATE provisioning SET dead_at = NULL, attempts = 0, next_attempt_at = $1 \
-         WHERE dead_at IS NOT NULL AND done_at IS NULL",
-    )
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(retried.rows_affected())
-}
-
-/// The background worker: every `every`, the due accounts.
-pub fn spawn_worker(db: AnyPool, provisioner: Provisioner, every: Duration) -> tokio::task::JoinHandle<()> {
-    Queue::Provisioning.spawn_worker(every, move || {
-        let (db, p) = (db.clone(), provisioner.clone());
-        async move { provision_due(&db, &p, crate::outbox::now_secs()).await }
-    })
+/// Writes every account due at `now`, each then followed by its acceptance email; returns how many were written.
+pub async fn provision_due(store: &Store, p: &Provisioner, now: i64) -> Result<usize, sqlx::Error> {
+    queue::run_due(store, p, now).await
 }
 
 #[cfg(test)]

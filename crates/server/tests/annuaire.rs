@@ -33,7 +33,7 @@ const SAGE: (&str, &str, &str, &str, &str) = ("8", "99700771191", "SAGE", "CECIL
 const MARTIN: (&str, &str, &str, &str, &str) = ("8", "10005173140", "MARTIN", "PAUL", "10");
 
 async fn import(app: &TestApp, path: &std::path::Path) -> Result<annuaire::Imported, ImportError> {
-    annuaire::import(&app.db, path, "operateur.test", app.now()).await
+    annuaire::import(&app.store, path, "operateur.test", app.now()).await
 }
 
 async fn rows(app: &TestApp) -> i64 {
@@ -58,10 +58,10 @@ async fn a_file_that_is_not_the_extract_is_refused_and_the_import_before_stays(a
     std::fs::write(&broken, bytes).unwrap();
     assert!(matches!(import(app, &broken).await, Err(ImportError::Read(_))));
 
-    let current = annuaire::current(&app.db).await.unwrap().unwrap();
+    let current = annuaire::current(&app.store).await.unwrap().unwrap();
     assert_eq!((current.date_extraction.as_deref(), current.entrees), (Some("2026-11-01"), 1));
-    assert_eq!(annuaire::lookup(&app.db, "8", "99700771191").await.unwrap().len(), 1);
-    assert!(annuaire::lookup(&app.db, "8", "10005173140").await.unwrap().is_empty());
+    assert_eq!(annuaire::lookup(&app.store, "8", "99700771191").await.unwrap().len(), 1);
+    assert!(annuaire::lookup(&app.store, "8", "10005173140").await.unwrap().is_empty());
     assert_eq!(rows(app).await, 1, "the failed imports left no row");
 }
 
@@ -78,7 +78,7 @@ async fn the_zip_as_published_reads_as_the_plain_file(app: &TestApp) {
     // One line per activity: Paul Martin's two practices are one professional.
     assert_eq!((from_zip.lignes, from_zip.entrees, from_zip.entrees_adeli), (3, 2, 0));
     assert_eq!(from_zip.date_extraction.as_deref(), Some("2026-11-28"));
-    let found = annuaire::lookup(&app.db, "8", "10005173140").await.unwrap();
+    let found = annuaire::lookup(&app.store, "8", "10005173140").await.unwrap();
     assert_eq!((found.len(), found[0].nom.as_str(), found[0].prenom.as_str()), (1, "MARTIN", "PAUL"));
     assert_eq!((found[0].commune.as_str(), found[0].libelle_profession.as_str()), ("BORDEAUX", "Libellé"));
     assert_eq!(found[0].savoir_faire, "Médecine générale");
@@ -91,10 +91,10 @@ async fn an_import_replaces_the_previous_one_whole(app: &TestApp) {
     let adeli = ("0", "331234567", "DURAND", "MARIE", "60");
     let second = import(app, &extract(app, "b_202611010000.txt", &[MARTIN, adeli])).await.unwrap();
     assert_eq!((second.entrees, second.entrees_adeli), (2, 1));
-    assert!(annuaire::lookup(&app.db, "8", "99700771191").await.unwrap().is_empty(), "the old extract is gone");
-    assert_eq!(annuaire::lookup(&app.db, "8", "10005173140").await.unwrap().len(), 1);
-    assert_eq!(annuaire::lookup(&app.db, "0", "331234567").await.unwrap().len(), 1);
-    assert!(annuaire::lookup(&app.db, "8", "331234567").await.unwrap().is_empty(), "RPPS and ADELI apart");
+    assert!(annuaire::lookup(&app.store, "8", "99700771191").await.unwrap().is_empty(), "the old extract is gone");
+    assert_eq!(annuaire::lookup(&app.store, "8", "10005173140").await.unwrap().len(), 1);
+    assert_eq!(annuaire::lookup(&app.store, "0", "331234567").await.unwrap().len(), 1);
+    assert!(annuaire::lookup(&app.store, "8", "331234567").await.unwrap().is_empty(), "RPPS and ADELI apart");
     assert_eq!(rows(app).await, 2);
     let imports: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM annuaire_imports").fetch_one(&app.db).await.unwrap();
     assert_eq!(imports, 1);
@@ -104,14 +104,14 @@ async fn an_import_replaces_the_previous_one_whole(app: &TestApp) {
     let mut out = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
     let lines = synthetic::write(&mut out, 30_000).unwrap();
     drop(out);
-    let db = app.db.clone();
+    let db = app.store.clone();
     let importing = tokio::spawn(async move { annuaire::import(&db, &big, "op", 0).await });
     let (mut seen_old, mut seen_new) = (0, false);
     while !importing.is_finished() {
         // Read in this order, the new import may become current between the two: never neither, and once the
         // new one is seen, never the old one again.
-        let martin = annuaire::lookup(&app.db, "8", "10005173140").await.unwrap().len();
-        let generated = annuaire::lookup(&app.db, "8", "10000000001").await.unwrap().len();
+        let martin = annuaire::lookup(&app.store, "8", "10005173140").await.unwrap().len();
+        let generated = annuaire::lookup(&app.store, "8", "10000000001").await.unwrap().len();
         assert!(martin + generated >= 1, "one import is always visible");
         assert!(!(seen_new && martin > 0), "the old import came back");
         seen_new |= generated > 0;
@@ -119,8 +119,8 @@ async fn an_import_replaces_the_previous_one_whole(app: &TestApp) {
     }
     let imported = importing.await.unwrap().unwrap();
     assert_eq!(imported.lignes as u64, lines);
-    assert!(annuaire::lookup(&app.db, "8", "10005173140").await.unwrap().is_empty());
-    assert_eq!(annuaire::lookup(&app.db, "8", "10000000001").await.unwrap().len(), 1);
+    assert!(annuaire::lookup(&app.store, "8", "10005173140").await.unwrap().is_empty());
+    assert_eq!(annuaire::lookup(&app.store, "8", "10000000001").await.unwrap().len(), 1);
     assert!(seen_old > 0, "the previous import was read during the new one");
 }
 
@@ -128,7 +128,7 @@ async fn the_request_s_answers_are_compared_with_the_directory(app: &TestApp) {
     import(app, &extract(app, "c_202611010000.txt", &[SAGE, ("8", "10003378428", "D'ARC", "JEAN PIERRE", "10")]))
         .await
         .unwrap();
-    let sage = &annuaire::lookup(&app.db, "8", "99700771191").await.unwrap()[0];
+    let sage = &annuaire::lookup(&app.store, "8", "99700771191").await.unwrap()[0];
     let check = Check::of("Sage", "Cécile", "50", &sage.nom, &sage.prenom, &sage.code_profession);
     assert!(check.all_same(), "{check:?}");
     let wrong = Check::of("Sagé", "Céline", "60", &sage.nom, &sage.prenom, &sage.code_profession);
@@ -136,6 +136,6 @@ async fn the_request_s_answers_are_compared_with_the_directory(app: &TestApp) {
         (wrong.nom, wrong.prenom, wrong.profession),
         (Comparison::Same, Comparison::Different, Comparison::Different)
     );
-    let arc = &annuaire::lookup(&app.db, "8", "10003378428").await.unwrap()[0];
+    let arc = &annuaire::lookup(&app.store, "8", "10003378428").await.unwrap()[0];
     assert!(Check::of("d’Arc", "Jean-Pierre", "10", &arc.nom, &arc.prenom, &arc.code_profession).all_same());
 }

@@ -37,6 +37,7 @@ on_both!(
     only_the_app_s_origin_may_call_the_api,
     an_email_that_will_never_leave_is_dead_listed_and_not_retried,
     two_processes_started_at_once_migrate_the_schema_once,
+    a_database_out_of_reach_answers_503_in_french_and_the_json_rejection_its_own,
 );
 
 fn request(identifiant: Option<&str>) -> RegistrationRequest {
@@ -301,7 +302,12 @@ async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
 }
 
 async fn outbox(app: &TestApp) -> Vec<(String, String, i64, Option<i64>)> {
-    sqlx::query_as("SELECT id, recipient, attempts, sent_at FROM outbox ORDER BY id").fetch_all(&app.db).await.unwrap()
+    sqlx::query_as(
+        "SELECT o.id, o.recipient, j.attempts, o.sent_at FROM outbox o JOIN jobs j ON j.id = o.id ORDER BY o.id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap()
 }
 
 fn mailbox() -> lettre::message::Mailbox {
@@ -321,15 +327,15 @@ async fn the_confirmation_email_is_queued_with_the_registration_and_sent_once(ap
 
     let folder = app.dir.join("outbox");
     let mailer = promess_server::outbox::Mailer::from_url(&format!("file://{}", folder.display())).unwrap();
-    let now = promess_server::outbox::now_secs();
+    let now = promess_server::queue::now_secs();
     // Two workers (two server processes on one database) at once: the email goes out once.
     let from = mailbox();
     let (a, b) = tokio::join!(
-        promess_server::outbox::deliver_due(&app.db, &mailer, &from, now),
-        promess_server::outbox::deliver_due(&app.db, &mailer, &from, now)
+        promess_server::outbox::deliver_due(&app.store, &mailer, &from, now),
+        promess_server::outbox::deliver_due(&app.store, &mailer, &from, now)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1);
-    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now + 3600).await.unwrap(), 0);
+    assert_eq!(promess_server::outbox::deliver_due(&app.store, &mailer, &mailbox(), now + 3600).await.unwrap(), 0);
     let files: Vec<_> = std::fs::read_dir(&folder).unwrap().flatten().map(|e| e.path()).collect();
     assert_eq!(files.len(), 1, "{files:?}");
     let eml = std::fs::read_to_string(&files[0]).unwrap();
@@ -372,21 +378,28 @@ async fn an_smtp_outage_delays_the_email_and_delivers_it_once_when_back(app: &Te
     assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mailer = promess_server::outbox::Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
-    let now = promess_server::outbox::now_secs();
+    let now = promess_server::queue::now_secs();
 
     // The SMTP server is down: nothing sent, nothing lost, a later attempt planned.
-    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 0);
+    assert_eq!(promess_server::outbox::deliver_due(&app.store, &mailer, &mailbox(), now).await.unwrap(), 0);
     let (attempts, next, error): (i64, i64, String) =
-        sqlx::query_as("SELECT attempts, next_attempt_at, last_error FROM outbox").fetch_one(&app.db).await.unwrap();
+        sqlx::query_as("SELECT attempts, next_attempt_at, last_error FROM jobs WHERE kind = 'email'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
     assert_eq!(attempts, 1);
     assert!(next > now, "backoff");
     assert!(!error.is_empty());
-    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 0, "not due yet");
+    assert_eq!(
+        promess_server::outbox::deliver_due(&app.store, &mailer, &mailbox(), now).await.unwrap(),
+        0,
+        "not due yet"
+    );
 
     // Back up: delivered, once.
     let server = SmtpServer::start(port);
-    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), next).await.unwrap(), 1);
-    assert_eq!(promess_server::outbox::deliver_due(&app.db, &mailer, &mailbox(), next + 3600).await.unwrap(), 0);
+    assert_eq!(promess_server::outbox::deliver_due(&app.store, &mailer, &mailbox(), next).await.unwrap(), 1);
+    assert_eq!(promess_server::outbox::deliver_due(&app.store, &mailer, &mailbox(), next + 3600).await.unwrap(), 0);
     let received = server.stop();
     let (id,): (String,) = sqlx::query_as("SELECT id FROM outbox").fetch_one(&app.db).await.unwrap();
     assert_eq!(received.matches(&format!("<{id}@promess-inscription>")).count(), 1, "{received}");
@@ -411,7 +424,12 @@ async fn only_the_app_s_origin_may_call_the_api(app: &TestApp) {
 }
 
 async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &TestApp) {
-    use promess_server::outbox::{MAX_ATTEMPTS, Mailer, deliver_due, pending};
+    use promess_server::{
+        outbox::{Mailer, SendEmail, deliver_due},
+        queue::{Job, Kind},
+        store::jobs,
+    };
+    const MAX_ATTEMPTS: i64 = SendEmail::MAX_ATTEMPTS;
     assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
     let mut other = request(None);
     (other.donnees.prenom, other.donnees.rpps) = ("Zoé".into(), rpps(9));
@@ -430,12 +448,12 @@ async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &Tes
     let mailer = Mailer::from_url(&format!("file://{}", blocked.display())).unwrap();
     std::fs::remove_dir_all(&blocked).unwrap();
     std::fs::write(&blocked, "not a folder").unwrap();
-    let mut now = promess_server::outbox::now_secs();
+    let mut now = promess_server::queue::now_secs();
     for _ in 0..MAX_ATTEMPTS + 3 {
-        assert_eq!(deliver_due(&app.db, &mailer, &mailbox(), now).await.unwrap(), 0);
+        assert_eq!(deliver_due(&app.store, &mailer, &mailbox(), now).await.unwrap(), 0);
         now += 3600;
     }
-    let listed = pending(&app.db).await.unwrap();
+    let listed = jobs::pending(&app.store, Kind::Email).await.unwrap();
     assert_eq!(listed.len(), 2);
     let of = |id: &str| listed.iter().find(|p| p.id == id).unwrap();
     assert_eq!(of(permanent).attempts, 1, "a permanent failure is not retried");
@@ -444,7 +462,13 @@ async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &Tes
     assert!(of(transient).dead_at.is_some());
     // A working mailer later sends none of them: dead is dead.
     let folder = Mailer::from_url(&format!("file://{}", app.dir.join("outbox").display())).unwrap();
-    assert_eq!(deliver_due(&app.db, &folder, &mailbox(), now).await.unwrap(), 0);
+    assert_eq!(deliver_due(&app.store, &folder, &mailbox(), now).await.unwrap(), 0);
+    // Until the operator retries them (`promess-server outbox relancer`): the one that can leave leaves, once.
+    assert_eq!(jobs::retry_dead(&app.store, Kind::Email, now).await.unwrap(), 2);
+    assert_eq!(deliver_due(&app.store, &folder, &mailbox(), now).await.unwrap(), 1);
+    let listed = jobs::pending(&app.store, Kind::Email).await.unwrap();
+    assert_eq!(listed.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [permanent.as_str()]);
+    assert_eq!(deliver_due(&app.store, &folder, &mailbox(), now + 3600).await.unwrap(), 0);
 }
 
 async fn two_processes_started_at_once_migrate_the_schema_once(app: &TestApp) {
@@ -453,19 +477,19 @@ async fn two_processes_started_at_once_migrate_the_schema_once(app: &TestApp) {
     std::fs::create_dir_all(&dir).unwrap();
     let backend = if app.dir.join("promess.db").exists() { Backend::Sqlite } else { Backend::Postgres };
     let Some(url) = common::database_url(backend, "migrated_twice", &dir).await else { return };
-    let (a, b) = tokio::join!(promess_server::db::connect(&url), promess_server::db::connect(&url));
+    let (a, b) = tokio::join!(promess_server::store::Store::connect(&url), promess_server::store::Store::connect(&url));
     let (a, b) = (a.expect("the first process"), b.expect("the second process"));
-    let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(&a).await.unwrap();
-    assert_eq!(applied as usize, promess_server::db::MIGRATOR.iter().count(), "each migration once");
-    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(&b).await.unwrap();
+    let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM _sqlx_migrations").fetch_one(a.pool()).await.unwrap();
+    assert_eq!(applied as usize, promess_server::store::MIGRATOR.iter().count(), "each migration once");
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM registrations").fetch_one(b.pool()).await.unwrap();
     assert_eq!(rows, 0);
 }
 
 #[tokio::test]
 async fn served_over_https_the_answers_carry_hsts() {
-    let https = |mut state: promess_server::AppState, _: &std::path::Path| {
-        state.origins = std::sync::Arc::new(vec!["https://inscription.sante-na.fr".into()]);
-        state
+    let https = |mut settings: promess_server::Settings, _: &std::path::Path| {
+        settings.origins = vec!["https://inscription.sante-na.fr".into()];
+        settings
     };
     let app = common::test_app_with(Backend::Sqlite, "hsts", https).await.unwrap();
     let (_, _, headers) = send(&app, Request::get("/").body(Body::empty()).unwrap()).await;
@@ -473,4 +497,21 @@ async fn served_over_https_the_answers_carry_hsts() {
     let plain = common::test_app(Backend::Sqlite, "no_hsts").await.unwrap();
     let (_, _, headers) = send(&plain, Request::get("/").body(Body::empty()).unwrap()).await;
     assert!(headers.get(header::STRICT_TRANSPORT_SECURITY).is_none(), "not over plain HTTP");
+}
+
+async fn a_database_out_of_reach_answers_503_in_french_and_the_json_rejection_its_own(app: &TestApp) {
+    // The body's fault is said as such, before the database is asked anything.
+    let (status, rejected, _) = send(app, post_json("[]".into())).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // The database gone (its pool closed): the client is told to come back, in French, with nothing internal.
+    app.store.close().await;
+    let (status, body, headers) = send(app, post_json(serde_json::to_string(&request(None)).unwrap())).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(headers[header::RETRY_AFTER], "5");
+    let message = body["erreur"].as_str().unwrap();
+    assert!(message.contains("momentanément indisponible") && message.contains("réessayez"), "{body}");
+    assert!(!message.contains("pool") && !message.contains("closed"), "{body}");
+    assert_ne!(rejected["erreur"], body["erreur"]);
+    let names = Request::get("/api/identifiants?prenom=Anne&nom=Martin").body(Body::empty()).unwrap();
+    assert_eq!(send(app, names).await.0, StatusCode::SERVICE_UNAVAILABLE);
 }

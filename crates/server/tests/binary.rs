@@ -1,68 +1,12 @@
 //! The real binary, as the run command starts it: defaults, logs at the most verbose level, a request over HTTP, its
 //! emails written to the outbox folder, the operator's commands, and no secret in the logs.
-use promess_core::{
-    RegistrationRequest,
-    registration::{
-        Credentials,
-        examples::{STRONG_PASSWORD, valid_draft},
-    },
-};
+use promess_core::registration::examples::STRONG_PASSWORD;
+mod common;
+use common::process::{http, post_json, registration_body, start, workdir};
 use std::{
-    io::{BufRead, BufReader, Read, Write},
-    net::TcpStream,
     process::{Command, Stdio},
     time::{Duration, Instant},
 };
-
-fn http(port: u16, request: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
-    answer
-}
-
-/// A fresh directory with `dist/index.html` holding `page`: the server's working directory.
-fn workdir(name: &str, page: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("promess-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("dist")).unwrap();
-    std::fs::write(dir.join("dist/index.html"), page).unwrap();
-    dir
-}
-
-/// The real binary in `dir`, with its defaults and `--dist dist`, on a port the system picks (port 0): its port, read
-/// from its log once it listens, and its whole log once it stops (read meanwhile, so that it never waits on a full
-/// pipe).
-fn start(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
-        .current_dir(dir)
-        .env("RUST_LOG", log)
-        .env("NO_COLOR", "1")
-        .args(["--listen", "127.0.0.1:0", "--dist", "dist"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let mut logs = String::new();
-    let port = loop {
-        let line = lines.next().expect("the server stopped before listening").unwrap();
-        logs.push_str(&line);
-        logs.push('\n');
-        if let Some(address) = line.split("ProMess Inscription on http://").nth(1) {
-            break address.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
-        }
-    };
-    let rest = std::thread::spawn(move || {
-        lines.map_while(Result::ok).for_each(|line| {
-            logs.push_str(&line);
-            logs.push('\n');
-        });
-        logs
-    });
-    (server, port, rest)
-}
 
 /// The emails of the outbox folder to `to`, oldest first, waiting up to 20 s for `count` of them.
 fn emails(dir: &std::path::Path, to: &str, count: usize) -> Vec<String> {
@@ -97,23 +41,8 @@ fn command(dir: &std::path::Path, args: &[&str]) -> String {
 fn the_binary_takes_a_request_through_its_email_and_a_decision_and_never_logs_a_secret() {
     let dir = workdir("binary", "<html></html>");
     let (mut server, port, logs) = start(&dir, "trace");
-    let post = |path: &str, body: &str| {
-        http(
-            port,
-            &format!(
-                "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1:{port}\r\n\
-                 Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            ),
-        )
-    };
-    let body = serde_json::to_string(&RegistrationRequest {
-        donnees: valid_draft(),
-        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
-        identifiant: None,
-        preuve_carte: None,
-    })
-    .unwrap();
+    let post = |path: &str, body: &str| post_json(port, path, body);
+    let body = registration_body();
     let answer = post("/api/registrations", &body);
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
     assert!(answer.contains("cecile.sage@sante-na.fr") && answer.contains("email_a_confirmer"));

@@ -96,10 +96,10 @@ fn pki() -> &'static Pki {
 
 async fn app_for(backend: Backend, name: &str) -> Option<CardApp> {
     let pki = pki();
-    let app = common::test_app_with(backend, &format!("card_{name}"), |mut state, dir| {
+    let app = common::test_app_with(backend, &format!("card_{name}"), |mut settings, dir| {
         write_trust(dir, pki, &[], now_secs() + 7 * DAY);
-        state.card_trust = Some(Arc::new(CardTrust::load(&dir.join("ca.pem"), vec![dir.join("ca.crl")]).unwrap()));
-        state
+        settings.card_trust = Some(CardTrust::load(&dir.join("ca.pem"), vec![dir.join("ca.crl")]).unwrap());
+        settings
     })
     .await?;
     let clock = app.clock.clone();
@@ -341,7 +341,7 @@ async fn a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claime
     let settings = promess_server::lifecycle::Decisions { refused_retention_secs: 1 };
     let now = app.clock.load(Ordering::SeqCst);
     let accepted = promess_server::lifecycle::decide(
-        &app.app.db,
+        &app.app.store,
         &id,
         promess_server::lifecycle::Decision::Accept,
         "op",

@@ -92,7 +92,7 @@ fn csrf_of(html: &str) -> String {
 
 /// An operator account; its TOTP secret.
 async fn operator(app: &TestApp) -> String {
-    operators::add(&app.db, LOGIN, PASSWORD, PASSWORD, app.now()).await.unwrap().unwrap().secret
+    operators::add(&app.store, LOGIN, PASSWORD, PASSWORD, app.now()).await.unwrap().unwrap().secret
 }
 
 fn code(secret: &str, at: i64) -> String {
@@ -122,7 +122,7 @@ async fn signed_in(app: &TestApp, secret: &str) -> Vec<String> {
 }
 
 async fn audit_actions(app: &TestApp) -> Vec<String> {
-    operators::audit_lines(&app.db, 100).await.unwrap().into_iter().map(|l| l.action).collect()
+    operators::audit_lines(&app.store, 100).await.unwrap().into_iter().map(|l| l.action).collect()
 }
 
 async fn every_console_route_needs_a_session(app: &TestApp) {
@@ -168,7 +168,7 @@ async fn a_sign_in_needs_the_password_and_a_fresh_code_and_ends_on_sign_out(app:
     let pairs = [("login", long.as_str()), ("mot_de_passe", PASSWORD), ("code", "123456"), ("csrf", token.as_str())];
     let page = call(app, "POST", "/operateur/connexion", &form.cookies, Some(&pairs)).await;
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
-    let lines = operators::audit_lines(&app.db, 100).await.unwrap();
+    let lines = operators::audit_lines(&app.store, 100).await.unwrap();
     assert!(lines.iter().all(|l| l.acteur.chars().count() <= 64), "the journal keeps a long login short");
 
     app.advance(30);
@@ -186,7 +186,9 @@ async fn a_sign_in_needs_the_password_and_a_fresh_code_and_ends_on_sign_out(app:
     let value = session[0].split_once('=').unwrap().1;
     let stored: Vec<String> =
         sqlx::query_scalar("SELECT id_hash FROM sessions_operateur").fetch_all(&app.db).await.unwrap();
-    assert!(stored.iter().all(|h| h != value) && stored.contains(&promess_server::db::sha256_hex(value.as_bytes())));
+    assert!(
+        stored.iter().all(|h| h != value) && stored.contains(&promess_server::secret::sha256_hex(value.as_bytes()))
+    );
 
     // Signing out needs the session's CSRF token.
     let csrf = csrf_of(&queue.html);
@@ -202,7 +204,7 @@ async fn a_sign_in_needs_the_password_and_a_fresh_code_and_ends_on_sign_out(app:
         assert!(actions.iter().any(|a| a == action), "{action} in {actions:?}");
     }
     // No secret in the audit log.
-    let lines = operators::audit_lines(&app.db, 100).await.unwrap();
+    let lines = operators::audit_lines(&app.store, 100).await.unwrap();
     let text = format!("{lines:?}");
     assert!(!text.contains(PASSWORD) && !text.contains(&fresh) && !text.contains(value));
 }
@@ -247,7 +249,7 @@ async fn the_operator_checks_a_request_against_the_directory_and_decides(app: &T
     let mut out = std::fs::File::create(&extract).unwrap();
     std::io::Write::write_all(&mut out, format!("{}\n", annuaire::synthetic::HEADER).as_bytes()).unwrap();
     annuaire::synthetic::line(&mut out, "8", "99700771191", "SAGE", "CECILE", "50", "Sage-Femme", "BORDEAUX").unwrap();
-    annuaire::import(&app.db, &extract, "op", app.now()).await.unwrap();
+    annuaire::import(&app.store, &extract, "op", app.now()).await.unwrap();
 
     let session = signed_in(app, &secret).await;
     let queue = call(app, "GET", "/operateur/demandes", &session, None).await;

@@ -7,7 +7,7 @@ use promess_core::{
 };
 use promess_server::{
     lifecycle::Decision,
-    provisioning::{self, Account, Directory, Ldap, Provisioner},
+    provisioning::{Account, Directory, Ldap, Provisioner},
 };
 use std::sync::Arc;
 
@@ -84,7 +84,7 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
     mail.stop_directory();
     assert_eq!(decide(&app, &cecile, Decision::Accept).await, Ok(Statut::Active));
     assert_eq!(provision_to(&app, &directory).await, 0);
-    let pending = provisioning::pending(&app.db).await.unwrap();
+    let pending = common::accounts_pending(&app).await;
     assert_eq!(pending.len(), 1, "kept to retry: {pending:?}");
     assert!(!subjects_of(&app, &cecile).await.contains(&ACCEPTED.to_owned()), "no acceptance while down");
 
@@ -98,7 +98,7 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
         password_hash: promess_server::password::hash("un-autre-mot-de-passe").unwrap(),
     };
     Directory::Ldap(Arc::new(ldap(&mail))).write(&stale, PEOPLE).await.unwrap();
-    app.advance(promess_server::outbox::backoff(1));
+    app.advance(promess_server::queue::backoff(1));
     assert_eq!(provision_to(&app, &directory).await, 1);
     assert_eq!(entries(&mail, &cecile).await, 1, "updated, not duplicated");
     let login = mail.imap_login(&cecile, STRONG_PASSWORD);
@@ -108,7 +108,7 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
     // The acceptance email, once, and after the account: queued when it was written.
     let (provisioned, emails): (i64, Vec<(i64,)>) = (
         sqlx::query_scalar("SELECT provisioned_at FROM registrations").fetch_one(&app.db).await.unwrap(),
-        sqlx::query_as("SELECT next_attempt_at FROM outbox WHERE subject = $1")
+        sqlx::query_as("SELECT j.next_attempt_at FROM jobs j JOIN outbox o ON o.id = j.id WHERE o.subject = $1")
             .bind(ACCEPTED)
             .fetch_all(&app.db)
             .await
@@ -147,10 +147,10 @@ async fn imap_login_with_the_account_written_over_ldaps_to_a_directory_of_a_priv
     assert_eq!(decide(&app, &cecile, Decision::Accept).await, Ok(Statut::Active));
     // The system's authorities do not know this directory's certificate: refused, kept to retry.
     assert_eq!(provision_to(&app, &over_tls(None)).await, 0);
-    let pending = provisioning::pending(&app.db).await.unwrap();
+    let pending = common::accounts_pending(&app).await;
     assert!(pending[0].last_error.as_deref().unwrap_or_default().contains("ldaps://"), "{pending:?}");
     // With its authority (PROMESS_LDAP_CA): written over TLS.
-    app.advance(promess_server::outbox::backoff(1));
+    app.advance(promess_server::queue::backoff(1));
     assert_eq!(provision_to(&app, &over_tls(Some(Ldap::trusting(&ca).unwrap()))).await, 1);
     let login = mail.imap_login(&cecile, STRONG_PASSWORD);
     assert!(login.is_ok(), "{login:?}\n{}", mail.log());
@@ -165,20 +165,19 @@ async fn imap_login_with_the_account_written_after_starttls_and_never_in_clear()
     };
     let cecile = in_review(&app, "99700771191", "cecile.sage@exemple.fr").await;
     assert_eq!(decide(&app, &cecile, Decision::Accept).await, Ok(Statut::Active));
-    let attempts = |app: &TestApp| {
-        let db = app.db.clone();
-        async move { provisioning::pending(&db).await.unwrap().into_iter().map(|p| p.attempts).collect::<Vec<_>>() }
-    };
+    async fn attempts(app: &TestApp) -> Vec<i64> {
+        common::accounts_pending(app).await.into_iter().map(|p| p.attempts).collect()
+    }
     // In clear, the directory takes no write: kept to retry, nothing written.
     assert_eq!(provision_to(&app, &on_plain_port(false, None)).await, 0);
     assert_eq!(attempts(&app).await, [1]);
     assert_eq!(entries(&mail, &cecile).await, 0);
     // StartTLS to a certificate of an authority the system does not know: refused before anything is sent.
-    app.advance(promess_server::outbox::backoff(1));
+    app.advance(promess_server::queue::backoff(1));
     assert_eq!(provision_to(&app, &on_plain_port(true, None)).await, 0);
     assert_eq!(attempts(&app).await, [2]);
     // StartTLS with its authority (PROMESS_LDAP_CA): written, and the mailbox opens.
-    app.advance(promess_server::outbox::backoff(2));
+    app.advance(promess_server::queue::backoff(2));
     assert_eq!(provision_to(&app, &on_plain_port(true, Some(Ldap::trusting(&ca).unwrap()))).await, 1);
     assert!(attempts(&app).await.is_empty());
     let login = mail.imap_login(&cecile, STRONG_PASSWORD);

@@ -69,7 +69,7 @@ async fn a_manual_request_waits_for_its_email_then_for_the_operator(app: &TestAp
     assert_eq!(token.len(), 43, "{token}");
     let (hash,): (String,) =
         sqlx::query_as("SELECT email_token_hash FROM registrations").fetch_one(&app.db).await.unwrap();
-    assert_eq!(hash, promess_server::db::sha256_hex(token.as_bytes()));
+    assert_eq!(hash, promess_server::secret::sha256_hex(token.as_bytes()));
     assert!(!hash.contains(&token));
     // An operator cannot accept a request whose email is not proven.
     assert_eq!(
@@ -149,11 +149,11 @@ async fn an_unconfirmed_request_expires_after_48_hours_and_frees_its_identifier(
     assert_eq!(proposal().await, "cecile.sage2", "reserved by the request");
 
     let deadline = start + EMAIL_CONFIRMATION_SECS;
-    assert_eq!(lifecycle::purge(&app.db, deadline).await.unwrap().requests, 0, "not within its 48 h");
+    assert_eq!(lifecycle::purge(&app.store, deadline).await.unwrap().requests, 0, "not within its 48 h");
     app.advance(EMAIL_CONFIRMATION_SECS + 1);
     let (status, body) = confirm(app, &token).await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::GONE, Some("jeton_expire")), "{body}");
-    assert_eq!(lifecycle::purge(&app.db, deadline + 1).await.unwrap().requests, 1);
+    assert_eq!(lifecycle::purge(&app.store, deadline + 1).await.unwrap().requests, 1);
     assert_eq!(count(app).await, 0, "its data deleted");
     let (emails,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.db).await.unwrap();
     let (events,): (i64,) =
@@ -165,7 +165,7 @@ async fn an_unconfirmed_request_expires_after_48_hours_and_frees_its_identifier(
     // A confirmed request is never purged as unconfirmed.
     register(app, &request("99700771191", "cecile.sage@exemple.fr")).await;
     confirm(app, &token_of(app, "cecile.sage").await).await;
-    assert_eq!(lifecycle::purge(&app.db, app.now() + 365 * DAY).await.unwrap().requests, 0);
+    assert_eq!(lifecycle::purge(&app.store, app.now() + 365 * DAY).await.unwrap().requests, 0);
     assert_eq!(statut_of(app, "cecile.sage").await.as_deref(), Some("en_verification"));
 }
 
@@ -185,8 +185,8 @@ async fn a_refused_request_is_kept_for_its_retention_then_deleted(app: &TestApp)
         sqlx::query_as("SELECT motif_refus, decided_by FROM registrations").fetch_one(&app.db).await.unwrap();
     assert_eq!((motif.as_str(), par.as_str()), ("numero_introuvable", "operateur.test"));
 
-    assert_eq!(lifecycle::purge(&app.db, app.now() + 30 * DAY).await.unwrap().requests, 0, "kept 30 days");
-    assert_eq!(lifecycle::purge(&app.db, app.now() + 30 * DAY + 1).await.unwrap().requests, 1);
+    assert_eq!(lifecycle::purge(&app.store, app.now() + 30 * DAY).await.unwrap().requests, 0, "kept 30 days");
+    assert_eq!(lifecycle::purge(&app.store, app.now() + 30 * DAY + 1).await.unwrap().requests, 1);
     assert_eq!(count(app).await, 0);
 }
 
@@ -274,6 +274,6 @@ async fn an_idempotency_key_is_forgotten_after_a_day(app: &TestApp) {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(later["identifiant"], "cecile.sage2", "a day later the key is a new request's");
     assert_eq!(count(app).await, 2);
-    let Purged { answers, .. } = lifecycle::purge(&app.db, app.now() + DAY + 1).await.unwrap();
+    let Purged { answers, .. } = lifecycle::purge(&app.store, app.now() + DAY + 1).await.unwrap();
     assert_eq!(answers, 1, "the answer is deleted after its day");
 }

@@ -3,7 +3,10 @@
 //! the activation, retried while the directory is down, given up after its attempts and then listed; the acceptance
 //! email only after it.
 use promess_core::lifecycle::{RefusalReason, Statut};
-use promess_server::provisioning::{self, Directory, Ldap, MAX_ATTEMPTS, Provisioner};
+use promess_server::{
+    provisioning::{Directory, Ldap, Provisioner},
+    queue::Job,
+};
 use std::sync::Arc;
 
 mod common;
@@ -77,7 +80,7 @@ async fn an_account_is_written_once_active_then_its_acceptance_email_leaves(app:
     // Done once: another round writes nothing and sends nothing.
     assert_eq!(provision(app).await, 0);
     assert_eq!(subjects_of(app, &cecile).await.iter().filter(|s| *s == ACCEPTED).count(), 1);
-    assert!(provisioning::pending(&app.db).await.unwrap().is_empty());
+    assert!(common::accounts_pending(app).await.is_empty());
 }
 
 /// A directory that does not answer: a port nobody listens on.
@@ -98,30 +101,30 @@ async fn a_directory_down_is_retried_then_given_up_and_listed_then_retried(app: 
     assert_eq!(decide(app, &cecile, promess_server::lifecycle::Decision::Accept).await, Ok(Statut::Active));
     let down = unreachable(app);
     assert_eq!(provision_to(app, &down).await, 0);
-    let pending = provisioning::pending(&app.db).await.unwrap();
+    let pending = common::accounts_pending(app).await;
     assert_eq!((pending.len(), pending[0].attempts, pending[0].dead_at), (1, 1, None), "{pending:?}");
     assert!(pending[0].last_error.as_deref().unwrap_or_default().contains("ldap://127.0.0.1:"), "{pending:?}");
     // Not retried before its backoff.
     assert_eq!(provision_to(app, &down).await, 0);
-    assert_eq!(provisioning::pending(&app.db).await.unwrap()[0].attempts, 1);
+    assert_eq!(common::accounts_pending(app).await[0].attempts, 1);
 
-    for attempt in 2..=MAX_ATTEMPTS {
-        app.advance(promess_server::outbox::backoff(attempt - 1));
+    for attempt in 2..=Provisioner::MAX_ATTEMPTS {
+        app.advance(promess_server::queue::backoff(attempt - 1));
         provision_to(app, &down).await;
-        assert_eq!(provisioning::pending(&app.db).await.unwrap()[0].attempts, attempt);
+        assert_eq!(common::accounts_pending(app).await[0].attempts, attempt);
     }
-    let dead = provisioning::pending(&app.db).await.unwrap();
-    assert!(dead[0].dead_at.is_some(), "given up after {MAX_ATTEMPTS} attempts: {dead:?}");
-    assert_eq!(dead[0].identifiant, cecile);
+    let dead = common::accounts_pending(app).await;
+    assert!(dead[0].dead_at.is_some(), "given up after {} attempts: {dead:?}", Provisioner::MAX_ATTEMPTS);
+    assert_eq!(dead[0].what, cecile);
     // Dead: no more attempts, even with the directory back, and still no acceptance email.
     app.advance(86_400);
     assert_eq!(provision(app).await, 0);
     assert!(!subjects_of(app, &cecile).await.contains(&ACCEPTED.to_owned()));
 
     // The operator fixed the directory and retries: written once, then the email.
-    assert_eq!(provisioning::retry_dead(&app.db, app.now()).await.unwrap(), 1);
+    assert_eq!(common::accounts_retry_dead(app, app.now()).await, 1);
     assert_eq!(provision(app).await, 1);
     assert!(ldif_of(app, &cecile).is_some());
     assert_eq!(subjects_of(app, &cecile).await.iter().filter(|s| *s == ACCEPTED).count(), 1);
-    assert!(provisioning::pending(&app.db).await.unwrap().is_empty());
+    assert!(common::accounts_pending(app).await.is_empty());
 }

@@ -26,9 +26,9 @@ async fn dribble(port: u16, bytes: Vec<u8>, every: Duration) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_headers_and_slow_bodies_are_cut_and_never_stop_other_clients() {
     // Every connection comes from 127.0.0.1: the rate limit is raised so that only the time limits answer.
-    let unlimited = |mut state: promess_server::AppState, _: &std::path::Path| {
-        state.limiter = promess_server::limit::RateLimiter::new(100_000, Duration::from_secs(60));
-        state
+    let unlimited = |settings: promess_server::Settings, _: &std::path::Path| promess_server::Settings {
+        rate_limit: 100_000,
+        ..settings
     };
     let app = common::test_app_with(common::Backend::Sqlite, "slow_clients", unlimited).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -56,14 +56,14 @@ fn free_port() -> u16 {
 
 /// One email waiting in the outbox again (as if just queued).
 async fn requeue(db: &sqlx::AnyPool) {
-    sqlx::query("UPDATE outbox SET sent_at = NULL, dead_at = NULL, attempts = 0, next_attempt_at = 0")
+    sqlx::query("UPDATE jobs SET done_at = NULL, dead_at = NULL, attempts = 0, next_attempt_at = 0, leased_by = NULL")
         .execute(db)
         .await
         .unwrap();
 }
 
 async fn last_error(db: &sqlx::AnyPool) -> (Option<String>, Option<i64>) {
-    sqlx::query_as("SELECT last_error, dead_at FROM outbox").fetch_one(db).await.unwrap()
+    sqlx::query_as("SELECT last_error, dead_at FROM jobs").fetch_one(db).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -73,7 +73,7 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
     std::fs::write(app.dir.join("smtp.pem"), certified.cert.pem()).unwrap();
     std::fs::write(app.dir.join("smtp.key"), certified.signing_key.serialize_pem()).unwrap();
     let ca = app.dir.join("smtp.pem");
-    let id = promess_server::db::new_id().unwrap();
+    let id = promess_server::secret::new_id().unwrap();
     sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, civilite, nom, prenom, email, donnees, \
          password_hash, created_at) VALUES ($1, 'a.b', 'a.b@sante-na.fr', 'active', '22', 'B', 'A', 'a.b@exemple.fr', \
@@ -89,8 +89,8 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
         kind: promess_server::email::Kind::Accepted { webmail: "https://w/" },
     }
     .render();
-    let mut tx = app.db.begin().await.unwrap();
-    promess_server::db::queue_email(&mut tx, &id, "a.b@exemple.fr", &email, 0).await.unwrap();
+    let mut tx = app.store.begin_write().await.unwrap();
+    promess_server::store::jobs::enqueue_email(&mut tx, &id, "a.b@exemple.fr", &email, 0).await.unwrap();
     tx.commit().await.unwrap();
     let from = "ESEA <notification@esea-na.fr>".parse().unwrap();
 
@@ -104,7 +104,7 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
         let mailer = Mailer::configure(&url, Some(&ca)).unwrap();
         requeue(&app.db).await;
         assert_eq!(
-            deliver_due(&app.db, &mailer, &from, 1).await.unwrap(),
+            deliver_due(&app.store, &mailer, &from, 1).await.unwrap(),
             1,
             "{mode}: {:?}",
             last_error(&app.db).await
@@ -116,7 +116,7 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
         // A wrong password: not sent, retried later (the operator fixes the setting), never dead for it.
         let wrong = Mailer::configure(&url.replace("s3cret-smtp", "faux"), Some(&ca)).unwrap();
         requeue(&app.db).await;
-        assert_eq!(deliver_due(&app.db, &wrong, &from, 1).await.unwrap(), 0, "{mode}");
+        assert_eq!(deliver_due(&app.store, &wrong, &from, 1).await.unwrap(), 0, "{mode}");
         let (error, dead) = last_error(&app.db).await;
         assert!(error.as_deref().unwrap_or_default().contains("535"), "{mode}: {error:?}");
         assert_eq!(dead, None, "{mode}: an authentication failure is not the email's fault");
@@ -125,7 +125,7 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
         // A certificate of no trusted authority (the system's): not sent.
         let untrusted = Mailer::configure(&url, None).unwrap();
         requeue(&app.db).await;
-        assert_eq!(deliver_due(&app.db, &untrusted, &from, 1).await.unwrap(), 0, "{mode}");
+        assert_eq!(deliver_due(&app.store, &untrusted, &from, 1).await.unwrap(), 0, "{mode}");
         assert_eq!(last_error(&app.db).await.1, None, "{mode}: retried");
         assert!(!server.received().contains("MESSAGE"), "{mode}: nothing reached the server without trust");
     }
@@ -144,7 +144,7 @@ async fn emails_leave_over_smtps_and_starttls_with_authentication_and_never_in_c
     }
     let url = format!("smtp://promess:s3cret-smtp@127.0.0.1:{port}?tls=starttls");
     requeue(&app.db).await;
-    assert_eq!(deliver_due(&app.db, &Mailer::configure(&url, Some(&ca)).unwrap(), &from, 1).await.unwrap(), 0);
+    assert_eq!(deliver_due(&app.store, &Mailer::configure(&url, Some(&ca)).unwrap(), &from, 1).await.unwrap(), 0);
     let _ = plain.kill();
     let mut out = String::new();
     std::io::Read::read_to_string(plain.stdout.as_mut().unwrap(), &mut out).unwrap();

@@ -16,7 +16,7 @@ pub async fn confirm(
     if jeton.len() > TOKEN_BYTES * 2 {
         return Err(AppError::Token(promess_core::lifecycle::TokenError::JetonInconnu));
     }
-    let accepted = lifecycle::confirm_email(&state.db, jeton.trim(), state.now()).await?;
+    let accepted = lifecycle::confirm_email(&state.store, jeton.trim(), state.now()).await?;
     Ok(Json(accepted.map_err(AppError::Token)?))
 }
 
@@ -27,8 +27,9 @@ pub async fn resend(
     let Json(Resend { identifiant, email }) = body?;
     // The address as it was stored (promess-core's form); anything else matches no request.
     if let Ok(email) = Email::parse(&email) {
+        let public_url = state.settings.public_url();
         let queued =
-            lifecycle::resend(&state.db, identifiant.trim(), email.as_str(), &state.public_url, state.now()).await?;
+            lifecycle::resend(&state.store, identifiant.trim(), email.as_str(), public_url, state.now()).await?;
         tracing::debug!(queued, "confirmation email resend asked");
     }
     // The same answer whether a request matched or not.

@@ -1,5 +1,5 @@
 //! GET /api/identifiants?prenom=&nom=&mssante= → the identifier and address that would be given now.
-use crate::{AppState, db, error::AppError};
+use crate::{AppState, error::AppError, store::registrations};
 use axum::{
     Json,
     extract::{Query, State},
@@ -19,6 +19,6 @@ pub struct NamesQuery {
 
 pub async fn propose(State(state): State<AppState>, Query(q): Query<NamesQuery>) -> Result<Json<Proposal>, AppError> {
     let base = Identifiant::of_names(&q.prenom, &q.nom).map_err(AppError::Invalid)?;
-    let free = db::free_identifier(&state.db, &base).await?;
-    Ok(Json(Proposal::of(&free, &state.operator, q.mssante)))
+    let free = registrations::free_identifier(&state.store, &base).await?;
+    Ok(Json(Proposal::of(&free, &state.settings.operator, q.mssante)))
 }

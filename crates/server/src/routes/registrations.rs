@@ -4,9 +4,13 @@
 //! 202 whoever already asked, and only one active account may hold a number.
 use crate::{
     AppState,
-    db::{self, InsertError, NewRegistration, Taken},
     error::AppError,
     lifecycle,
+    secret::sha256_hex,
+    store::{
+        challenges,
+        registrations::{self, Answer, NewRegistration, Taken, WriteError},
+    },
 };
 use axum::{
     Json,
@@ -36,12 +40,12 @@ fn invalid_card(code: ErrorCode) -> AppError {
 /// answers compared with what the certificate says. Answers what is recorded, with the challenge to spend.
 async fn card_use(state: &AppState, request: &RegistrationRequest) -> Result<(CardUse, String), AppError> {
     let proof = request.preuve_carte.as_ref().ok_or_else(|| invalid_card(ErrorCode::CardProofMissing))?;
-    let trust = state.card_trust.as_ref().ok_or_else(|| invalid_card(ErrorCode::CardNotConfigured))?;
+    let trust = state.settings.card_trust.as_ref().ok_or_else(|| invalid_card(ErrorCode::CardNotConfigured))?;
     let now = state.now();
     let certified = trust.certificate(proof, now).map_err(invalid_card)?;
-    db::challenge_state(&state.db, &proof.nonce, now).await?.map_err(invalid_card)?;
+    challenges::usable(&state.store, &proof.nonce, now).await?.map_err(invalid_card)?;
     let algorithm = certified.algorithm;
-    let card = certified.signed(proof, &state.origins).map_err(invalid_card)?;
+    let card = certified.signed(proof, &state.settings.origins).map_err(invalid_card)?;
     let mismatches = request.donnees.card_mismatches(&card);
     if !mismatches.is_empty() {
         return Err(AppError::Invalid(mismatches));
@@ -63,7 +67,9 @@ use lifecycle::KEY_SECS;
 /// The answer stored for this key and this body, replayed as it was; the same key with another body is refused.
 async fn replay(state: &AppState, key: Option<&str>, body_hash: &str) -> Result<Option<Response>, AppError> {
     let Some(key) = key else { return Ok(None) };
-    let Some(stored) = db::answer_of(&state.db, key, state.now() - KEY_SECS).await? else { return Ok(None) };
+    let Some(stored) = registrations::answer_of(&state.store, key, state.now() - KEY_SECS).await? else {
+        return Ok(None);
+    };
     if stored.body_hash.as_deref() != Some(body_hash) {
         return Err(AppError::IdempotencyKeyReused);
     }
@@ -97,7 +103,7 @@ pub async fn create(
     }
     // The body is a valid registration's JSON before anything is replayed.
     let Json(request) = Json::<RegistrationRequest>::from_bytes(&body)?;
-    let body_hash = db::sha256_hex(&body);
+    let body_hash = sha256_hex(&body);
     // A retry of a request already answered (double click, retry after a timeout): the same answer, no new account.
     if let Some(stored) = replay(&state, key, &body_hash).await? {
         return Ok(stored);
@@ -105,7 +111,7 @@ pub async fn create(
     let (password, words) = (request.secret.mot_de_passe.clone(), request.donnees.personal_words());
     // Rated under the same bound as hashing: zxcvbn's matching takes memory too, and 200 registrations at once
     // would otherwise each rate at the same time.
-    let rating = state.hashing.run(move || promess_strength::estimate(&password, &words));
+    let rating = state.limits.hashing.run(move || promess_strength::estimate(&password, &words));
     let score = rating.await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
     let mut registration = Registration::parse(&request, Some(score)).map_err(AppError::Invalid)?;
     // A card registration only on a valid proof of the card: never on what the page says it read.
@@ -118,23 +124,25 @@ pub async fn create(
         Mode::Manuel => None,
     };
     let password = request.secret.mot_de_passe.clone();
-    let password_hash = state.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
+    let password_hash = state.limits.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
     let donnees = serde_json::to_string(&registration).map_err(AppError::internal)?;
 
     let personal = &registration.personal;
     let mssante = registration.membership.mssante;
-    let mut candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
+    let operator = &state.settings.operator;
+    let mut candidate = registrations::free_identifier(&state.store, &registration.identifiant).await?;
     if let Some(confirmed) = &request.identifiant
         && confirmed != candidate.as_str()
     {
-        return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
+        return Err(AppError::IdentifierTaken(Proposal::of(&candidate, operator, mssante)));
     }
     let now = state.now();
     for _ in 0..MAX_ATTEMPTS {
-        let adresse = candidate.address(&state.operator, mssante);
-        let id = db::new_id().map_err(AppError::internal)?;
+        let adresse = candidate.address(operator, mssante);
+        let id = crate::secret::new_id().map_err(AppError::internal)?;
         let (token, token_hash) = lifecycle::new_token().map_err(AppError::internal)?;
-        let email = lifecycle::confirmation_email(personal.civilite, candidate.as_str(), &state.public_url, &token);
+        let email =
+            lifecycle::confirmation_email(personal.civilite, candidate.as_str(), state.settings.public_url(), &token);
         let row = NewRegistration {
             id: &id,
             identifiant: candidate.as_str(),
@@ -161,36 +169,37 @@ pub async fn create(
             statut: Statut::EmailAConfirmer,
         };
         let answer_body = serde_json::to_string(&accepted).map_err(AppError::internal)?;
-        let answer = key.map(|k| db::Answer {
+        let answer = key.map(|k| Answer {
             key: k,
             status: StatusCode::ACCEPTED.as_u16(),
             body: &answer_body,
             body_hash: &body_hash,
             expired_before: now - KEY_SECS,
         });
-        match db::insert(&state.db, &row, answer).await {
+        match registrations::insert(&state.store, &row, answer).await {
             Ok(()) => {
                 tracing::info!(identifiant = %candidate, "request received");
                 return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
             }
             // The same request, answered meanwhile by a concurrent twin: its answer, and this one rolled back.
-            Err(InsertError::Taken(_))
-                if key.is_some() && db::answer_of(&state.db, key.unwrap_or_default(), 0).await?.is_some() =>
+            Err(WriteError::Taken(_))
+                if key.is_some()
+                    && registrations::answer_of(&state.store, key.unwrap_or_default(), 0).await?.is_some() =>
             {
                 return replay(&state, key, &body_hash).await?.ok_or_else(|| AppError::internal("answer vanished"));
             }
-            Err(InsertError::Taken(Taken::Identifier)) => {
+            Err(WriteError::Taken(Taken::Identifier)) => {
                 // Taken by a concurrent registration: the next one, or ask the user to confirm it.
-                candidate = db::free_identifier(&state.db, &registration.identifiant).await?;
+                candidate = registrations::free_identifier(&state.store, &registration.identifiant).await?;
                 if request.identifiant.is_some() {
-                    return Err(AppError::IdentifierTaken(Proposal::of(&candidate, &state.operator, mssante)));
+                    return Err(AppError::IdentifierTaken(Proposal::of(&candidate, operator, mssante)));
                 }
             }
-            Err(InsertError::Challenge(code)) => return Err(invalid_card(code)),
-            Err(InsertError::Taken(taken)) => {
+            Err(WriteError::Challenge(code)) => return Err(invalid_card(code)),
+            Err(WriteError::Taken(taken)) => {
                 return Err(AppError::internal(format!("a new request broke a uniqueness rule: {taken:?}")));
             }
-            Err(InsertError::Db(e)) => return Err(e.into()),
+            Err(WriteError::Db(e)) => return Err(e.into()),
         }
     }
     Err(AppError::internal("no free identifier after many attempts"))

@@ -3,6 +3,7 @@
 //! and requests.
 #![allow(dead_code)]
 pub mod mail_system;
+pub mod process;
 use axum::{
     Router,
     body::Body,
@@ -18,9 +19,11 @@ use promess_core::{
     },
 };
 use promess_server::{
-    AppState, app, db,
+    AppState, Settings, app,
     lifecycle::{self, Decision, DecisionError, Decisions},
     provisioning::{self, Directory, Provisioner},
+    queue::Kind,
+    store::{Store, jobs},
 };
 use serde_json::Value;
 use std::{
@@ -40,6 +43,8 @@ pub const RATE_LIMIT: u32 = 3;
 
 pub struct TestApp {
     pub router: Router,
+    pub store: Store,
+    /// The store's pool, for the tests' own queries.
     pub db: sqlx::AnyPool,
     pub dir: PathBuf,
     /// The app's clock (Unix seconds), which the test moves: days pass without sleeping.
@@ -92,24 +97,25 @@ pub async fn test_app(backend: Backend, name: &str) -> Option<TestApp> {
     test_app_with(backend, name, |state, _| state).await
 }
 
-/// A fresh app whose state `adjust` may change (given the test's directory).
+/// A fresh app whose settings `adjust` may change (given the test's directory).
 pub async fn test_app_with(
     backend: Backend,
     name: &str,
-    adjust: impl FnOnce(AppState, &std::path::Path) -> AppState,
+    adjust: impl FnOnce(Settings, &std::path::Path) -> Settings,
 ) -> Option<TestApp> {
     let dir = std::env::temp_dir().join(format!("promess-api-{name}-{backend:?}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("dist")).unwrap();
     std::fs::write(dir.join("dist/index.html"), "<html><script type=\"module\">init()</script></html>").unwrap();
     let url = database_url(backend, name, &dir).await?;
-    let db = db::connect(&url).await.unwrap();
-    let clock = Arc::new(AtomicI64::new(promess_server::outbox::now_secs()));
-    let mut state = AppState::new(db.clone(), dir.join("dist"), vec![ORIGIN.to_owned()], RATE_LIMIT);
+    let store = Store::connect(&url).await.unwrap();
+    let clock = Arc::new(AtomicI64::new(promess_server::queue::now_secs()));
+    let settings = Settings { rate_limit: RATE_LIMIT, ..Settings::new(dir.join("dist"), vec![ORIGIN.to_owned()]) };
+    let settings = adjust(settings, &dir);
     let time = clock.clone();
-    state.clock = Arc::new(move || time.load(Ordering::SeqCst));
-    let state = adjust(state, &dir);
-    Some(TestApp { router: app(state), db, dir, clock })
+    let state = AppState::with_clock(settings, store.clone(), Arc::new(move || time.load(Ordering::SeqCst)));
+    let db = store.pool().clone();
+    Some(TestApp { router: app(state), store, db, dir, clock })
 }
 
 /// Each case runs on SQLite and on PostgreSQL, with the app `super::app_for` makes (a database name per case).
@@ -152,7 +158,7 @@ pub async fn count(app: &TestApp) -> i64 {
 pub async fn token_of(app: &TestApp, identifiant: &str) -> String {
     let bodies: Vec<(String,)> = sqlx::query_as(
         "SELECT o.text_body FROM outbox o JOIN registrations r ON r.id = o.registration_id \
-         WHERE r.identifiant = $1 ORDER BY o.next_attempt_at, o.id",
+         WHERE r.identifiant = $1 ORDER BY o.created_at, o.id",
     )
     .bind(identifiant)
     .fetch_all(&app.db)
@@ -190,7 +196,7 @@ pub async fn statut_of(app: &TestApp, identifiant: &str) -> Option<String> {
 pub async fn subjects_of(app: &TestApp, identifiant: &str) -> Vec<String> {
     sqlx::query_scalar(
         "SELECT o.subject FROM outbox o JOIN registrations r ON r.id = o.registration_id \
-         WHERE r.identifiant = $1 ORDER BY o.next_attempt_at, o.id",
+         WHERE r.identifiant = $1 ORDER BY o.created_at, o.id",
     )
     .bind(identifiant)
     .fetch_all(&app.db)
@@ -237,7 +243,7 @@ pub async fn id_of(app: &TestApp, identifiant: &str) -> String {
 pub async fn decide(app: &TestApp, identifiant: &str, decision: Decision<'_>) -> Result<Statut, DecisionError> {
     app.advance(1);
     let id = id_of(app, identifiant).await;
-    lifecycle::decide(&app.db, &id, decision, "operateur.test", &SETTINGS, app.now()).await.unwrap()
+    lifecycle::decide(&app.store, &id, decision, "operateur.test", &SETTINGS, app.now()).await.unwrap()
 }
 
 /// The LDIF folder of this test's accounts (the default without a directory).
@@ -251,10 +257,20 @@ pub fn ldif_folder(app: &TestApp) -> Provisioner {
 
 /// The provisioning worker's round, a second after what came before, with `to`: how many accounts it wrote.
 pub async fn provision_to(app: &TestApp, to: &Provisioner) -> usize {
-    provisioning::provision_due(&app.db, to, app.advance(1)).await.unwrap()
+    provisioning::provision_due(&app.store, to, app.advance(1)).await.unwrap()
 }
 
 /// The provisioning worker's round into the LDIF folder.
 pub async fn provision(app: &TestApp) -> usize {
     provision_to(app, &ldif_folder(app)).await
+}
+
+/// The accounts not yet written to the directory, dead ones first.
+pub async fn accounts_pending(app: &TestApp) -> Vec<jobs::Pending> {
+    jobs::pending(&app.store, Kind::Account).await.unwrap()
+}
+
+/// The dead accounts given another series of attempts from `now`: how many.
+pub async fn accounts_retry_dead(app: &TestApp, now: i64) -> u64 {
+    jobs::retry_dead(&app.store, Kind::Account, now).await.unwrap()
 }

@@ -1,0 +1,97 @@
+//! The real `promess-server` binary as a test starts it: in a working directory of its own, on a free port, its log
+//! read as it runs.
+use std::{
+    io::{BufRead, BufReader, Read, Write},
+    net::TcpStream,
+    process::{Command, Stdio},
+};
+
+pub fn http(port: u16, request: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+/// A fresh directory with `dist/index.html` holding `page`: the server's working directory.
+pub fn workdir(name: &str, page: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("promess-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::write(dir.join("dist/index.html"), page).unwrap();
+    dir
+}
+
+/// The real binary in `dir`, with its defaults and `--dist dist`, on a port the system picks (port 0): its port, read
+/// from its log once it listens, and its whole log once it stops (read meanwhile, so that it never waits on a full
+/// pipe).
+pub fn start(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
+    start_with(dir, log, &[])
+}
+
+/// The same with these environment variables (settings).
+pub fn start_with(
+    dir: &std::path::Path,
+    log: &str,
+    env: &[(&str, &str)],
+) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", log)
+        .env("NO_COLOR", "1")
+        .args(["--listen", "127.0.0.1:0", "--dist", "dist"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
+    let mut logs = String::new();
+    let port = loop {
+        let line = lines.next().expect("the server stopped before listening").unwrap();
+        logs.push_str(&line);
+        logs.push('\n');
+        if let Some(address) = line.split("ProMess Inscription on http://").nth(1) {
+            break address.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        lines.map_while(Result::ok).for_each(|line| {
+            logs.push_str(&line);
+            logs.push('\n');
+        });
+        logs
+    });
+    (server, port, rest)
+}
+
+/// A JSON POST from the server's own page (its origin) to `path`: the whole answer, headers and body.
+pub fn post_json(port: u16, path: &str, body: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://127.0.0.1:{port}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// Cécile Sage's valid registration without a card, as the wizard sends it.
+pub fn registration_body() -> String {
+    use promess_core::{
+        RegistrationRequest,
+        registration::{
+            Credentials,
+            examples::{STRONG_PASSWORD, valid_draft},
+        },
+    };
+    serde_json::to_string(&RegistrationRequest {
+        donnees: valid_draft(),
+        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
+        identifiant: None,
+        preuve_carte: None,
+    })
+    .unwrap()
+}

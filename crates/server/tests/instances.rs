@@ -1,0 +1,116 @@
+//! Two server processes on one database, as an operator runs them behind a balancer: one is killed (SIGKILL) while it
+//! holds a job of the queue, and the other takes the job up within the lease and does it once.
+mod common;
+use common::{
+    Backend,
+    process::{post_json, registration_body, start_with, workdir},
+};
+use promess_server::store::Store;
+use std::{
+    net::TcpListener,
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+/// An SMTP server that accepts connections and never says a word: a send to it hangs, and the job stays held.
+fn silent_smtp() -> (u16, Arc<Mutex<usize>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(Mutex::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            *counted.lock().unwrap() += 1;
+            held.push(stream);
+        }
+    });
+    (port, connections)
+}
+
+/// A server process, killed when dropped: a failed assertion leaves no server behind.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The email job's state: (claimed by someone, done, attempts).
+async fn email_job(store: &Store) -> Option<(bool, bool, i64)> {
+    let row: Option<(Option<String>, Option<i64>, i64)> =
+        sqlx::query_as("SELECT leased_by, done_at, attempts FROM jobs WHERE kind = 'email'")
+            .fetch_optional(store.pool())
+            .await
+            .unwrap();
+    row.map(|(leased_by, done_at, attempts)| (leased_by.is_some(), done_at.is_some(), attempts))
+}
+
+/// The .eml files of `dir`'s outbox folder.
+fn emails_in(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("outbox"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "eml"))
+                .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn a_job_held_by_a_killed_instance_is_finished_by_another_once(backend: Backend) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = format!("instances-{backend:?}").to_lowercase();
+    let (a, b) = (workdir(&format!("{name}-a"), "<html></html>"), workdir(&format!("{name}-b"), "<html></html>"));
+    let Some(url) = runtime.block_on(common::database_url(backend, "instances", &a)) else { return };
+    let store = runtime.block_on(Store::connect(&url)).unwrap();
+
+    // Instance A sends its emails to a server that never answers.
+    let (smtp, connections) = silent_smtp();
+    let smtp_url = format!("smtp://127.0.0.1:{smtp}");
+    let (first, port, _) = start_with(&a, "info", &[("DATABASE_URL", &url), ("PROMESS_MAIL", &smtp_url)]);
+    let first = Running(first);
+    let answer = post_json(port, "/api/registrations", &registration_body());
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+
+    // A claims the email job and talks to the silent server: it holds the job. Then it dies.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !(runtime.block_on(email_job(&store)) == Some((true, false, 0)) && *connections.lock().unwrap() > 0) {
+        assert!(Instant::now() < deadline, "A never took the job: {:?}", runtime.block_on(email_job(&store)));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(first);
+    let killed = Instant::now();
+
+    // Instance B, on the same database, writes its emails to its own folder: the job is due again after A's lease.
+    let (second, _, _) = start_with(&b, "info", &[("DATABASE_URL", &url)]);
+    let _second = Running(second);
+    let deadline = killed + Duration::from_secs(40);
+    while emails_in(&b).is_empty() {
+        assert!(Instant::now() < deadline, "B never took the job up: {:?}", runtime.block_on(email_job(&store)));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let taken_up = killed.elapsed();
+    assert!(taken_up <= Duration::from_secs(30), "taken up {taken_up:?} after the kill: more than 30 s");
+    // Once: one message, the job done after one attempt (A's never finished), nothing left to send.
+    std::thread::sleep(Duration::from_secs(3));
+    let sent = emails_in(&b);
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert!(sent[0].contains("To: cecile.sage@exemple.fr") && sent[0].contains("/confirmer#"));
+    assert_eq!(runtime.block_on(email_job(&store)), Some((true, true, 1)));
+    assert!(emails_in(&a).is_empty());
+    eprintln!("{backend:?}: the job was taken up {taken_up:?} after its holder was killed");
+    let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
+}
+
+#[test]
+fn sqlite_a_job_held_by_a_killed_instance_is_finished_by_another_once() {
+    a_job_held_by_a_killed_instance_is_finished_by_another_once(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_a_job_held_by_a_killed_instance_is_finished_by_another_once() {
+    a_job_held_by_a_killed_instance_is_finished_by_another_once(Backend::Postgres);
+}
