@@ -10,18 +10,7 @@ use promess_core::{
 };
 use wasm_bindgen::JsCast;
 
-pub const RECAP: &str = "/recapitulatif";
-pub const CONFIRMATION: &str = "/confirmation";
-
-/// The route of a step.
-pub const fn route(step: Step) -> &'static str {
-    match step {
-        Step::Carte => "/",
-        Step::Donnees => "/donnees-personnelles",
-        Step::Identifiant => "/identifiant",
-        Step::Adhesion => "/adhesion",
-    }
-}
+pub use promess_core::routes::{CONFIRMATION, RECAP, route};
 
 /// Moves the keyboard focus to an element by id (the first invalid field, a heading).
 pub fn focus(id: &str) {

@@ -43,6 +43,7 @@ pub mod nos;
 pub mod password;
 pub mod postal;
 pub mod registration;
+pub mod routes;
 pub mod slug;
 pub mod time;
 pub mod wire;

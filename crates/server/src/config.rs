@@ -40,6 +40,10 @@ pub struct Config {
     /// Origins of the app allowed to call the API (comma-separated); default: the listen address's.
     #[arg(long, env = "PROMESS_ORIGINS", value_delimiter = ',')]
     pub origins: Vec<String>,
+    /// Database connections of this process at most (each instance has its own pool: N instances hold up to N times
+    /// this many; PostgreSQL's max_connections must allow it).
+    #[arg(long, env = "PROMESS_DB_POOL", default_value_t = 8)]
+    pub db_pool: u32,
     /// Registrations accepted per client address and minute; more answer 429.
     #[arg(long, env = "PROMESS_RATE_LIMIT", default_value_t = 10)]
     pub rate_limit: u32,

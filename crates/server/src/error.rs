@@ -33,6 +33,9 @@ pub enum AppError {
     /// 422: this Idempotency-Key came with another request.
     #[error("idempotency key reused with another body")]
     IdempotencyKeyReused,
+    /// 404: no such address in the API.
+    #[error("no such API path")]
+    UnknownPath,
     /// 403: a page of another site called the API.
     #[error("request from a foreign origin")]
     ForeignOrigin,
@@ -109,6 +112,9 @@ impl IntoResponse for AppError {
                     "code": "idempotency_key_reused",
                 }),
             ),
+            AppError::UnknownPath => {
+                (StatusCode::NOT_FOUND, json!({ "erreur": "Cette adresse n'existe pas dans l'API d'inscription." }))
+            }
             AppError::ForeignOrigin => {
                 (StatusCode::FORBIDDEN, json!({ "erreur": "Cette demande ne vient pas du site d'inscription." }))
             }

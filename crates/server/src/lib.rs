@@ -6,6 +6,7 @@ pub mod config;
 pub mod console;
 pub mod email;
 pub mod error;
+pub mod health;
 pub mod lifecycle;
 pub mod limit;
 pub mod operators;
@@ -169,6 +170,8 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .merge(console::router())
+        .route("/healthz", axum::routing::get(health::live))
+        .route("/readyz", axum::routing::get(health::ready))
         .layer(axum::middleware::from_fn_with_state(origins, limit::same_origin))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

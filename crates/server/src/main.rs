@@ -8,7 +8,7 @@ use promess_server::{
     console::date_time,
     lifecycle, operators, outbox, provisioning,
     queue::{self, Kind, now_secs},
-    store::{Store, jobs},
+    store::{PoolSettings, Store, jobs},
 };
 
 /// Runs, and says what went wrong in plain words (not as a debug dump) with a failure status.
@@ -28,7 +28,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let config = Config::parse();
-    let db = Store::connect(&config.database_url).await?;
+    let pool = PoolSettings { max_connections: config.db_pool.max(1), ..PoolSettings::default() };
+    let db = Store::connect_with(&config.database_url, pool).await?;
     match &config.command {
         Some(Command::Outbox { action }) => return jobs_command(&db, Kind::Email, action, "email(s)").await,
         Some(Command::Comptes { action }) => return jobs_command(&db, Kind::Account, action, "compte(s)").await,

@@ -33,6 +33,12 @@ pub fn router<S: Clone + Send + Sync + 'static>(dist: &Path) -> Router<S> {
                 response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 return response;
             }
+            // The app's page at the wizard's own addresses only: elsewhere it is sent as a 404 (the app shows its
+            // « page introuvable »), so that a balancer or a link checker is never told an unknown address is there.
+            let wizard = promess_core::routes::ALL.contains(&uri.path()) || uri.path() == "/index.html";
+            if page && !wizard {
+                *response.status_mut() = axum::http::StatusCode::NOT_FOUND;
+            }
             let policy = cache_policy(uri.path());
             response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
             response

@@ -22,4 +22,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/card-challenges", post(card_challenges::create).route_layer(limited(limits.challenges.clone())))
         .route("/confirmations", post(confirmations::confirm).route_layer(limited(limits.confirmations.clone())))
         .route("/confirmations/renvoi", post(confirmations::resend).route_layer(limited(limits.confirmations.clone())))
+        .fallback(unknown)
+}
+
+/// Any other address under /api: 404, in JSON like every answer of the API.
+async fn unknown() -> crate::error::AppError {
+    crate::error::AppError::UnknownPath
 }

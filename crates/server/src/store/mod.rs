@@ -40,10 +40,32 @@ pub struct PoolSettings {
     pub acquire_timeout: std::time::Duration,
 }
 
+/// How long a request waits for a connection: well under the request's own limit (30 s), so that a database gone
+/// away answers a French 503 with Retry-After in about two seconds instead of holding the client.
+pub const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Default for PoolSettings {
     fn default() -> PoolSettings {
-        PoolSettings { max_connections: 8, acquire_timeout: std::time::Duration::from_secs(30) }
+        PoolSettings { max_connections: 8, acquire_timeout: ACQUIRE_TIMEOUT }
     }
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgresql",
+        }
+    }
+}
+
+/// Why the store cannot serve.
+#[derive(Debug, thiserror::Error)]
+pub enum NotReady {
+    #[error("base de données injoignable : {0}")]
+    Unreachable(#[from] sqlx::Error),
+    #[error("schéma de la base en retard : {applied} migrations appliquées sur {expected}")]
+    Schema { applied: i64, expected: usize },
 }
 
 impl Store {
@@ -104,6 +126,18 @@ impl Store {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
         }
+    }
+
+    /// Whether the database answers and every migration of this build is applied.
+    pub async fn ready(&self) -> Result<(), NotReady> {
+        let applied: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success = TRUE")
+            .fetch_one(&self.pool)
+            .await?;
+        let expected = MIGRATOR.iter().count();
+        if applied as usize != expected {
+            return Err(NotReady::Schema { applied, expected });
+        }
+        Ok(())
     }
 
     /// Closes the pool (tests that stop a server in-process).

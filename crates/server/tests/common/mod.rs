@@ -3,6 +3,7 @@
 //! and requests.
 #![allow(dead_code)]
 pub mod mail_system;
+pub mod postgres;
 pub mod process;
 use axum::{
     Router,
