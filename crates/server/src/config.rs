@@ -8,6 +8,10 @@ pub struct Config {
     /// Without a command: serve.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The logs' form: `text` (for a person; coloured only on a terminal) or `json` (one object a line, for a log
+    /// collector).
+    #[arg(long, env = "PROMESS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     /// Address to listen on.
     #[arg(long, env = "PROMESS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -86,6 +90,13 @@ pub struct Config {
     /// Domain of MSSanté mailboxes.
     #[arg(long, env = "PROMESS_MSSANTE_DOMAIN", default_value = "na.mssante.fr")]
     pub mssante_domain: String,
+}
+
+/// The logs' form.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(clap::Subcommand, Debug, Clone)]

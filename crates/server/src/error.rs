@@ -73,8 +73,22 @@ pub fn unreachable(e: &sqlx::Error) -> bool {
 
 /// An answer that tells the client when to try again.
 fn retry_after(status: StatusCode, seconds: u64, message: &str) -> Response {
-    (status, [(axum::http::header::RETRY_AFTER, seconds.to_string())], Json(json!({ "erreur": message })))
-        .into_response()
+    let body = referenced(status, json!({ "erreur": message }));
+    (status, [(axum::http::header::RETRY_AFTER, seconds.to_string())], Json(body)).into_response()
+}
+
+/// A message's body with the request's reference (`access`): in its `reference`, and, when the server failed, at
+/// the end of its message, which the professional can read to the support. The answers by field (422) keep their
+/// shape, the wizard's `FieldErrors`: their reference is the `X-Request-Id` header.
+fn referenced(status: StatusCode, mut body: serde_json::Value) -> serde_json::Value {
+    let Some(id) = crate::access::current() else { return body };
+    let Some(fields) = body.as_object_mut() else { return body };
+    let Some(serde_json::Value::String(message)) = fields.get_mut("erreur") else { return body };
+    if status.is_server_error() {
+        message.push_str(&format!(" (référence : {id})"));
+    }
+    fields.insert("reference".into(), id.to_string().into());
+    body
 }
 
 impl IntoResponse for AppError {
@@ -146,7 +160,7 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        (status, Json(body)).into_response()
+        (status, Json(referenced(status, body))).into_response()
     }
 }
 

@@ -1,5 +1,6 @@
 //! The ProMess Inscription backend: `app()` builds the router (API + the built wizard); `main.rs` only reads the
 //! configuration and serves it. Every rule is checked again here with promess-core, the same code as the browser's.
+pub mod access;
 pub mod annuaire;
 pub mod card_proof;
 pub mod config;
@@ -161,6 +162,7 @@ pub fn app(state: AppState) -> Router {
     let dist = state.settings.dist.clone();
     let https = state.settings.https();
     let origins = Arc::new(state.settings.origins.clone());
+    let trusted = Arc::new(state.settings.trusted_proxies.clone());
     let router = Router::new()
         .nest(
             "/api",
@@ -176,7 +178,7 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .merge(web::router(&dist));
-    let router = web::secure(router, &dist);
+    let router = web::secure(router, &dist).layer(axum::middleware::from_fn_with_state(trusted, access::log));
     if https {
         // Served over HTTPS: browsers are told to come back over HTTPS only.
         router.layer(tower_http::set_header::SetResponseHeaderLayer::overriding(

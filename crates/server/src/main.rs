@@ -4,7 +4,7 @@ use promess_core::lifecycle::{RefusalReason, Statut};
 use promess_server::{
     AppState, Settings, annuaire, app,
     card_proof::CardTrust,
-    config::{Annuaire, Command, Config, Demandes, Operateurs, Relancer},
+    config::{Annuaire, Command, Config, Demandes, LogFormat, Operateurs, Relancer},
     console::date_time,
     lifecycle, operators, outbox, provisioning,
     queue::{self, Kind, now_secs},
@@ -24,10 +24,17 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
     let config = Config::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Text => {
+            use std::io::IsTerminal;
+            let colours = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            logs.with_ansi(colours).init()
+        }
+    }
     let pool = PoolSettings { max_connections: config.db_pool.max(1), ..PoolSettings::default() };
     let db = Store::connect_with(&config.database_url, pool).await?;
     match &config.command {

@@ -510,6 +510,10 @@ async fn a_database_out_of_reach_answers_503_in_french_and_the_json_rejection_it
     assert_eq!(headers[header::RETRY_AFTER], "5");
     let message = body["erreur"].as_str().unwrap();
     assert!(message.contains("momentanément indisponible") && message.contains("réessayez"), "{body}");
+    // The support's reference: the answer's id, in the message the professional reads.
+    let id = headers["x-request-id"].to_str().unwrap();
+    assert!(message.ends_with(&format!("(référence : {id})")), "{body}");
+    assert_eq!(body["reference"], id);
     assert!(!message.contains("pool") && !message.contains("closed"), "{body}");
     assert_ne!(rejected["erreur"], body["erreur"]);
     let names = Request::get("/api/identifiants?prenom=Anne&nom=Martin").body(Body::empty()).unwrap();

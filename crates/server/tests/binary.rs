@@ -85,6 +85,14 @@ fn the_binary_takes_a_request_through_its_email_and_a_decision_and_never_logs_a_
     server.wait().unwrap();
     let logs = logs.join().unwrap();
     assert!(logs.contains("request received") && logs.contains("email confirmed"), "the logs are there: {logs}");
+    assert!(!logs.contains('\u{1b}'), "colours in logs that go to no terminal: {logs}");
+    // One access line per request, with its route, status and id, and no value of the request.
+    let access =
+        logs.lines().find(|l| l.contains("route=/api/registrations") && l.contains("status=202")).expect(&logs);
+    assert!(
+        access.contains("method=POST") && access.contains("duration_ms=") && access.contains("request_id="),
+        "{access}"
+    );
     for secret in [STRONG_PASSWORD, token.as_str()] {
         assert!(!logs.contains(secret), "a secret appears in the logs: {secret}");
     }
@@ -193,5 +201,40 @@ fn the_terminal_creates_an_operator_and_imports_the_directory() {
     assert!(!ok && err.contains("n'est pas l'extraction RPPS"), "{err}");
     assert!(command(&dir, &["operateurs", "desactiver", "agent.esea"]).contains("désactivé"));
     assert!(command(&dir, &["operateurs", "lister"]).contains("désactivé le"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn in_json_every_log_line_is_an_object_and_each_request_has_its_access_line() {
+    let dir = workdir("json-logs", "<html></html>");
+    let (mut server, port, logs) = common::process::start_with(&dir, "info", &[("PROMESS_LOG_FORMAT", "json")]);
+    let answer = post_json(port, "/api/registrations", &registration_body());
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let id = answer
+        .lines()
+        .find_map(|l| l.strip_prefix("x-request-id: "))
+        .expect("the answer's request id")
+        .trim()
+        .to_owned();
+    let health = http(port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let _ = server.kill();
+    server.wait().unwrap();
+    let logs = logs.join().unwrap();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}")))
+        .collect();
+    let access: Vec<&serde_json::Value> = lines.iter().filter(|l| l["target"] == "acces").collect();
+    assert_eq!(access.len(), 2, "{logs}");
+    let registration = access.iter().find(|l| l["fields"]["route"] == "/api/registrations").expect(&logs);
+    assert_eq!(registration["fields"]["status"], 202);
+    assert_eq!(registration["fields"]["method"], "POST");
+    assert_eq!(registration["fields"]["request_id"], id.as_str());
+    assert!(registration["fields"]["duration_ms"].as_f64().unwrap() > 0.0);
+    // The handler's own line carries the request's id through its span.
+    let received = lines.iter().find(|l| l["fields"]["message"] == "request received").expect(&logs);
+    assert_eq!(received["span"]["id"], id.as_str());
+    assert!(!logs.contains(promess_core::registration::examples::STRONG_PASSWORD));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -28,16 +28,6 @@ fn silent_smtp() -> (u16, Arc<Mutex<usize>>) {
     (port, connections)
 }
 
-/// A server process, killed when dropped: a failed assertion leaves no server behind.
-struct Running(std::process::Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The email job's state: (claimed by someone, done, attempts).
 async fn email_job(store: &Store) -> Option<(bool, bool, i64)> {
     let row: Option<(Option<String>, Option<i64>, i64)> =
@@ -71,7 +61,6 @@ fn a_job_held_by_a_killed_instance_is_finished_by_another_once(backend: Backend)
     let (smtp, connections) = silent_smtp();
     let smtp_url = format!("smtp://127.0.0.1:{smtp}");
     let (first, port, _) = start_with(&a, "info", &[("DATABASE_URL", &url), ("PROMESS_MAIL", &smtp_url)]);
-    let first = Running(first);
     let answer = post_json(port, "/api/registrations", &registration_body());
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
 
@@ -85,8 +74,7 @@ fn a_job_held_by_a_killed_instance_is_finished_by_another_once(backend: Backend)
     let killed = Instant::now();
 
     // Instance B, on the same database, writes its emails to its own folder: the job is due again after A's lease.
-    let (second, _, _) = start_with(&b, "info", &[("DATABASE_URL", &url)]);
-    let _second = Running(second);
+    let (_second, _, _) = start_with(&b, "info", &[("DATABASE_URL", &url)]);
     let deadline = killed + Duration::from_secs(40);
     while emails_in(&b).is_empty() {
         assert!(Instant::now() < deadline, "B never took the job up: {:?}", runtime.block_on(email_job(&store)));

@@ -21,6 +21,34 @@ async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
 
 on_both!(the_balancer_s_checks_and_unknown_addresses_are_answered_as_such);
 
+#[tokio::test(flavor = "multi_thread")]
+async fn each_request_has_an_id_its_proxy_s_only_when_trusted_and_error_bodies_carry_it() {
+    let proxy = std::net::SocketAddr::from(([10, 0, 0, 1], 4000));
+    let behind = |mut settings: Settings, _: &std::path::Path| {
+        settings.trusted_proxies = vec![proxy.ip()];
+        settings
+    };
+    let app = common::test_app_with(Backend::Sqlite, "request_ids", behind).await.unwrap();
+    let asked = |peer: std::net::SocketAddr| {
+        let mut request = Request::get("/api/nulle-part").header("x-request-id", "lb-42").body(Body::empty()).unwrap();
+        request.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        request
+    };
+    // From the trusted proxy: its id, in the answer and in the error's body.
+    let (status, body, headers) = send(&app, asked(proxy)).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!((&headers["x-request-id"], body["reference"].as_str()), (&"lb-42".parse().unwrap(), Some("lb-42")));
+    // From anyone else: an id of ours, never theirs.
+    let (_, body, headers) = send(&app, asked(std::net::SocketAddr::from(([203, 0, 113, 9], 5000)))).await;
+    let made = headers["x-request-id"].to_str().unwrap();
+    assert!(made != "lb-42" && made.len() == 32, "{made}");
+    assert_eq!(body["reference"], made);
+    // Two requests, two ids; a success carries its id too.
+    let (_, _, first) = send(&app, get("/healthz")).await;
+    let (_, _, second) = send(&app, get("/healthz")).await;
+    assert_ne!(first["x-request-id"], second["x-request-id"]);
+}
+
 fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).unwrap()
 }

@@ -26,7 +26,7 @@ pub fn workdir(name: &str, page: &str) -> std::path::PathBuf {
 /// The real binary in `dir`, with its defaults and `--dist dist`, on a port the system picks (port 0): its port, read
 /// from its log once it listens, and its whole log once it stops (read meanwhile, so that it never waits on a full
 /// pipe).
-pub fn start(dir: &std::path::Path, log: &str) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
+pub fn start(dir: &std::path::Path, log: &str) -> (Running, u16, std::thread::JoinHandle<String>) {
     start_with(dir, log, &[])
 }
 
@@ -35,12 +35,11 @@ pub fn start_with(
     dir: &std::path::Path,
     log: &str,
     env: &[(&str, &str)],
-) -> (std::process::Child, u16, std::thread::JoinHandle<String>) {
+) -> (Running, u16, std::thread::JoinHandle<String>) {
     let mut server = Command::new(env!("CARGO_BIN_EXE_promess-server"))
         .current_dir(dir)
         .envs(env.iter().copied())
         .env("RUST_LOG", log)
-        .env("NO_COLOR", "1")
         .args(["--listen", "127.0.0.1:0", "--dist", "dist"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -52,8 +51,10 @@ pub fn start_with(
         let line = lines.next().expect("the server stopped before listening").unwrap();
         logs.push_str(&line);
         logs.push('\n');
+        // "ProMess Inscription on http://127.0.0.1:PORT/", alone (text) or in a JSON object.
         if let Some(address) = line.split("ProMess Inscription on http://").nth(1) {
-            break address.trim_end_matches('/').rsplit(':').next().unwrap().parse().unwrap();
+            let host_port = address.split('/').next().unwrap();
+            break host_port.rsplit(':').next().unwrap().parse().unwrap();
         }
     };
     let rest = std::thread::spawn(move || {
@@ -63,7 +64,30 @@ pub fn start_with(
         });
         logs
     });
-    (server, port, rest)
+    (Running(server), port, rest)
+}
+
+/// A server process, killed when dropped: a test that fails leaves no server behind (nor its log's pipe open).
+pub struct Running(pub std::process::Child);
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// A JSON POST from the server's own page (its origin) to `path`: the whole answer, headers and body.
