@@ -3,7 +3,7 @@
 //! no state without its email, no email without its state.
 use crate::{
     email::{self, Email, Kind},
-    queue,
+    operators, queue,
     store::{
         Store,
         jobs::{self, Kind as JobKind},
@@ -210,8 +210,18 @@ pub const KEY_SECS: i64 = 24 * 3600;
 /// their retention (their emails and history with them, their identifiers freed), Idempotency-Key answers past a
 /// day, spent challenges.
 pub async fn purge(store: &Store, now: i64) -> Result<Purged, sqlx::Error> {
-    registrations::purge(store, now, now - KEY_SECS).await
+    let mut purged = registrations::purge(store, now, now - KEY_SECS).await?;
+    purged.jobs = jobs::purge_done(store, now - DONE_JOBS_SECS).await?;
+    let (idle, opened) = (now - operators::SESSION_IDLE_SECS, now - operators::SESSION_MAX_SECS);
+    (purged.sessions, purged.journal) = crate::store::operators::purge(store, idle, opened, now - JOURNAL_SECS).await?;
+    Ok(purged)
 }
+
+/// How long a done job is kept (what the queue did, for the operator's questions): 30 days.
+pub const DONE_JOBS_SECS: i64 = 30 * 86_400;
+
+/// How long the operators' journal is kept (sign-ins, decisions, imports): a year.
+pub const JOURNAL_SECS: i64 = 365 * 86_400;
 
 /// The requests in `filter` (all when None) whose name, identifier, RPPS, ADELI or email holds `search`
 /// (case-insensitive), oldest first.

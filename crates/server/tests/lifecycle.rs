@@ -30,6 +30,7 @@ on_both!(
     the_email_can_be_sent_again_within_limits_and_says_nothing_to_strangers,
     two_operators_deciding_at_once_one_wins,
     an_idempotency_key_is_forgotten_after_a_day,
+    what_is_kept_and_for_how_long,
 );
 
 const DAY: i64 = 86_400;
@@ -276,4 +277,56 @@ async fn an_idempotency_key_is_forgotten_after_a_day(app: &TestApp) {
     assert_eq!(count(app).await, 2);
     let Purged { answers, .. } = lifecycle::purge(&app.store, app.now() + DAY + 1).await.unwrap();
     assert_eq!(answers, 1, "the answer is deleted after its day");
+}
+
+async fn what_is_kept_and_for_how_long(app: &TestApp) {
+    use promess_server::{operators, outbox};
+    register(app, &request("99700771191", "cecile.sage@exemple.fr")).await;
+    let token = token_of(app, "cecile.sage").await;
+    // Sent, an email's message goes (its link's token was in it, in clear); who it went to, what and when stay.
+    let folder = app.dir.join("outbox");
+    let mailer = outbox::Mailer::from_url(&format!("file://{}", folder.display())).unwrap();
+    let from = "ESEA <notification@esea-na.fr>".parse().unwrap();
+    assert_eq!(outbox::deliver_due(&app.store, &mailer, &from, app.now()).await.unwrap(), 1);
+    let (to, subject, text, html, sent): (String, String, String, String, Option<i64>) = sqlx::query_as(
+        "SELECT recipient, subject, text_body, html_body, sent_at FROM outbox WHERE sent_at IS NOT NULL",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((to.as_str(), text.as_str(), html.as_str()), ("cecile.sage@exemple.fr", "", ""));
+    assert!(subject.contains("Confirmez") && sent.is_some());
+    let eml = std::fs::read_dir(&folder).unwrap().flatten().next().unwrap().path();
+    assert!(std::fs::read_to_string(eml).unwrap().contains("/confirmer#"), "the message itself left whole");
+
+    // The request lives on (in review): it is not purged, and its email's metadata stays with it.
+    assert_eq!(confirm(app, &token).await.0, StatusCode::OK);
+    // Operators' sessions ended long ago and journal lines past a year go; the recent stay.
+    operators::add(&app.store, "agent.esea", "un mot de passe solide", "un mot de passe solide", app.now())
+        .await
+        .unwrap()
+        .unwrap();
+    let now = app.now();
+    for (id, created, seen) in [("ancienne", now - 13 * 3600, now - 13 * 3600), ("courante", now - 60, now - 10)] {
+        sqlx::query("INSERT INTO sessions_operateur (id_hash, login, csrf, cree_le, vu_le) VALUES ($1, 'agent.esea', 'x', $2, $3)")
+            .bind(id)
+            .bind(created)
+            .bind(seen)
+            .execute(&app.db)
+            .await
+            .unwrap();
+    }
+    operators::audit(&app.db, "agent.esea", "connexion", "", now - 366 * DAY).await.unwrap();
+    let purged = lifecycle::purge(&app.store, now).await.unwrap();
+    assert_eq!((purged.sessions, purged.journal, purged.jobs), (1, 1, 0));
+    let sessions: Vec<String> =
+        sqlx::query_scalar("SELECT id_hash FROM sessions_operateur").fetch_all(&app.db).await.unwrap();
+    assert_eq!(sessions, ["courante"]);
+    let journal = operators::audit_lines(&app.store, 10).await.unwrap();
+    assert!(journal.iter().all(|l| l.at > now - 365 * DAY) && !journal.is_empty(), "{journal:?}");
+    // A done job is kept 30 days, then goes; the email's metadata stays with its request.
+    assert_eq!(lifecycle::purge(&app.store, now + 29 * DAY).await.unwrap().jobs, 0);
+    assert_eq!(lifecycle::purge(&app.store, now + 31 * DAY).await.unwrap().jobs, 1);
+    let (emails,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM outbox").fetch_one(&app.db).await.unwrap();
+    assert_eq!(emails, 2, "the confirmation email's record and the review's email, not sent yet");
 }

@@ -64,7 +64,8 @@ async fn the_queues_of_before_become_jobs(backend: Backend) {
             .fetch_one(store.pool())
             .await
             .unwrap();
-    assert_eq!(kept, ("Envoyé".into(), "t".into(), Some(10)));
+    // A sent email's message (its link's token was in it) is deleted; its subject and date stay.
+    assert_eq!(kept, ("Envoyé".into(), "".into(), Some(10)));
 
     // The queue takes them up: the waiting email leaves once, the account is written, the dead stay dead.
     let folder = dir.join("outbox");
@@ -82,6 +83,14 @@ async fn the_queues_of_before_become_jobs(backend: Backend) {
     assert_eq!(outbox::deliver_due(&store, &mailer, &from, 1001).await.unwrap(), 1);
     assert_eq!(outbox::deliver_due(&store, &mailer, &from, 100_000).await.unwrap(), 0);
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 2);
+    let bodies: Vec<(String, String, Option<i64>)> =
+        sqlx::query_as("SELECT subject, text_body, sent_at FROM outbox ORDER BY created_at, subject")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let sent: Vec<_> = bodies.iter().filter(|(_, _, sent)| sent.is_some()).collect();
+    assert_eq!(sent.len(), 3, "{bodies:?}");
+    assert!(sent.iter().all(|(_, body, _)| body.is_empty()), "{bodies:?}");
     store.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -246,8 +246,22 @@ pub async fn message(store: &Store, id: &str) -> Result<Option<Message>, sqlx::E
         .await
 }
 
-/// Records when an email left, in the transaction that marks its job done.
+/// Records when an email left, in the transaction that marks its job done, and deletes its message (the link's
+/// token was in it): its recipient, subject and dates stay.
 pub async fn message_sent(tx: &mut AnyConnection, id: &str, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE outbox SET sent_at = $1 WHERE id = $2").bind(now).bind(id).execute(&mut *tx).await?;
+    sqlx::query("UPDATE outbox SET sent_at = $1, text_body = '', html_body = '' WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     Ok(())
+}
+
+/// Deletes the jobs done before `before` (their outbox rows, the emails' metadata, stay with their request).
+pub async fn purge_done(store: &Store, before: i64) -> Result<u64, sqlx::Error> {
+    let gone = sqlx::query("DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1")
+        .bind(before)
+        .execute(store.pool())
+        .await?;
+    Ok(gone.rows_affected())
 }

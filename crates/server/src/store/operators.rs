@@ -211,6 +211,23 @@ pub async fn touch_session(store: &Store, id_hash: &str, now: i64) -> Result<(),
     Ok(())
 }
 
+/// Deletes the sessions idle since before `idle_before` or opened before `opened_before` (ended, never presented
+/// again), and the journal's lines older than `journal_before`; answers how many of each.
+pub async fn purge(
+    store: &Store,
+    idle_before: i64,
+    opened_before: i64,
+    journal_before: i64,
+) -> Result<(u64, u64), sqlx::Error> {
+    let sessions = sqlx::query("DELETE FROM sessions_operateur WHERE vu_le < $1 OR cree_le < $2")
+        .bind(idle_before)
+        .bind(opened_before)
+        .execute(store.pool())
+        .await?;
+    let journal = sqlx::query("DELETE FROM journal WHERE at < $1").bind(journal_before).execute(store.pool()).await?;
+    Ok((sessions.rows_affected(), journal.rows_affected()))
+}
+
 /// Ends a session.
 pub async fn end_session(db: impl AnyExecutor<'_>, id_hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions_operateur WHERE id_hash = $1").bind(id_hash).execute(db).await?;

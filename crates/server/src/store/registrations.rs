@@ -419,6 +419,10 @@ pub async fn set_provisioned(tx: &mut AnyConnection, id: &str, at: i64) -> Resul
 pub struct Purged {
     pub requests: u64,
     pub answers: u64,
+    /// Jobs done long ago, operator sessions ended, journal lines past their retention.
+    pub jobs: u64,
+    pub sessions: u64,
+    pub journal: u64,
 }
 
 /// Deletes what is due at `now`: the requests past their `purge_at` (their emails, jobs and history with them, their
