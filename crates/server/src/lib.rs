@@ -112,17 +112,17 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// `rate_limit` registrations per client and minute, and the others after it; the hashing sized for this
-    /// machine.
-    pub fn new(rate_limit: u32) -> Limits {
+    /// `rate_limit` registrations per client and minute, and the others after it, counted in `store` (shared by
+    /// every process on it); the hashing sized for this machine.
+    pub fn new(rate_limit: u32, store: &Store) -> Limits {
         let window = Duration::from_secs(60);
-        let per_minute = |n| limit::RateLimiter::new(n, window);
+        let per_minute = |bucket, n| limit::RateLimiter::new(bucket, n, window, store.clone());
         Limits {
-            registrations: per_minute(rate_limit),
-            challenges: per_minute(rate_limit),
-            confirmations: per_minute(rate_limit),
-            proposals: per_minute(rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION)),
-            sign_ins: per_minute(rate_limit),
+            registrations: per_minute("inscriptions", rate_limit),
+            challenges: per_minute("defis_carte", rate_limit),
+            confirmations: per_minute("confirmations", rate_limit),
+            proposals: per_minute("identifiants", rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION)),
+            sign_ins: per_minute("connexions_operateur", rate_limit),
             hashing: Arc::new(password::HashLimit::for_this_machine()),
         }
     }
@@ -148,7 +148,7 @@ impl AppState {
     }
 
     pub fn with_clock(settings: Settings, store: Store, clock: Clock) -> AppState {
-        let limits = Arc::new(Limits::new(settings.rate_limit));
+        let limits = Arc::new(Limits::new(settings.rate_limit, &store));
         AppState { settings: Arc::new(settings), store, limits, clock }
     }
 

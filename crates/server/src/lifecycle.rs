@@ -212,6 +212,8 @@ pub const KEY_SECS: i64 = 24 * 3600;
 pub async fn purge(store: &Store, now: i64) -> Result<Purged, sqlx::Error> {
     let mut purged = registrations::purge(store, now, now - KEY_SECS).await?;
     purged.jobs = jobs::purge_done(store, now - DONE_JOBS_SECS).await?;
+    // A rate limit's window lasts a minute: those begun over an hour ago are long over.
+    crate::store::limits::purge(store, now - 3600).await?;
     let (idle, opened) = (now - operators::SESSION_IDLE_SECS, now - operators::SESSION_MAX_SECS);
     (purged.sessions, purged.journal) = crate::store::operators::purge(store, idle, opened, now - JOURNAL_SECS).await?;
     Ok(purged)

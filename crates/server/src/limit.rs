@@ -1,27 +1,26 @@
-//! Too many requests from one client: 429 with Retry-After. A fixed window per client, in memory (one server
-//! process), its memory bounded whatever the number of clients. A client is its IPv4 address or its IPv6 /64 (one
-//! subscriber's network); behind reverse proxies listed in PROMESS_TRUSTED_PROXIES, the address they forward.
-use crate::error::AppError;
+//! Too many requests from one client: 429 with Retry-After. A fixed window per limit and client, held in the database
+//! (`store::limits`): every server process on the database counts the same hits. A client is its IPv4 address or its
+//! IPv6 /64 (one subscriber's network); behind reverse proxies listed in PROMESS_TRUSTED_PROXIES, the address they
+//! forward.
+use crate::{error::AppError, store::Store};
 use axum::{
     extract::{ConnectInfo, Request, State},
     middleware::Next,
     response::Response,
 };
 use std::{
-    collections::HashMap,
     net::{IpAddr, SocketAddr},
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
+    sync::Arc,
+    time::Duration,
 };
 
+/// A limit: `max` requests per client and `window`, counted under `bucket`'s name.
 pub struct RateLimiter {
+    bucket: &'static str,
     max: u32,
     window: Duration,
-    clients: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    store: Store,
 }
-
-/// Clients remembered at most (about 5 MB): past it, the oldest windows are forgotten first.
-pub const MAX_CLIENTS: usize = 100_000;
 
 /// The client an address counts as: itself for IPv4, its /64 for IPv6.
 pub fn client_of(address: IpAddr) -> IpAddr {
@@ -49,38 +48,20 @@ pub fn client_address(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpAddr])
 }
 
 impl RateLimiter {
-    pub fn new(max: u32, window: Duration) -> Arc<RateLimiter> {
-        Arc::new(RateLimiter { max, window, clients: Mutex::new(HashMap::new()) })
+    pub fn new(bucket: &'static str, max: u32, window: Duration, store: Store) -> Arc<RateLimiter> {
+        Arc::new(RateLimiter { bucket, max, window, store })
     }
 
-    pub fn clients(&self) -> usize {
-        self.clients.lock().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// Counts a request; Err(seconds to wait) once the client is over its allowance.
-    pub fn check(&self, address: IpAddr, now: Instant) -> Result<(), u64> {
-        let client = client_of(address);
-        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
-        if clients.len() >= MAX_CLIENTS && !clients.contains_key(&client) {
-            clients.retain(|_, (start, _)| now.duration_since(*start) < self.window);
-            if clients.len() >= MAX_CLIENTS {
-                // Still full within the window: the older half goes.
-                let mut starts: Vec<Instant> = clients.values().map(|(start, _)| *start).collect();
-                let (_, median, _) = starts.select_nth_unstable(MAX_CLIENTS / 2);
-                let median = *median;
-                clients.retain(|_, (start, _)| *start > median);
-            }
+    /// Counts a request of `address` at `now` (Unix seconds); Err(seconds to wait) once the client is over its
+    /// allowance.
+    pub async fn check(&self, address: IpAddr, now: i64) -> Result<Result<(), u64>, sqlx::Error> {
+        let window = self.window.as_secs() as i64;
+        let client = client_of(address).to_string();
+        let (hits, start) = crate::store::limits::hit(&self.store, self.bucket, &client, now, window).await?;
+        if hits > i64::from(self.max) {
+            return Ok(Err((start + window - now).max(1) as u64));
         }
-        let entry = clients.entry(client).or_insert((now, 0));
-        if now.duration_since(entry.0) >= self.window {
-            *entry = (now, 0);
-        }
-        if entry.1 >= self.max {
-            let wait = self.window.saturating_sub(now.duration_since(entry.0));
-            return Err(wait.as_secs().max(1));
-        }
-        entry.1 += 1;
-        Ok(())
+        Ok(Ok(()))
     }
 }
 
@@ -110,7 +91,7 @@ pub async fn limit(
     if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
         let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let client = client_address(addr.ip(), forwarded, &trusted);
-        limiter.check(client, Instant::now()).map_err(AppError::TooManyRequests)?;
+        limiter.check(client, crate::queue::now_secs()).await?.map_err(AppError::TooManyRequests)?;
     }
     Ok(next.run(request).await)
 }
@@ -121,11 +102,10 @@ mod tests {
 
     #[test]
     fn ipv6_clients_are_counted_per_64_and_proxies_only_when_trusted() {
-        let limiter = RateLimiter::new(1, Duration::from_secs(60));
-        let t0 = Instant::now();
-        assert_eq!(limiter.check("2001:db8:1:2::1".parse().unwrap(), t0), Ok(()));
-        assert!(limiter.check("2001:db8:1:2:ffff::9".parse().unwrap(), t0).is_err(), "the same /64");
-        assert_eq!(limiter.check("2001:db8:1:3::1".parse().unwrap(), t0), Ok(()), "another /64");
+        let v6 = |a: &str| client_of(a.parse().unwrap());
+        assert_eq!(v6("2001:db8:1:2::1"), v6("2001:db8:1:2:ffff::9"), "the same /64");
+        assert_ne!(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1"), "another /64");
+        assert_eq!(v6("::ffff:192.0.2.1"), v6("192.0.2.1"), "an IPv4 address mapped in IPv6 is itself");
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let forwarded = Some("198.51.100.7, 203.0.113.9");
         assert_eq!(client_address(proxy, forwarded, &[]), proxy, "an untrusted peer's header is ignored");
@@ -133,33 +113,5 @@ mod tests {
         let chain = ["10.0.0.1".parse().unwrap(), "203.0.113.9".parse().unwrap()];
         assert_eq!(client_address(proxy, forwarded, &chain), "198.51.100.7".parse::<IpAddr>().unwrap());
         assert_eq!(client_address(proxy, Some("garbage"), &[proxy]), proxy);
-    }
-
-    #[test]
-    fn a_million_clients_keep_the_memory_bounded() {
-        let limiter = RateLimiter::new(5, Duration::from_secs(60));
-        let t0 = Instant::now();
-        for i in 0..1_000_000u32 {
-            let _ = limiter.check(IpAddr::V4(std::net::Ipv4Addr::from(i)), t0 + Duration::from_micros(u64::from(i)));
-        }
-        assert!(limiter.clients() <= MAX_CLIENTS, "{}", limiter.clients());
-        // The newest clients are still counted.
-        let last = IpAddr::V4(std::net::Ipv4Addr::from(999_999u32));
-        for _ in 0..4 {
-            assert_eq!(limiter.check(last, t0 + Duration::from_secs(1)), Ok(()));
-        }
-        assert!(limiter.check(last, t0 + Duration::from_secs(1)).is_err());
-    }
-
-    #[test]
-    fn a_fixed_window_per_client() {
-        let limiter = RateLimiter::new(2, Duration::from_secs(60));
-        let (a, b) = ("127.0.0.1".parse().unwrap(), "127.0.0.2".parse().unwrap());
-        let t0 = Instant::now();
-        assert_eq!(limiter.check(a, t0), Ok(()));
-        assert_eq!(limiter.check(a, t0), Ok(()));
-        assert_eq!(limiter.check(a, t0 + Duration::from_secs(15)), Err(45));
-        assert_eq!(limiter.check(b, t0), Ok(()), "another client has its own allowance");
-        assert_eq!(limiter.check(a, t0 + Duration::from_secs(60)), Ok(()), "a new window");
     }
 }

@@ -1,5 +1,6 @@
 //! Two server processes on one database, as an operator runs them behind a balancer: one is killed (SIGKILL) while it
-//! holds a job of the queue, and the other takes the job up within the lease and does it once.
+//! holds a job of the queue, and the other takes the job up within the lease and does it once; a client's rate limit
+//! is one for both.
 mod common;
 use common::{
     Backend,
@@ -101,4 +102,40 @@ fn sqlite_a_job_held_by_a_killed_instance_is_finished_by_another_once() {
 #[test]
 fn postgres_a_job_held_by_a_killed_instance_is_finished_by_another_once() {
     a_job_held_by_a_killed_instance_is_finished_by_another_once(Backend::Postgres);
+}
+
+fn two_instances_allow_a_client_its_limit_once_not_twice(backend: Backend) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = format!("limits-{backend:?}").to_lowercase();
+    let (a, b) = (workdir(&format!("{name}-a"), "<html></html>"), workdir(&format!("{name}-b"), "<html></html>"));
+    let Some(url) = runtime.block_on(common::database_url(backend, "shared_limits", &a)) else { return };
+    let settings = [("DATABASE_URL", url.as_str()), ("PROMESS_RATE_LIMIT", "3")];
+    let (_first, port_a, _) = start_with(&a, "info", &settings);
+    let (_second, port_b, _) = start_with(&b, "info", &settings);
+    // Card challenges (the limit itself, per client and minute), asked of one then the other, alternately.
+    let statuses: Vec<String> = [port_a, port_b, port_a, port_b, port_a]
+        .iter()
+        .map(|port| post_json(*port, "/api/card-challenges", "{}").lines().next().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "HTTP/1.1 201 Created",
+            "HTTP/1.1 201 Created",
+            "HTTP/1.1 201 Created",
+            "HTTP/1.1 429 Too Many Requests",
+            "HTTP/1.1 429 Too Many Requests"
+        ]
+    );
+    let _ = (std::fs::remove_dir_all(&a), std::fs::remove_dir_all(&b));
+}
+
+#[test]
+fn sqlite_two_instances_allow_a_client_its_limit_once_not_twice() {
+    two_instances_allow_a_client_its_limit_once_not_twice(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_two_instances_allow_a_client_its_limit_once_not_twice() {
+    two_instances_allow_a_client_its_limit_once_not_twice(Backend::Postgres);
 }

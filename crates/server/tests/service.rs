@@ -19,7 +19,45 @@ async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
     common::test_app(backend, &format!("service_{name}")).await
 }
 
-on_both!(the_balancer_s_checks_and_unknown_addresses_are_answered_as_such);
+on_both!(
+    the_balancer_s_checks_and_unknown_addresses_are_answered_as_such,
+    a_rate_limit_is_a_fixed_window_per_client_held_in_the_database,
+);
+
+async fn a_rate_limit_is_a_fixed_window_per_client_held_in_the_database(app: &TestApp) {
+    use promess_server::limit::RateLimiter;
+    let limiter = RateLimiter::new("essai", 2, Duration::from_secs(60), app.store.clone());
+    let (a, b) = ("192.0.2.1".parse().unwrap(), "192.0.2.2".parse().unwrap());
+    let t0 = 1_800_000_000;
+    assert_eq!(limiter.check(a, t0).await.unwrap(), Ok(()));
+    assert_eq!(limiter.check(a, t0 + 1).await.unwrap(), Ok(()));
+    assert_eq!(limiter.check(a, t0 + 15).await.unwrap(), Err(45), "over: the rest of its window");
+    assert_eq!(limiter.check(b, t0 + 15).await.unwrap(), Ok(()), "another client has its own allowance");
+    let other = RateLimiter::new("autre", 2, Duration::from_secs(60), app.store.clone());
+    assert_eq!(other.check(a, t0 + 15).await.unwrap(), Ok(()), "another limit counts apart");
+    assert_eq!(limiter.check(a, t0 + 60).await.unwrap(), Ok(()), "a new window");
+    // Hits counted at once are all counted (one statement each: none lost between two processes).
+    let c: std::net::IpAddr = "192.0.2.3".parse().unwrap();
+    let at_once = (0..20).map(|_| {
+        let limiter = RateLimiter::new("essai", 5, Duration::from_secs(60), app.store.clone());
+        tokio::spawn(async move { limiter.check(c, t0).await.unwrap() })
+    });
+    let allowed = futures_ok(at_once).await;
+    assert_eq!(allowed, 5);
+    // The purge forgets windows long over.
+    promess_server::lifecycle::purge(&app.store, t0 + 7200).await.unwrap();
+    let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM rate_limits").fetch_one(&app.db).await.unwrap();
+    assert_eq!(rows, 0);
+}
+
+/// How many of these checks allowed their request.
+async fn futures_ok(checks: impl Iterator<Item = tokio::task::JoinHandle<Result<(), u64>>>) -> usize {
+    let mut allowed = 0;
+    for check in checks {
+        allowed += usize::from(check.await.unwrap().is_ok());
+    }
+    allowed
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_request_has_an_id_its_proxy_s_only_when_trusted_and_error_bodies_carry_it() {

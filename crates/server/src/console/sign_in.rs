@@ -96,7 +96,11 @@ async fn sign_in(
     if let Some(Extension(ConnectInfo(peer))) = connection {
         let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         let client = limit::client_address(peer.ip(), forwarded, &state.settings.trusted_proxies);
-        if let Err(wait) = state.limits.sign_ins.check(client, std::time::Instant::now()) {
+        let checked = match state.limits.sign_ins.check(client, crate::queue::now_secs()).await {
+            Ok(checked) => checked,
+            Err(e) => return failed(e),
+        };
+        if let Err(wait) = checked {
             let message =
                 format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes.");
             return sign_in_form(&state, StatusCode::TOO_MANY_REQUESTS, Some(&message));

@@ -9,6 +9,7 @@
 pub mod annuaire;
 pub mod challenges;
 pub mod jobs;
+pub mod limits;
 pub mod operators;
 pub mod registrations;
 
