@@ -64,6 +64,9 @@ pub async fn log(State(trusted): State<Arc<Vec<IpAddr>>>, request: Request, next
     let duration_ms = started.elapsed().as_secs_f64() * 1e3;
     let client = client.map(|c| c.to_string()).unwrap_or_default();
     tracing::info!(target: "acces", %method, %route, status, duration_ms, request_id = %id, %client, "requête");
+    let labels = [("method", method.to_string()), ("route", route.clone()), ("status", status.to_string())];
+    metrics::counter!(crate::metrics::REQUESTS, &labels).increment(1);
+    metrics::histogram!(crate::metrics::REQUEST_SECONDS, "route" => route).record(duration_ms / 1e3);
     response
 }
 

@@ -12,6 +12,10 @@ pub struct Config {
     /// collector).
     #[arg(long, env = "PROMESS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Where Prometheus reads the metrics (`GET /metrics`): an address of the operator's network, never the public
+    /// one; none by default.
+    #[arg(long, env = "PROMESS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
     /// Address to listen on.
     #[arg(long, env = "PROMESS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,

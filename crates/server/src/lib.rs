@@ -10,6 +10,7 @@ pub mod error;
 pub mod health;
 pub mod lifecycle;
 pub mod limit;
+pub mod metrics;
 pub mod operators;
 pub mod outbox;
 pub mod password;

@@ -90,6 +90,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         card_trust,
     };
     let state = AppState::new(settings, db);
+    if let Some(address) = config.metrics_listen {
+        let handle = promess_server::metrics::install()?;
+        let metrics = tokio::net::TcpListener::bind(address).await?;
+        tracing::info!("metrics on http://{}/metrics", metrics.local_addr()?);
+        let router = promess_server::metrics::router(state.clone(), handle);
+        tokio::spawn(async move { axum::serve(metrics, router).await });
+    }
     tracing::info!("ProMess Inscription on http://{listen}/");
     let limits = promess_server::serve::Limits::default();
     promess_server::serve::serve(listener, app(state), limits, promess_server::shutdown_signal()).await?;

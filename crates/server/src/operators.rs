@@ -131,10 +131,12 @@ pub async fn sign_in(
     let Some(account) = rows::account(store, login).await? else {
         // The same work as for a real account, so that timing does not tell which logins exist.
         let _ = verify(password_given.to_owned(), DUMMY_HASH.to_owned()).await;
+        metrics::counter!(crate::metrics::SIGN_IN_FAILURES, "kind" => "unknown_login").increment(1);
         audit(store.pool(), &shown, "connexion_refusee", "identifiant inconnu", now).await?;
         return Ok(SignIn::Refused);
     };
     if let Some(until) = account.verrouille_jusqu_a.filter(|u| *u > now) {
+        metrics::counter!(crate::metrics::SIGN_IN_FAILURES, "kind" => "locked").increment(1);
         audit(store.pool(), login, "connexion_refusee", "compte verrouillé", now).await?;
         return Ok(SignIn::Locked { until });
     }
@@ -153,11 +155,12 @@ pub async fn sign_in(
             Ok(SignIn::Session { cookie, csrf })
         }
         (password_ok, _, disabled) => {
-            let why = match (password_ok, disabled) {
-                (_, Some(_)) => "compte désactivé",
-                (false, _) => "mot de passe incorrect",
-                _ => "code incorrect ou déjà utilisé",
+            let (why, kind) = match (password_ok, disabled) {
+                (_, Some(_)) => ("compte désactivé", "disabled"),
+                (false, _) => ("mot de passe incorrect", "password"),
+                _ => ("code incorrect ou déjà utilisé", "code"),
             };
+            metrics::counter!(crate::metrics::SIGN_IN_FAILURES, "kind" => kind).increment(1);
             let failures = account.echecs + 1;
             let lock = (failures >= MAX_FAILURES).then_some(now + LOCK_SECS);
             let lock_why = format!("{MAX_FAILURES} échecs de suite");

@@ -16,6 +16,7 @@ pub fn hash(password: &str) -> Result<String, String> {
 /// At most `workers` hashes at a time (19 MiB each), and at most `queue` requests waiting for one: beyond, the
 /// server answers 503 with Retry-After instead of letting memory grow without bound.
 pub struct HashLimit {
+    workers: usize,
     permits: std::sync::Arc<tokio::sync::Semaphore>,
     waiting: std::sync::atomic::AtomicUsize,
     queue: usize,
@@ -24,10 +25,21 @@ pub struct HashLimit {
 impl HashLimit {
     pub fn new(workers: usize, queue: usize) -> HashLimit {
         HashLimit {
+            workers: workers.max(1),
             permits: std::sync::Arc::new(tokio::sync::Semaphore::new(workers.max(1))),
             waiting: std::sync::atomic::AtomicUsize::new(0),
             queue,
         }
+    }
+
+    /// Hashes (or ratings) running now.
+    pub fn running(&self) -> usize {
+        self.workers - self.permits.available_permits()
+    }
+
+    /// Requests waiting for a worker now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// As many hashes at a time as there are cores, and a queue of 16 per core.

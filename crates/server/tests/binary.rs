@@ -238,3 +238,43 @@ fn in_json_every_log_line_is_an_object_and_each_request_has_its_access_line() {
     assert!(!logs.contains(promess_core::registration::examples::STRONG_PASSWORD));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_metrics_are_on_their_own_address_and_count_requests_registrations_and_jobs() {
+    let dir = workdir("metrics", "<html></html>");
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{metrics_port}");
+    let (_server, port, _) = common::process::start_with(&dir, "info", &[("PROMESS_METRICS_LISTEN", &listen)]);
+    let answer = post_json(port, "/api/registrations", &registration_body());
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    let invalid = post_json(port, "/api/registrations", "{\"donnees\":{}}");
+    assert!(invalid.starts_with("HTTP/1.1 400"), "{invalid}");
+    let get = |port: u16, path: &str| {
+        http(port, &format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+    };
+    // Not on the public address.
+    assert!(get(port, "/metrics").starts_with("HTTP/1.1 404"));
+    // Once the confirmation email has left, the queue is empty.
+    emails(&dir, "cecile.sage@exemple.fr", 1);
+    let started = Instant::now();
+    let scrape = get(metrics_port, "/metrics");
+    let took = started.elapsed();
+    assert!(scrape.starts_with("HTTP/1.1 200"), "{scrape}");
+    for expected in [
+        r#"promess_http_requests_total{method="POST",route="/api/registrations",status="202"} 1"#,
+        r#"promess_http_requests_total{method="POST",route="/api/registrations",status="400"} 1"#,
+        r#"promess_http_request_duration_seconds_bucket{route="/api/registrations",le="0.5"}"#,
+        r#"promess_registrations_total{proof="manual",outcome="accepted"} 1"#,
+        r#"promess_registrations_total{proof="unknown",outcome="bad_request"} 1"#,
+        r#"promess_jobs_pending{kind="email"} 0"#,
+        r#"promess_jobs_dead{kind="annuaire_compte"} 0"#,
+        r#"promess_jobs_oldest_pending_age_seconds{kind="email"} 0"#,
+        "promess_hashing_waiting 0",
+        "promess_db_connections_in_use ",
+        "promess_database_up 1",
+    ] {
+        assert!(scrape.contains(expected), "{expected} not in:\n{scrape}");
+    }
+    eprintln!("a scrape took {took:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

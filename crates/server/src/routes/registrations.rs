@@ -89,6 +89,27 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, AppError> {
+    let mut proof = "unknown";
+    let answer = register(state, headers, body, &mut proof).await;
+    let outcome = match &answer {
+        Ok(_) => "accepted",
+        Err(AppError::Invalid(_)) => "invalid",
+        Err(AppError::IdentifierTaken(_)) => "identifier_taken",
+        Err(AppError::Busy) => "busy",
+        Err(AppError::Database(_) | AppError::Internal(_)) => "error",
+        Err(_) => "bad_request",
+    };
+    metrics::counter!(crate::metrics::REGISTRATIONS, "proof" => proof, "outcome" => outcome).increment(1);
+    answer
+}
+
+/// The registration itself; `proof` says, once the body is read, how the identity is to be proven.
+async fn register(
+    state: AppState,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+    proof: &mut &'static str,
+) -> Result<Response, AppError> {
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::trim).filter(|k| !k.is_empty());
     if key.is_some_and(|k| k.len() > MAX_KEY_CHARS) {
         return Err(AppError::BadRequest("L'en-tête Idempotency-Key est trop long.".into()));
@@ -103,6 +124,7 @@ pub async fn create(
     }
     // The body is a valid registration's JSON before anything is replayed.
     let Json(request) = Json::<RegistrationRequest>::from_bytes(&body)?;
+    *proof = if request.preuve_carte.is_some() { "card" } else { "manual" };
     let body_hash = sha256_hex(&body);
     // A retry of a request already answered (double click, retry after a timeout): the same answer, no new account.
     if let Some(stored) = replay(&state, key, &body_hash).await? {

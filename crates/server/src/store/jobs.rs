@@ -229,6 +229,28 @@ pub async fn retry_dead(store: &Store, kind: Kind, now: i64) -> Result<u64, sqlx
     Ok(retried.rows_affected())
 }
 
+/// A kind of job's queue, for the metrics.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Stats {
+    pub kind: String,
+    pub pending: i64,
+    pub dead: i64,
+    /// When the longest waiting job was queued.
+    pub oldest_pending: Option<i64>,
+}
+
+/// The jobs not done, by kind.
+pub async fn stats(store: &Store) -> Result<Vec<Stats>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT kind, CAST(SUM(CASE WHEN dead_at IS NULL THEN 1 ELSE 0 END) AS BIGINT) AS pending, \
+         CAST(SUM(CASE WHEN dead_at IS NULL THEN 0 ELSE 1 END) AS BIGINT) AS dead, \
+         MIN(CASE WHEN dead_at IS NULL THEN created_at END) AS oldest_pending FROM jobs WHERE done_at IS NULL \
+         GROUP BY kind",
+    )
+    .fetch_all(store.pool())
+    .await
+}
+
 /// An email's message, as queued.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Message {
