@@ -115,6 +115,8 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<Relancer>,
     },
+    /// An online copy of the SQLite database into a new file (PostgreSQL: pg_dump), while the server runs.
+    Sauvegarde { fichier: PathBuf },
     /// The operator's staff who sign in to the console at /operateur.
     #[command(subcommand)]
     Operateurs(Operateurs),

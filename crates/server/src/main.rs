@@ -40,6 +40,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     match &config.command {
         Some(Command::Outbox { action }) => return jobs_command(&db, Kind::Email, action, "email(s)").await,
         Some(Command::Comptes { action }) => return jobs_command(&db, Kind::Account, action, "compte(s)").await,
+        Some(Command::Sauvegarde { fichier }) => {
+            db.backup(fichier).await?;
+            println!("base copiée dans {}", fichier.display());
+            return Ok(());
+        }
         _ => {}
     }
     if let Some(Command::Operateurs(command)) = &config.command {

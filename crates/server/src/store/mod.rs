@@ -60,6 +60,17 @@ impl Backend {
     }
 }
 
+/// Why a copy was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupError {
+    #[error("la base est PostgreSQL : sauvegardez-la avec pg_dump (voir le README)")]
+    NotSqlite,
+    #[error("{0} existe déjà : choisissez un nouveau fichier")]
+    Exists(String),
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
 /// Why the store cannot serve.
 #[derive(Debug, thiserror::Error)]
 pub enum NotReady {
@@ -138,6 +149,19 @@ impl Store {
         if applied as usize != expected {
             return Err(NotReady::Schema { applied, expected });
         }
+        Ok(())
+    }
+
+    /// An online copy of a SQLite database into `path` (a new file), consistent even while the server writes
+    /// (SQLite's `VACUUM INTO`). PostgreSQL's copies are `pg_dump`'s (see the README).
+    pub async fn backup(&self, path: &std::path::Path) -> Result<(), BackupError> {
+        if self.backend != Backend::Sqlite {
+            return Err(BackupError::NotSqlite);
+        }
+        if path.exists() {
+            return Err(BackupError::Exists(path.display().to_string()));
+        }
+        sqlx::query("VACUUM INTO $1").bind(path.display().to_string()).execute(&self.pool).await?;
         Ok(())
     }
 
