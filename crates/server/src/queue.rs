@@ -97,8 +97,9 @@ pub async fn run_due<J: Job>(store: &Store, job: &J, now: i64) -> Result<usize, 
     Ok(succeeded)
 }
 
-/// Runs one claimed job while renewing its lease; None when the lease was lost meanwhile (the job's work is then
-/// stopped where it stands: another worker has it).
+/// Runs one claimed job, in a task of its own, while renewing its lease; None when the lease was lost meanwhile (the
+/// job's work is then stopped where it stands: another worker has it). A job that panics failed this attempt: it is
+/// retried after its backoff, and the worker carries on.
 async fn run_leased<J: Job>(
     store: &Store,
     job: &J,
@@ -107,15 +108,21 @@ async fn run_leased<J: Job>(
     taken_at: i64,
 ) -> Result<Option<Result<(), Failure>>, sqlx::Error> {
     let started = std::time::Instant::now();
-    let work = job.run(store, one);
-    tokio::pin!(work);
+    let mut work = {
+        let (store, job, one) = (store.clone(), job.clone(), one.clone());
+        tokio::spawn(async move { job.run(&store, &one).await })
+    };
     loop {
         tokio::select! {
-            result = &mut work => return Ok(Some(result)),
+            result = &mut work => {
+                let panicked = |e: tokio::task::JoinError| Err(Failure::Transient(format!("the job panicked: {e}")));
+                return Ok(Some(result.unwrap_or_else(panicked)));
+            }
             () = tokio::time::sleep(RENEW_EVERY) => {
                 let until = taken_at + started.elapsed().as_secs() as i64 + LEASE_SECS;
                 if !jobs::renew(store, &one.id, token, until).await? {
                     tracing::warn!(id = %one.id, "lease lost: the job is left to the worker that took it");
+                    work.abort();
                     return Ok(None);
                 }
             }

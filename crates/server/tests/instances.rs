@@ -139,3 +139,44 @@ fn sqlite_two_instances_allow_a_client_its_limit_once_not_twice() {
 fn postgres_two_instances_allow_a_client_its_limit_once_not_twice() {
     two_instances_allow_a_client_its_limit_once_not_twice(Backend::Postgres);
 }
+
+/// A kind of job whose first attempt panics.
+#[derive(Clone, Default)]
+struct PanicsOnce(Arc<std::sync::atomic::AtomicBool>);
+
+impl promess_server::queue::Job for PanicsOnce {
+    const KIND: promess_server::queue::Kind = promess_server::queue::Kind::Email;
+    const MAX_ATTEMPTS: i64 = 5;
+    const WHAT: (&'static str, &'static str) = ("test", "none");
+
+    async fn run(&self, _: &Store, _: &promess_server::store::jobs::Due) -> Result<(), promess_server::queue::Failure> {
+        if !self.0.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("a bug in a job");
+        }
+        Ok(())
+    }
+
+    async fn done(
+        &self,
+        _: &mut sqlx::AnyConnection,
+        _: &promess_server::store::jobs::Due,
+        _: i64,
+    ) -> Result<(), sqlx::Error> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_that_panics_fails_its_attempt_and_is_retried_after_its_backoff() {
+    let app = common::test_app(Backend::Sqlite, "panicking_job").await.unwrap();
+    common::register(&app, &common::request("99700771191", "cecile.sage@exemple.fr")).await;
+    let job = PanicsOnce::default();
+    let now = app.now();
+    assert_eq!(promess_server::queue::run_due(&app.store, &job, now).await.unwrap(), 0);
+    let (attempts, error): (i64, Option<String>) =
+        sqlx::query_as("SELECT attempts, last_error FROM jobs").fetch_one(&app.db).await.unwrap();
+    assert_eq!(attempts, 1);
+    assert!(error.unwrap().contains("panicked"));
+    let retry = now + promess_server::queue::backoff(1);
+    assert_eq!(promess_server::queue::run_due(&app.store, &job, retry).await.unwrap(), 1);
+}

@@ -33,3 +33,12 @@ fn every_sql_statement_is_in_the_store() {
     assert!(elsewhere.is_empty(), "SQL outside src/store/: {elsewhere:?}");
     assert!(in_store > 50, "the store's statements were not found ({in_store}): is this test reading the right tree?");
 }
+
+#[test]
+fn release_builds_unwind_so_that_a_job_s_panic_is_caught() {
+    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml")).unwrap();
+    let release = manifest.split("[profile.release]").nth(1).expect("a release profile");
+    let release = release.split("\n[").next().unwrap();
+    let settings: Vec<&str> = release.lines().map(str::trim).filter(|l| !l.starts_with('#')).collect();
+    assert!(!settings.iter().any(|l| l.replace(' ', "") == "panic=\"abort\""), "{settings:?}");
+}
