@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 mod common;
-use common::{Backend, ORIGIN, RATE_LIMIT, TestApp, count, send, test_app};
+use common::{Backend, ORIGIN, RATE_LIMIT, TestApp, count, rpps, send, test_app};
 
 async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
     test_app(backend, name).await
@@ -50,11 +50,6 @@ fn request(identifiant: Option<&str>) -> RegistrationRequest {
 }
 
 /// A valid RPPS number: ten digits of our own and the Luhn key.
-fn rpps(n: u32) -> String {
-    let prefix = format!("1{n:09}");
-    (0..=9).map(|k| format!("{prefix}{k}")).find(|c| promess_core::luhn::is_valid(c)).unwrap()
-}
-
 fn post_with_key(r: &RegistrationRequest, key: &str) -> Request<Body> {
     Request::post("/api/registrations")
         .header(header::CONTENT_TYPE, "application/json")

@@ -10,7 +10,7 @@ use promess_server::{annuaire, console::GUARDED, operators};
 use tower::ServiceExt;
 
 mod common;
-use common::{Backend, TestApp, confirm, register, request, test_app, token_of};
+use common::{Backend, TestApp, confirm, csrf_of, encode, register, request, test_app, token_of};
 
 async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
     test_app(backend, &format!("op_{name}")).await
@@ -26,15 +26,6 @@ on_both!(
 
 const LOGIN: &str = "agent.esea";
 const PASSWORD: &str = "un mot de passe d'opérateur";
-
-fn encode(pairs: &[(&str, &str)]) -> String {
-    let byte = |b: u8| match b {
-        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
-        b' ' => "+".into(),
-        _ => format!("%{b:02X}"),
-    };
-    pairs.iter().map(|(k, v)| format!("{k}={}", v.bytes().map(byte).collect::<String>())).collect::<Vec<_>>().join("&")
-}
 
 /// A page's answer: status, `Location`, the cookies set (name=value), the HTML.
 struct Page {
@@ -85,11 +76,6 @@ async fn call_from(
 }
 
 /// The value of the hidden `csrf` field of a page.
-fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
-    html[at..].chars().take_while(|c| *c != '"').collect()
-}
-
 /// An operator account; its TOTP secret.
 async fn operator(app: &TestApp) -> String {
     operators::add(&app.store, LOGIN, PASSWORD, PASSWORD, app.now()).await.unwrap().unwrap().secret

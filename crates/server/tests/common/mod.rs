@@ -2,6 +2,7 @@
 //! the server named by PROMESS_TEST_POSTGRES, which `scripts/test` starts and stops), the app through its router,
 //! and requests.
 #![allow(dead_code)]
+pub mod card;
 pub mod mail_system;
 pub mod postgres;
 pub mod process;
@@ -274,4 +275,26 @@ pub async fn accounts_pending(app: &TestApp) -> Vec<jobs::Pending> {
 /// The dead accounts given another series of attempts from `now`: how many.
 pub async fn accounts_retry_dead(app: &TestApp, now: i64) -> u64 {
     jobs::retry_dead(&app.store, Kind::Account, now).await.unwrap()
+}
+
+/// A valid RPPS of ours (Luhn), one per `n`.
+pub fn rpps(n: u32) -> String {
+    let prefix = format!("1{n:09}");
+    (0..=9).map(|k| format!("{prefix}{k}")).find(|c| promess_core::luhn::is_valid(c)).unwrap()
+}
+
+/// A form's body, URL-encoded.
+pub fn encode(pairs: &[(&str, &str)]) -> String {
+    let byte = |b: u8| match b {
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+        b' ' => "+".into(),
+        _ => format!("%{b:02X}"),
+    };
+    pairs.iter().map(|(k, v)| format!("{k}={}", v.bytes().map(byte).collect::<String>())).collect::<Vec<_>>().join("&")
+}
+
+/// The CSRF token of a page's form.
+pub fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    html[at..].chars().take_while(|c| *c != '"').collect()
 }
