@@ -19,6 +19,11 @@ use tracing::Instrument;
 
 pub const HEADER: &str = "x-request-id";
 
+/// The client a request comes from (its peer, or the address a trusted proxy forwards), found once here and read by
+/// the rate limits; absent when the connection's address is unknown (in-process tests).
+#[derive(Clone, Copy, Debug)]
+pub struct Client(pub IpAddr);
+
 tokio::task_local! {
     /// The id of the request being answered, for the error bodies.
     static REQUEST_ID: Arc<str>;
@@ -44,7 +49,7 @@ pub fn request_id(peer: Option<IpAddr>, header: Option<&str>, trusted: &[IpAddr]
 }
 
 /// Middleware: the request's id, its span (every log line of the request carries the id), its access line.
-pub async fn log(State(trusted): State<Arc<Vec<IpAddr>>>, request: Request, next: Next) -> Response {
+pub async fn log(State(trusted): State<Arc<Vec<IpAddr>>>, mut request: Request, next: Next) -> Response {
     let started = Instant::now();
     let peer = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let header = request.headers().get(HEADER).and_then(|v| v.to_str().ok());
@@ -55,6 +60,9 @@ pub async fn log(State(trusted): State<Arc<Vec<IpAddr>>>, request: Request, next
         let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
         client_address(p, forwarded, &trusted)
     });
+    if let Some(client) = client {
+        request.extensions_mut().insert(Client(client));
+    }
     let span = tracing::info_span!("requete", id = %id);
     let mut response = REQUEST_ID.scope(id.clone(), next.run(request).instrument(span)).await;
     if let Ok(value) = HeaderValue::from_str(&id) {

@@ -4,15 +4,11 @@
 //! forward.
 use crate::{error::AppError, store::Store};
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     middleware::Next,
     response::Response,
 };
-use std::{
-    net::{IpAddr, SocketAddr},
-    sync::Arc,
-    time::Duration,
-};
+use std::{net::IpAddr, sync::Arc, time::Duration};
 
 /// A limit: `max` requests per client and `window`, counted under `bucket`'s name.
 pub struct RateLimiter {
@@ -81,17 +77,15 @@ pub async fn same_origin(
     }
 }
 
-/// Middleware: the client's address from the connection (absent in in-process tests that do not set one), or from
-/// the trusted proxies' `X-Forwarded-For`.
+/// Middleware: the request's client, as `access` found it (absent in in-process tests that set no address), counted
+/// against `limiter`.
 pub async fn limit(
-    State((limiter, trusted)): State<(Arc<RateLimiter>, Arc<Vec<IpAddr>>)>,
+    State(limiter): State<Arc<RateLimiter>>,
     request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
-    if let Some(ConnectInfo(addr)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let client = client_address(addr.ip(), forwarded, &trusted);
-        limiter.check(client, crate::queue::now_secs()).await?.map_err(AppError::TooManyRequests)?;
+    if let Some(crate::access::Client(client)) = request.extensions().get::<crate::access::Client>() {
+        limiter.check(*client, crate::queue::now_secs()).await?.map_err(AppError::TooManyRequests)?;
     }
     Ok(next.run(request).await)
 }

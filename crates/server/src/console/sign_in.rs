@@ -1,19 +1,18 @@
 //! Signing in (the password and a TOTP code), the session's cookie, and signing out.
 use super::{SESSION, SIGN_IN, Signed, cookie, cookie_name, date_time, failed, page_status, set_cookie};
 use crate::{
-    AppState, limit,
+    AppState,
     operators::{self, SignIn},
 };
 use axum::{
     Extension, Form, Router,
-    extract::{ConnectInfo, State},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use maud::html;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
@@ -81,7 +80,7 @@ fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Re
 
 async fn sign_in(
     State(state): State<AppState>,
-    connection: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<Extension<crate::access::Client>>,
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
@@ -93,9 +92,7 @@ async fn sign_in(
             Some("Le formulaire a expiré : saisissez à nouveau vos identifiants."),
         );
     }
-    if let Some(Extension(ConnectInfo(peer))) = connection {
-        let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
-        let client = limit::client_address(peer.ip(), forwarded, &state.settings.trusted_proxies);
+    if let Some(Extension(crate::access::Client(client))) = client {
         let checked = match state.limits.sign_ins.check(client, crate::queue::now_secs()).await {
             Ok(checked) => checked,
             Err(e) => return failed(e),

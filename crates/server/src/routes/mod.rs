@@ -10,12 +10,10 @@ use axum::{
     Router,
     routing::{get, post},
 };
-use std::sync::Arc;
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    let trusted = Arc::new(state.settings.trusted_proxies.clone());
     let limits = &state.limits;
-    let limited = |limiter| middleware::from_fn_with_state((limiter, trusted.clone()), limit::limit);
+    let limited = |limiter| middleware::from_fn_with_state(limiter, limit::limit);
     Router::new()
         .route("/identifiants", get(identifiants::propose).route_layer(limited(limits.proposals.clone())))
         .route("/registrations", post(registrations::create).route_layer(limited(limits.registrations.clone())))

@@ -101,7 +101,7 @@ fn insert_sql(rows: usize, anonymous: bool) -> String {
 /// Where an import's rows go.
 enum Sink {
     Copy(sqlx::postgres::PgCopyIn<sqlx::pool::PoolConnection<sqlx::Postgres>>, PgPool),
-    Inserts { tx: Option<Tx>, batches: usize, full: String, anonymous: bool },
+    Inserts { tx: Option<Tx>, batches: usize, full: String },
 }
 
 /// An import under way: its rows written under its id, not yet current.
@@ -123,9 +123,7 @@ impl Import {
                 let pool = PgPoolOptions::new().max_connections(1).connect(url.as_str()).await?;
                 Sink::Copy(pool.copy_in_raw(COPY).await?, pool)
             }
-            Backend::Sqlite => {
-                Sink::Inserts { tx: None, batches: 0, full: insert_sql(ROWS_PER_STATEMENT, true), anonymous: true }
-            }
+            Backend::Sqlite => Sink::Inserts { tx: None, batches: 0, full: insert_sql(ROWS_PER_STATEMENT, true) },
         };
         Ok(Import { store: store.clone(), id: id.to_owned(), sink })
     }
@@ -137,7 +135,7 @@ impl Import {
             Sink::Copy(copy, _) => {
                 copy.send(copy_text(id, rows)).await?;
             }
-            Sink::Inserts { tx, batches, full, anonymous } => {
+            Sink::Inserts { tx, batches, full } => {
                 if tx.is_none() {
                     *tx = Some(store.begin_write().await?);
                 }
@@ -147,7 +145,7 @@ impl Import {
                     let sql = if chunk.len() == ROWS_PER_STATEMENT {
                         full.as_str()
                     } else {
-                        short = insert_sql(chunk.len(), *anonymous);
+                        short = insert_sql(chunk.len(), true);
                         short.as_str()
                     };
                     let mut query = sqlx::query(sql);
