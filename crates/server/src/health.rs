@@ -20,7 +20,11 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     };
     match tokio::time::timeout(READY_WITHIN, state.store.ready()).await {
         Ok(Ok(())) => (StatusCode::OK, Json(json!({ "etat": "pret", "base": state.store.backend().name() }))),
-        Ok(Err(e)) => unavailable(e.to_string()),
+        Ok(Err(e)) => {
+            // The database's own words (a host, an OS error) go to the log, not to whoever asks.
+            tracing::warn!(error = %e, "readiness");
+            unavailable(e.public_reason())
+        }
         Err(_) => unavailable(format!("la base de données n'a pas répondu en {READY_WITHIN:?}")),
     }
 }

@@ -513,4 +513,7 @@ async fn a_database_out_of_reach_answers_503_in_french_and_the_json_rejection_it
     assert_ne!(rejected["erreur"], body["erreur"]);
     let names = Request::get("/api/identifiants?prenom=Anne&nom=Martin").body(Body::empty()).unwrap();
     assert_eq!(send(app, names).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    // Readiness says so too, publicly: the kind of failure, never the database's own message.
+    let (status, ready, _) = send(app, Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!((status, &ready["raison"]), (StatusCode::SERVICE_UNAVAILABLE, &json!("base de données injoignable")));
 }

@@ -144,6 +144,9 @@ async fn the_database_going_away_answers_503_in_two_seconds_and_the_server_recov
     let (status, body, _) = send(&app, get("/readyz")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert!(gone.elapsed() < Duration::from_secs(2), "readiness told in {:?}", gone.elapsed());
+    // Public: the kind of failure only, never the database's own message (its host, an OS error).
+    let public = ["base de données injoignable", "la base de données n'a pas répondu en 1s"];
+    assert!(public.contains(&body["raison"].as_str().unwrap()), "{body}");
     let asked = Instant::now();
     let (status, body, headers) = send(&app, names()).await;
     let waited = asked.elapsed();

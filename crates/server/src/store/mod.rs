@@ -71,6 +71,16 @@ pub enum BackupError {
     Db(#[from] sqlx::Error),
 }
 
+impl NotReady {
+    /// What a readiness check may tell anyone: the kind of failure, without the database's own message.
+    pub fn public_reason(&self) -> String {
+        match self {
+            NotReady::Unreachable(_) => "base de données injoignable".into(),
+            schema @ NotReady::Schema { .. } => schema.to_string(),
+        }
+    }
+}
+
 /// Why the store cannot serve.
 #[derive(Debug, thiserror::Error)]
 pub enum NotReady {
