@@ -180,3 +180,30 @@ async fn a_job_that_panics_fails_its_attempt_and_is_retried_after_its_backoff() 
     let retry = now + promess_server::queue::backoff(1);
     assert_eq!(promess_server::queue::run_due(&app.store, &job, retry).await.unwrap(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_whose_lease_ran_out_can_neither_renew_nor_finish_nor_fail_the_job() {
+    use promess_server::{queue::Kind, store::jobs};
+    let app = common::test_app(Backend::Sqlite, "stale_lease").await.unwrap();
+    common::register(&app, &common::request("99700771191", "cecile.sage@exemple.fr")).await;
+    let now = app.now();
+    let first = jobs::due(&app.store, Kind::Email, now, 10).await.unwrap().remove(0);
+    assert!(jobs::claim(&app.store, &first, "ancien", now + 20).await.unwrap());
+    assert!(!jobs::claim(&app.store, &first, "autre", now + 20).await.unwrap(), "held: nobody else takes it");
+    // Its lease runs out; another worker takes the job.
+    let again = jobs::due(&app.store, Kind::Email, now + 21, 10).await.unwrap().remove(0);
+    assert!(jobs::claim(&app.store, &again, "nouveau", now + 41).await.unwrap());
+    // The first worker, late: nothing it writes counts.
+    assert!(!jobs::renew(&app.store, &first.id, "ancien", now + 60).await.unwrap());
+    let mut tx = app.store.begin_write().await.unwrap();
+    assert!(!jobs::complete(&mut tx, &first.id, "ancien", 1, now + 22).await.unwrap());
+    drop(tx);
+    jobs::failed(&app.store, &first.id, "ancien", 1, now + 100, "trop tard", Some(now + 22)).await.unwrap();
+    let (leased_by, attempts, dead): (Option<String>, i64, Option<i64>) =
+        sqlx::query_as("SELECT leased_by, attempts, dead_at FROM jobs").fetch_one(&app.db).await.unwrap();
+    assert_eq!((leased_by.as_deref(), attempts, dead), (Some("nouveau"), 0, None));
+    // The worker that holds it finishes it.
+    let mut tx = app.store.begin_write().await.unwrap();
+    assert!(jobs::complete(&mut tx, &again.id, "nouveau", 1, now + 23).await.unwrap());
+    tx.commit().await.unwrap();
+}
