@@ -49,14 +49,14 @@ pub fn FieldError(field: Field) -> impl IntoView {
 }
 
 /// Whether the card filled this field in (it is then locked).
-pub fn from_card(field: Field) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+pub fn proven(field: Field) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
     let draft = use_wizard().draft;
-    move || draft.with(|d| d.from_card(field))
+    move || draft.with(|d| d.proven_field(field))
 }
 
 /// The mark of a field the card filled in.
 fn card_mark(field: Field) -> impl IntoView {
-    let locked = from_card(field);
+    let locked = proven(field);
     move || locked().then(|| view! { <span class="lu-carte">" (lu sur votre carte CPS)"</span> })
 }
 
@@ -99,7 +99,7 @@ pub fn TextField(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 maxlength=field.max_chars()
-                readonly=from_card(field)
+                readonly=proven(field)
                 aria-required=required.then_some("true")
                 aria-invalid=invalid(field)
                 aria-describedby=described_by(field, hint.is_some())
@@ -240,7 +240,7 @@ pub fn SelectField(
             </label>
             {hint_view(field, hint)}
             <select
-                disabled=from_card(field)
+                disabled=proven(field)
                 id=id.unwrap_or(field.key())
                 name=id.unwrap_or(field.key())
                 autocomplete=autocomplete

@@ -120,7 +120,7 @@ mod takeover {
         let path = location_path();
         if path == route(Step::Donnees) {
             let mut draft = storage::load();
-            draft.leave_card();
+            draft.leave_proof();
             storage::save(&draft);
         }
         let mut values = Vec::new();
@@ -301,7 +301,7 @@ pub fn render(loader: &Loader) -> Prerendered {
     let (shell, later) = Owner::new().with(|| {
         untrack(|| {
             let mut draft = Draft::default();
-            draft.leave_card();
+            draft.leave_proof();
             provide_context(Wizard::new(draft, OperatorConfig::default()));
             provide_context(Nav::at(route(Step::Donnees)));
             provide_context(Prerendering);

@@ -118,7 +118,7 @@ fn tries_text(tries: Option<u8>) -> String {
 
 /// "Non, je n'ai pas de carte CPS" and "Continuer sans carte CPS": the manual path, leaving what the card read.
 fn continue_manually(wizard: Wizard, nav: Nav) {
-    wizard.draft.update(Draft::leave_card);
+    wizard.draft.update(Draft::leave_proof);
     nav.go(route(Step::Donnees));
 }
 

@@ -47,6 +47,16 @@ stable_codes! {
     CardOriginMismatch => "card_origin_mismatch",
     CardSignatureInvalid => "card_signature_invalid",
     CardNotConfigured => "card_not_configured",
+    PscMismatch => "psc_mismatch",
+    PscNotConfigured => "psc_not_configured",
+    PscHandleUnknown => "psc_handle_unknown",
+    PscHandleUsed => "psc_handle_used",
+    PscCancelled => "psc_cancelled",
+    PscExpired => "psc_expired",
+    PscRefused => "psc_refused",
+    PscUnavailable => "psc_unavailable",
+    PscLevelTooLow => "psc_level_too_low",
+    PscNationalIdInvalid => "psc_national_id_invalid",
     }
 }
 
@@ -56,7 +66,7 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             Required => match field {
-                Field::Mode => "choisissez l'une des deux options.",
+                Field::Mode => "choisissez l'une des options.",
                 Field::Civilite
                 | Field::Profession
                 | Field::ProfessionAutre
@@ -144,6 +154,36 @@ impl ErrorCode {
             }
             CardNotConfigured => {
                 "l'inscription par carte CPS n'est pas disponible pour le moment : inscrivez-vous sans carte."
+            }
+            PscMismatch => {
+                "ne correspond pas à ce que Pro Santé Connect a prouvé : reconnectez-vous avec Pro Santé Connect, ou inscrivez-vous sans carte."
+            }
+            PscNotConfigured => {
+                "la connexion avec Pro Santé Connect n'est pas disponible sur ce service : inscrivez-vous avec votre carte CPS ou sans carte."
+            }
+            PscHandleUnknown => {
+                "la preuve de Pro Santé Connect manque, a expiré ou a été obtenue dans un autre navigateur : reconnectez-vous avec Pro Santé Connect."
+            }
+            PscHandleUsed => {
+                "cette preuve de Pro Santé Connect a déjà servi à une demande : reconnectez-vous avec Pro Santé Connect pour une nouvelle demande."
+            }
+            PscCancelled => {
+                "la connexion avec Pro Santé Connect a été annulée : essayez à nouveau, ou inscrivez-vous sans carte."
+            }
+            PscExpired => {
+                "la connexion avec Pro Santé Connect a expiré ou ne vient pas de ce navigateur : essayez à nouveau depuis cette page."
+            }
+            PscRefused => {
+                "la réponse de Pro Santé Connect n'a pas pu être vérifiée, elle est refusée : essayez à nouveau, ou inscrivez-vous sans carte."
+            }
+            PscUnavailable => {
+                "Pro Santé Connect ne répond pas pour le moment : réessayez dans quelques minutes, ou inscrivez-vous sans carte."
+            }
+            PscLevelTooLow => {
+                "Pro Santé Connect n'a pas garanti un niveau d'authentification suffisant (e-CPS ou carte CPS) : essayez à nouveau avec l'application e-CPS ou votre carte."
+            }
+            PscNationalIdInvalid => {
+                "Pro Santé Connect n'a pas donné de numéro RPPS ou ADELI : inscrivez-vous sans carte, l'équipe de l'opérateur vérifiera votre demande."
             }
         }
     }

@@ -42,6 +42,7 @@ pub mod name;
 pub mod nos;
 pub mod password;
 pub mod postal;
+pub mod psc;
 pub mod registration;
 pub mod routes;
 pub mod slug;

@@ -25,9 +25,9 @@ stable_codes! {
 /// What happens to a registration.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
-    /// Its email link was followed. `card`: the person was proven by their card at registration; `number_free`: no
-    /// active account holds its RPPS/ADELI.
-    EmailConfirmed { card: bool, number_free: bool },
+    /// Its email link was followed. `proven`: the person was proven at registration (their card or Pro Santé
+    /// Connect); `number_free`: no active account holds its RPPS/ADELI.
+    EmailConfirmed { proven: bool, number_free: bool },
     /// An operator checked the person and accepts.
     Accepted,
     /// An operator refuses, with a reason.
@@ -39,7 +39,7 @@ impl Statut {
     pub fn after(self, event: Event) -> Option<Statut> {
         use Statut::*;
         match (self, event) {
-            (EmailAConfirmer, Event::EmailConfirmed { card: true, number_free: true }) => Some(Active),
+            (EmailAConfirmer, Event::EmailConfirmed { proven: true, number_free: true }) => Some(Active),
             (EmailAConfirmer, Event::EmailConfirmed { .. }) => Some(EnVerification),
             (EnVerification, Event::Accepted) => Some(Active),
             (EnVerification, Event::Refused) => Some(Refusee),
@@ -143,7 +143,7 @@ mod tests {
 
     #[test]
     fn an_account_only_on_a_proven_email_and_a_proof_of_the_person() {
-        let confirmed = |card, number_free| EmailConfirmed { card, number_free };
+        let confirmed = |proven, number_free| EmailConfirmed { proven, number_free };
         assert_eq!(EmailAConfirmer.after(confirmed(true, true)), Some(Active));
         assert_eq!(EmailAConfirmer.after(confirmed(false, true)), Some(EnVerification));
         assert_eq!(EmailAConfirmer.after(confirmed(true, false)), Some(EnVerification), "a held number: reviewed");

@@ -19,12 +19,33 @@ pub const MAX_TEXT_CHARS: usize = 100;
 /// Longest street address, in characters.
 pub const MAX_ADDRESS_CHARS: usize = 200;
 
-/// How the professional identifies: with the CPS card or by typing their details.
+/// How the professional identifies: with the CPS card, through Pro Santé Connect, or by typing their details.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Carte,
     Manuel,
+    Psc,
+}
+
+impl Mode {
+    /// The draft's text for the mode (sessionStorage), the same as serde's.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Mode::Carte => "carte",
+            Mode::Manuel => "manuel",
+            Mode::Psc => "psc",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Mode> {
+        [Mode::Carte, Mode::Manuel, Mode::Psc].into_iter().find(|m| m.key() == key)
+    }
+
+    /// The identity is proven (card or Pro Santé Connect): its fields are locked and the server checks them.
+    pub const fn proven(self) -> bool {
+        matches!(self, Mode::Carte | Mode::Psc)
+    }
 }
 
 /// Everything the user answered, as typed, except the password (never stored). Safe to keep in sessionStorage.
@@ -65,6 +86,10 @@ pub struct Draft {
     pub carte_lecteur: String,
     pub carte_certificat: String,
     pub carte_identifiant_national: String,
+    /// With Pro Santé Connect: the one-time handle of what the server verified (the server believes its own
+    /// record of it, bound to this browser, never the fields), and the national id it showed.
+    pub psc_poignee: String,
+    pub psc_identifiant_national: String,
 }
 
 /// The draft as text pairs, for a store that holds text (the browser's sessionStorage) without a JSON parser in
@@ -75,7 +100,7 @@ macro_rules! draft_text {
             pub const TEXT_KEYS: &[&str] = &["mode", $(stringify!($t),)* $(stringify!($f),)* $(stringify!($c),)*];
 
             pub fn to_text_pairs(&self) -> Vec<(&'static str, String)> {
-                let mode = match self.mode { Some(Mode::Carte) => "carte", Some(Mode::Manuel) => "manuel", None => "" };
+                let mode = self.mode.map_or("", Mode::key);
                 let choice = |c: Option<bool>| match c { Some(true) => "oui", Some(false) => "non", None => "" };
                 let mut pairs = vec![("mode", mode.to_owned())];
                 $(pairs.push((stringify!($t), self.$t.clone()));)*
@@ -89,7 +114,7 @@ macro_rules! draft_text {
                 let mut d = Draft::default();
                 for (key, value) in pairs {
                     match key {
-                        "mode" => d.mode = match value { "carte" => Some(Mode::Carte), "manuel" => Some(Mode::Manuel), _ => None },
+                        "mode" => d.mode = Mode::from_key(value),
                         $(stringify!($t) => d.$t = value.to_owned(),)*
                         $(stringify!($f) => d.$f = value == "oui",)*
                         $(stringify!($c) => d.$c = match value { "oui" => Some(true), "non" => Some(false), _ => None },)*
@@ -106,7 +131,7 @@ draft_text! {
     text: civilite, nom, prenom, jour_naissance, mois_naissance, email, email_confirmation, lieu_exercice,
         profession, profession_autre, rpps, specialite_rpps, adeli, specialite_adeli, adresse, code_postal, ville,
         telephone, mobile, fax, telephone_publie, carte_lecteur, carte_certificat,
-        carte_identifiant_national;
+        carte_identifiant_national, psc_poignee, psc_identifiant_national;
     flags: mssante, documents_electroniques, cgu;
     choices: liste_rouge, publier_telephone;
 }
@@ -207,6 +232,8 @@ pub struct Membership {
     pub documents_electroniques: bool,
 }
 
+pub use crate::psc::PscUse;
+
 /// The CPS card that proved the identity: what the server verified, recorded with the registration.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardUse {
@@ -226,9 +253,19 @@ pub struct CardUse {
 pub struct Registration {
     pub mode: Mode,
     pub carte: Option<CardUse>,
+    pub psc: Option<PscUse>,
     pub personal: PersonalData,
     pub identifiant: Identifiant,
     pub membership: Membership,
+}
+
+/// What a proof (card or Pro Santé Connect) says of the locked fields.
+struct ProvenIdentity<'a> {
+    nom: &'a str,
+    prenom: &'a str,
+    rpps: Option<&'a str>,
+    adeli: Option<&'a str>,
+    profession: Option<&'a str>,
 }
 
 fn optional<T>(input: &str, parse: impl FnOnce(&str) -> Result<T, ErrorCode>) -> Result<Option<T>, ErrorCode> {
@@ -259,13 +296,13 @@ impl Draft {
         done(mode, e)
     }
 
-    /// The fields the card filled in, locked while the card path is taken.
-    pub fn from_card(&self, field: Field) -> bool {
-        self.mode == Some(Mode::Carte)
+    /// The fields the card or Pro Santé Connect filled in, locked while that path is taken.
+    pub fn proven_field(&self, field: Field) -> bool {
+        self.mode.is_some_and(Mode::proven)
             && matches!(field, Field::Nom | Field::Prenom | Field::Profession | Field::Rpps | Field::Adeli)
     }
 
-    /// Step 2 pre-filled from the card: the identity fields (locked, see `from_card`), and the civilité, profession
+    /// Step 2 pre-filled from the card: the identity fields (locked, see `proven_field`), and the civilité, profession
     /// and specialty when the national tables know them; the rest of the answers is kept.
     pub fn fill_from_card(&mut self, reader: &str, full: &FullIdentity) {
         let card = &full.carte;
@@ -293,32 +330,87 @@ impl Draft {
         }
     }
 
-    /// Takes the manual path; leaving the card path, the answers stay, editable, and the card's record goes.
-    pub fn leave_card(&mut self) {
+    /// Step 2 pre-filled from what Pro Santé Connect proved (`handle` is the server's record of it): the identity
+    /// (locked, see `proven_field`), and the civility, profession, specialty and practice it gives.
+    pub fn fill_from_psc(&mut self, handle: &str, id: &crate::psc::PscIdentity) {
+        self.leave_proof();
+        self.mode = Some(Mode::Psc);
+        self.nom = id.nom.clone();
+        self.prenom = id.prenom.clone();
+        self.rpps = id.rpps.clone().unwrap_or_default();
+        self.adeli = id.adeli.clone().unwrap_or_default();
+        self.psc_poignee = handle.to_owned();
+        self.psc_identifiant_national = id.identifiant_national.clone();
+        let fills = [
+            (&mut self.civilite, &id.civilite),
+            (&mut self.profession, &id.profession),
+            (&mut self.specialite_rpps, &id.specialite),
+            (&mut self.lieu_exercice, &id.lieu_exercice),
+            (&mut self.adresse, &id.adresse),
+            (&mut self.code_postal, &id.code_postal),
+            (&mut self.ville, &id.ville),
+            (&mut self.telephone, &id.telephone),
+        ];
+        for (field, value) in fills {
+            if let Some(v) = value {
+                v.clone_into(field);
+            }
+        }
+    }
+
+    /// Takes the manual path; leaving the card or Pro Santé Connect, the answers stay, editable, and the proof's
+    /// record goes.
+    pub fn leave_proof(&mut self) {
         self.mode = Some(Mode::Manuel);
         self.carte_lecteur.clear();
         self.carte_certificat.clear();
         self.carte_identifiant_national.clear();
+        self.psc_poignee.clear();
+        self.psc_identifiant_national.clear();
     }
 
-    /// With the card: the locked fields must be what the verified certificate says (`card` is read from it).
-    pub fn card_mismatches(&self, card: &CardIdentity) -> FieldErrors {
+    /// The locked fields compared with a proof's: each that differs is an error `code`.
+    fn proof_mismatches(&self, proven: ProvenIdentity<'_>, code: ErrorCode) -> FieldErrors {
         let mut e = FieldErrors::default();
         let same = |typed: &str, read: &str| typed.split_whitespace().eq(read.split_whitespace());
         let digits = |s: &str| s.split_whitespace().collect::<String>();
         let checks = [
-            (Field::Nom, same(&self.nom, &card.nom)),
-            (Field::Prenom, same(&self.prenom, &card.prenom)),
-            (Field::Rpps, digits(&self.rpps) == card.rpps.clone().unwrap_or_default()),
-            (Field::Adeli, digits(&self.adeli) == card.adeli.clone().unwrap_or_default()),
-            (Field::Profession, card.profession.as_ref().is_none_or(|p| *p == self.profession)),
+            (Field::Nom, same(&self.nom, proven.nom)),
+            (Field::Prenom, same(&self.prenom, proven.prenom)),
+            (Field::Rpps, digits(&self.rpps) == proven.rpps.unwrap_or_default()),
+            (Field::Adeli, digits(&self.adeli) == proven.adeli.unwrap_or_default()),
+            (Field::Profession, proven.profession.is_none_or(|p| p == self.profession)),
         ];
         for (field, ok) in checks {
             if !ok {
-                e.add(field, ErrorCode::CardMismatch);
+                e.add(field, code);
             }
         }
         e
+    }
+
+    /// With the card: the locked fields must be what the verified certificate says (`card` is read from it).
+    pub fn card_mismatches(&self, card: &CardIdentity) -> FieldErrors {
+        let proven = ProvenIdentity {
+            nom: &card.nom,
+            prenom: &card.prenom,
+            rpps: card.rpps.as_deref(),
+            adeli: card.adeli.as_deref(),
+            profession: card.profession.as_deref(),
+        };
+        self.proof_mismatches(proven, ErrorCode::CardMismatch)
+    }
+
+    /// With Pro Santé Connect: the locked fields must be what the server's record of PSC's answer says.
+    pub fn psc_mismatches(&self, id: &crate::psc::PscIdentity) -> FieldErrors {
+        let proven = ProvenIdentity {
+            nom: &id.nom,
+            prenom: &id.prenom,
+            rpps: id.rpps.as_deref(),
+            adeli: id.adeli.as_deref(),
+            profession: id.profession.as_deref(),
+        };
+        self.proof_mismatches(proven, ErrorCode::PscMismatch)
     }
 
     /// Step 2: the personal and professional data.
@@ -483,8 +575,8 @@ impl Registration {
         let membership = draft.membership().map_err(|e| errors.merge(e)).ok();
         match (mode, personal, identifiant, membership) {
             (Some(mode), Some(personal), Some(identifiant), Some(membership)) if errors.is_empty() => {
-                // The card's proof is the server's to verify: it fills `carte` in.
-                Ok(Registration { mode, carte: None, personal, identifiant, membership })
+                // The card's or PSC's proof is the server's to verify: it fills `carte` or `psc` in.
+                Ok(Registration { mode, carte: None, psc: None, personal, identifiant, membership })
             }
             _ => Err(errors),
         }

@@ -63,6 +63,20 @@ pub struct Config {
     /// whose authority has no current CRL is refused.
     #[arg(long, env = "PROMESS_CARD_CRL", value_delimiter = ',')]
     pub card_crl: Vec<PathBuf>,
+    /// Pro Santé Connect's issuer (e.g. https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet). With the client id
+    /// and the secret's file, the wizard offers « Se connecter avec Pro Santé Connect »; without them it does not.
+    #[arg(long, env = "PROMESS_PSC_ISSUER")]
+    pub psc_issuer: Option<String>,
+    /// Where the provider's configuration is read when it is not the issuer's /.well-known/openid-configuration
+    /// (PSC publishes …/.well-known/wallet-openid-configuration).
+    #[arg(long, env = "PROMESS_PSC_DISCOVERY_URL")]
+    pub psc_discovery_url: Option<String>,
+    /// Our client id at Pro Santé Connect.
+    #[arg(long, env = "PROMESS_PSC_CLIENT_ID")]
+    pub psc_client_id: Option<String>,
+    /// A file holding our client secret at Pro Santé Connect (never on the command line).
+    #[arg(long, env = "PROMESS_PSC_CLIENT_SECRET_FILE")]
+    pub psc_client_secret_file: Option<PathBuf>,
     /// Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client; others' is ignored.
     #[arg(long, env = "PROMESS_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -216,4 +230,27 @@ pub enum Demandes {
         #[arg(long)]
         par: Option<String>,
     },
+}
+
+impl Config {
+    /// The Pro Santé Connect client, when the issuer, the client id and the secret's file are all set; an error when
+    /// only some are.
+    pub fn psc(&self) -> Result<Option<crate::psc::Psc>, String> {
+        match (&self.psc_issuer, &self.psc_client_id, &self.psc_client_secret_file) {
+            (None, None, None) => Ok(None),
+            (Some(issuer), Some(client_id), Some(file)) => {
+                let secret = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+                let secret = secret.trim().to_owned();
+                if secret.is_empty() {
+                    return Err(format!("{}: the client secret is empty", file.display()));
+                }
+                crate::psc::Psc::new(issuer, self.psc_discovery_url.as_deref(), client_id, secret)
+                    .map(Some)
+                    .map_err(|e| e.to_string())
+            }
+            _ => Err("Pro Santé Connect needs PROMESS_PSC_ISSUER, PROMESS_PSC_CLIENT_ID and \
+                      PROMESS_PSC_CLIENT_SECRET_FILE together"
+                .into()),
+        }
+    }
 }

@@ -5,6 +5,7 @@ pub mod annuaire;
 pub mod card_proof;
 pub mod config;
 pub mod console;
+pub mod cookies;
 pub mod email;
 pub mod error;
 pub mod health;
@@ -15,6 +16,7 @@ pub mod operators;
 pub mod outbox;
 pub mod password;
 pub mod provisioning;
+pub mod psc;
 pub mod queue;
 mod routes;
 pub mod secret;
@@ -69,6 +71,8 @@ pub struct Settings {
     pub refused_retention_secs: i64,
     /// The authorities whose CPS cards are believed; None: the card path is refused.
     pub card_trust: Option<card_proof::CardTrust>,
+    /// Pro Santé Connect, the OpenID provider and our client there; None: that path is not offered.
+    pub psc: Option<psc::Psc>,
 }
 
 impl Settings {
@@ -82,6 +86,7 @@ impl Settings {
             rate_limit: 10,
             refused_retention_secs: promess_core::lifecycle::REFUSED_RETENTION_DAYS * 86_400,
             card_trust: None,
+            psc: None,
         }
     }
 
@@ -108,6 +113,8 @@ pub struct Limits {
     pub proposals: Arc<limit::RateLimiter>,
     /// Operator sign-ins per client and window (as many as registrations).
     pub sign_ins: Arc<limit::RateLimiter>,
+    /// Journeys to Pro Santé Connect per client and window (as many as registrations).
+    pub psc: Arc<limit::RateLimiter>,
     /// Password hashes at a time, and requests waiting for one.
     pub hashing: Arc<password::HashLimit>,
 }
@@ -124,6 +131,7 @@ impl Limits {
             confirmations: per_minute("confirmations", rate_limit),
             proposals: per_minute("identifiants", rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION)),
             sign_ins: per_minute("connexions_operateur", rate_limit),
+            psc: per_minute("connexions_psc", rate_limit),
             hashing: Arc::new(password::HashLimit::for_this_machine()),
         }
     }
@@ -173,6 +181,7 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .merge(console::router())
+        .merge(psc::router(&state))
         .route("/healthz", axum::routing::get(health::live))
         .route("/readyz", axum::routing::get(health::ready))
         .layer(axum::middleware::from_fn_with_state(origins, limit::same_origin))

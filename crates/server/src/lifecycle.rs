@@ -55,7 +55,7 @@ pub async fn confirm_email(
             return Ok(Err(TokenError::JetonExpire));
         }
         let held = number_taken || registrations::number_held(&mut tx, r.rpps.as_deref(), r.adeli.as_deref()).await?;
-        let event = Event::EmailConfirmed { card: r.card, number_free: !held };
+        let event = Event::EmailConfirmed { proven: r.proven, number_free: !held };
         let next = Statut::EmailAConfirmer.after(event).expect("an unconfirmed request confirms");
         match registrations::set_confirmed(&mut tx, &r.id, next, now).await {
             Ok(true) => {}
@@ -66,7 +66,7 @@ pub async fn confirm_email(
             }
             Err(e) => return Err(e.into_db()),
         }
-        let detail = (r.card && held).then_some("Un compte actif porte déjà ce numéro RPPS/ADELI.");
+        let detail = (r.proven && held).then_some("Un compte actif porte déjà ce numéro RPPS/ADELI.");
         registrations::record_event(&mut tx, &r.id, next, None, detail, now).await?;
         if next == Statut::Active {
             // The acceptance email leaves once the mailbox exists (`provisioning`).
@@ -214,6 +214,8 @@ pub async fn purge(store: &Store, now: i64) -> Result<Purged, sqlx::Error> {
     purged.jobs = jobs::purge_done(store, now - DONE_JOBS_SECS).await?;
     // A rate limit's window lasts a minute: those begun over an hour ago are long over.
     crate::store::limits::purge(store, now - 3600).await?;
+    // Pro Santé Connect's journeys and results last an hour at most; kept an hour past, to tell a replay apart.
+    crate::store::psc::purge(store, now - 3600).await?;
     let (idle, opened) = (now - operators::SESSION_IDLE_SECS, now - operators::SESSION_MAX_SECS);
     (purged.sessions, purged.journal) = crate::store::operators::purge(store, idle, opened, now - JOURNAL_SECS).await?;
     Ok(purged)

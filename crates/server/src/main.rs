@@ -93,7 +93,11 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         rate_limit: config.rate_limit,
         refused_retention_secs: config.refused_retention_days * 86_400,
         card_trust,
+        psc: config.psc()?,
     };
+    if settings.psc.is_none() {
+        tracing::info!("Pro Santé Connect is not configured (PROMESS_PSC_ISSUER…): the wizard does not offer it");
+    }
     let state = AppState::new(settings, db);
     if let Some(address) = config.metrics_listen {
         let handle = promess_server::metrics::install()?;
@@ -226,7 +230,7 @@ async fn demandes(db: &Store, config: &Config, command: &Demandes) -> Result<(),
             };
             for r in lifecycle::list(db, filter, None).await? {
                 let number = r.rpps.or(r.adeli).unwrap_or_default();
-                let carte = if r.carte { "carte CPS" } else { "sans carte" };
+                let carte = r.preuve.label();
                 println!(
                     "{}\t{}\t{}\t{} {}\t{number}\t{}\t{carte}",
                     r.id,

@@ -15,6 +15,8 @@ pub const REQUESTS: &str = "promess_http_requests_total";
 pub const REQUEST_SECONDS: &str = "promess_http_request_duration_seconds";
 pub const REGISTRATIONS: &str = "promess_registrations_total";
 pub const SIGN_IN_FAILURES: &str = "promess_sign_in_failures_total";
+/// Returns from Pro Santé Connect by outcome (`prouvee`, or the refusal's code).
+pub const PSC_RETURNS: &str = "promess_psc_returns_total";
 
 /// The latency buckets, in seconds: from a cached file to a registration waiting for the password workers.
 const BUCKETS: [f64; 12] = [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];

@@ -79,7 +79,13 @@ pub struct Account {
     pub sn: String,
     /// The PHC string of the password's argon2id hash.
     pub password_hash: String,
+    /// The national id (`8`+RPPS or `0`+ADELI) of an account whose identity was proven (card or Pro Santé Connect),
+    /// in `employeeNumber`: how a mail system maps a Pro Santé Connect sign-in to the mailbox.
+    pub national_id: Option<String>,
 }
+
+/// The attribute that carries a proven account's national id.
+pub const NATIONAL_ID_ATTRIBUTE: &str = "employeeNumber";
 
 /// The scheme prefix under which mail servers read an argon2id PHC string (Dovecot: `{ARGON2ID}`).
 pub const PASSWORD_SCHEME: &str = "{ARGON2ID}";
@@ -92,15 +98,19 @@ impl Account {
     }
 
     /// Its attributes but the object classes, each with its one value.
-    pub fn attributes(&self) -> [(&'static str, String); 6] {
-        [
+    pub fn attributes(&self) -> Vec<(&'static str, String)> {
+        let mut attributes = vec![
             ("uid", self.uid.clone()),
             ("mail", self.mail.clone()),
             ("cn", format!("{} {}", self.given_name, self.sn)),
             ("sn", self.sn.clone()),
             ("givenName", self.given_name.clone()),
             ("userPassword", format!("{PASSWORD_SCHEME}{}", self.password_hash)),
-        ]
+        ];
+        if let Some(id) = &self.national_id {
+            attributes.push((NATIONAL_ID_ATTRIBUTE, id.clone()));
+        }
+        attributes
     }
 
     /// The entry as LDIF (RFC 2849), as `ldapadd` reads it: a value that is not plain ASCII goes in base64.
@@ -222,6 +232,7 @@ impl Job for Provisioner {
                     given_name: p.prenom,
                     sn: p.nom,
                     password_hash: p.password_hash,
+                    national_id: p.identifiant_national,
                 };
                 self.directory.write(&account, &self.base_dn).await.map_err(|f| Failure::Transient(f.0))
             }
@@ -260,7 +271,15 @@ mod tests {
             given_name: given_name.into(),
             sn: "Dupont".into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            national_id: None,
         }
+    }
+
+    #[test]
+    fn a_proven_account_carries_its_national_id_and_no_other_does() {
+        assert!(!account("Anne").ldif("ou=people,dc=x").contains("employeeNumber"));
+        let proven = Account { national_id: Some("899700771191".into()), ..account("Anne") };
+        assert!(proven.ldif("ou=people,dc=x").contains("\nemployeeNumber: 899700771191\n"));
     }
 
     #[test]

@@ -96,6 +96,7 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
         given_name: "Cécile".into(),
         sn: "Sage".into(),
         password_hash: promess_server::password::hash("un-autre-mot-de-passe").unwrap(),
+        national_id: None,
     };
     Directory::Ldap(Arc::new(ldap(&mail))).write(&stale, PEOPLE).await.unwrap();
     app.advance(promess_server::queue::backoff(1));

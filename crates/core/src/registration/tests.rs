@@ -229,10 +229,10 @@ fn card_identity() -> FullIdentity {
 #[test]
 fn the_card_path_locks_what_the_certificate_says_and_checks_it_again() {
     let manual = valid_draft();
-    assert!(!manual.from_card(Field::Nom));
+    assert!(!manual.proven_field(Field::Nom));
     let mut card = Draft { email: "paul.martin@exemple.fr".into(), ..valid_draft() };
     card.fill_from_card("Virtual PCD 00 00", &card_identity());
-    assert!(card.from_card(Field::Nom) && card.from_card(Field::Rpps) && !card.from_card(Field::Email));
+    assert!(card.proven_field(Field::Nom) && card.proven_field(Field::Rpps) && !card.proven_field(Field::Email));
     assert!(card.card_mismatches(&card_identity().carte).is_empty());
     let mut other = card.clone();
     other.nom = "DURAND".into();
@@ -246,6 +246,52 @@ fn the_card_path_locks_what_the_certificate_says_and_checks_it_again() {
     assert_eq!(profession.card_mismatches(&card_identity().carte).first_field(), Some(Field::Profession));
     // The text pairs of the draft keep the card's fields.
     assert_eq!(Draft::from_text_pairs(card.to_text_pairs().iter().map(|(k, v)| (*k, v.as_str()))), card);
+}
+
+/// What Pro Santé Connect proved of the midwife of `valid_draft`.
+fn psc_identity() -> crate::psc::PscIdentity {
+    crate::psc::PscIdentity {
+        identifiant_national: "899700771191".into(),
+        rpps: Some("99700771191".into()),
+        nom: "SAGE".into(),
+        prenom: "CECILE".into(),
+        civilite: Some("22".into()),
+        profession: Some("50".into()),
+        lieu_exercice: Some("MATERNITE DU CHU".into()),
+        code_postal: Some("33000".into()),
+        ville: Some("BORDEAUX".into()),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn pro_sante_connect_fills_step_2_locks_what_it_proved_and_checks_it_again() {
+    let mut draft =
+        Draft { email: "cecile.sage@exemple.fr".into(), telephone: "05 64 09 00 90".into(), ..Draft::default() };
+    draft.fill_from_psc("poignee-1", &psc_identity());
+    assert_eq!(draft.mode, Some(Mode::Psc));
+    assert_eq!((draft.nom.as_str(), draft.prenom.as_str(), draft.rpps.as_str()), ("SAGE", "CECILE", "99700771191"));
+    assert_eq!((draft.civilite.as_str(), draft.profession.as_str()), ("22", "50"));
+    assert_eq!((draft.lieu_exercice.as_str(), draft.ville.as_str()), ("MATERNITE DU CHU", "BORDEAUX"));
+    assert_eq!(draft.telephone, "05 64 09 00 90", "what PSC does not give is kept");
+    assert_eq!((draft.psc_poignee.as_str(), draft.psc_identifiant_national.as_str()), ("poignee-1", "899700771191"));
+    assert!(draft.proven_field(Field::Nom) && draft.proven_field(Field::Adeli) && !draft.proven_field(Field::Ville));
+    assert!(draft.psc_mismatches(&psc_identity()).is_empty());
+    let changed = Draft { prenom: "Cécile".into(), adeli: "331234567".into(), ..draft.clone() };
+    let errors = changed.psc_mismatches(&psc_identity());
+    assert_eq!(errors.fields().collect::<Vec<_>>(), [Field::Prenom, Field::Adeli]);
+    assert_eq!(errors.first(Field::Prenom), Some(ErrorCode::PscMismatch));
+    // The mode and the handle survive a reload (the draft's text pairs).
+    assert_eq!(Draft::from_text_pairs(draft.to_text_pairs().iter().map(|(k, v)| (*k, v.as_str()))), draft);
+    draft.leave_proof();
+    assert_eq!(draft.mode, Some(Mode::Manuel));
+    assert!(draft.psc_poignee.is_empty() && draft.psc_identifiant_national.is_empty());
+    assert!(!draft.proven_field(Field::Nom));
+    // Pro Santé Connect after the card: the card's record goes.
+    let mut both = Draft::default();
+    both.fill_from_card("r", &card_identity());
+    both.fill_from_psc("p", &psc_identity());
+    assert!(both.carte_lecteur.is_empty() && both.carte_identifiant_national.is_empty());
 }
 
 #[test]
@@ -271,7 +317,7 @@ fn the_card_fills_step_2_and_its_answers_are_valid() {
     other.fill_from_card("r", &unknown);
     assert_eq!((other.profession.as_str(), other.civilite.as_str(), other.specialite_rpps.as_str()), ("", "", ""));
 
-    draft.leave_card();
+    draft.leave_proof();
     assert_eq!(draft.mode, Some(Mode::Manuel));
     assert!(draft.carte_lecteur.is_empty() && draft.carte_identifiant_national.is_empty());
     assert_eq!(draft.nom, "MARTIN", "the answers stay");

@@ -53,36 +53,16 @@ pub const GUARDED: &[(&str, &str)] = &[
     ("GET", "/operateur/journal"),
 ];
 
-/// The session cookie's name: `__Host-` (Secure, this host only, path /) when the site is served over HTTPS; over
-/// plain HTTP (a developer's machine) browsers refuse that prefix, and the name goes without it.
-fn cookie_name(state: &AppState, name: &str) -> String {
-    if secure(state) { format!("__Host-{name}") } else { name.to_owned() }
-}
-
-fn secure(state: &AppState) -> bool {
-    state.settings.https()
-}
-
 const SESSION: &str = "promess-operateur";
 /// The sign-in form's CSRF token, in a cookie and in the form (before any session exists).
 const SIGN_IN: &str = "promess-connexion";
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
+fn cookie(state: &AppState, headers: &HeaderMap, name: &str) -> Option<String> {
+    crate::cookies::read(headers, &state.settings, name)
 }
 
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if secure(state) { "; Secure" } else { "" };
-    let value =
-        format!("{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}", cookie_name(state, name));
-    HeaderValue::from_str(&value).expect("an ASCII cookie")
+    crate::cookies::set(&state.settings, name, value, max_age, crate::cookies::SameSite::Strict)
 }
 
 /// A signed-in operator and their session cookie; without a current session, the sign-in page.
@@ -101,7 +81,7 @@ impl FromRequestParts<AppState> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Signed, Response> {
         let to_sign_in = || Redirect::to("/operateur").into_response();
-        let cookie = cookie(&parts.headers, &cookie_name(state, SESSION)).ok_or_else(to_sign_in)?;
+        let cookie = cookie(state, &parts.headers, SESSION).ok_or_else(to_sign_in)?;
         match operators::session(&state.store, &cookie, state.now()).await {
             Ok(Some(operator)) => Ok(Signed { operator, cookie }),
             Ok(None) => Err(to_sign_in()),

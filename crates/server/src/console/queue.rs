@@ -73,7 +73,7 @@ async fn list(State(state): State<AppState>, signed: Signed, Query(query): Query
                             td { a href={ "/operateur/demandes/" (r.id) } { (r.prenom) " " (r.nom) } }
                             td { (r.identifiant) }
                             td { (r.rpps.as_deref().or(r.adeli.as_deref()).unwrap_or("—")) }
-                            td { @if r.carte { "Carte CPS" } @else { "Sans carte" } }
+                            td { (r.preuve.label()) }
                             td { (r.statut.label()) }
                         }
                     }

@@ -200,6 +200,9 @@ fn request_markup(
                 @if let Some(c) = &r.carte {
                     p { "Établie par la carte CPS, dont la preuve a été vérifiée le " (date_time(c.verifiee_le)) " : certificat émis par " (c.emetteur) ", numéro de série " (c.numero_serie) "." }
                     p.source { "Empreinte SHA-256 du certificat : " code { (c.empreinte) } }
+                } @else if let Some(p) = &r.psc {
+                    p { "Identité prouvée par Pro Santé Connect, le " (date_time(p.authentifie_le)) " (niveau " (p.acr) "), vérifiée le " (date_time(p.verifiee_le)) "." }
+                    p.source { "Fournisseur : " code { (p.emetteur) } ", sujet " code { (p.sujet) } }
                 } @else {
                     p { "Saisie manuelle, sans carte CPS : à vérifier auprès de l'annuaire national." }
                 }

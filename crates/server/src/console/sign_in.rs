@@ -1,5 +1,5 @@
 //! Signing in (the password and a TOTP code), the session's cookie, and signing out.
-use super::{SESSION, SIGN_IN, Signed, cookie, cookie_name, date_time, failed, page_status, set_cookie};
+use super::{SESSION, SIGN_IN, Signed, cookie, date_time, failed, page_status, set_cookie};
 use crate::{
     AppState,
     operators::{self, SignIn},
@@ -35,7 +35,7 @@ struct SignInForm {
 
 /// The sign-in page, with its form's CSRF token in a cookie; a signed-in operator goes to the queue.
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(cookie) = cookie(&headers, &cookie_name(&state, SESSION))
+    if let Some(cookie) = cookie(&state, &headers, SESSION)
         && let Ok(Some(_)) = operators::session(&state.store, &cookie, state.now()).await
     {
         return Redirect::to("/operateur/demandes").into_response();
@@ -84,7 +84,7 @@ async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let expected = cookie(&headers, &cookie_name(&state, SIGN_IN)).unwrap_or_default();
+    let expected = cookie(&state, &headers, SIGN_IN).unwrap_or_default();
     if expected.is_empty() || !crate::secret::same(&expected, &form.csrf) {
         return sign_in_form(
             &state,

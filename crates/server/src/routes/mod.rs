@@ -20,6 +20,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/card-challenges", post(card_challenges::create).route_layer(limited(limits.challenges.clone())))
         .route("/confirmations", post(confirmations::confirm).route_layer(limited(limits.confirmations.clone())))
         .route("/confirmations/renvoi", post(confirmations::resend).route_layer(limited(limits.confirmations.clone())))
+        .route("/psc", get(crate::psc::offer))
+        .route("/psc/identites/{poignee}", get(crate::psc::identity))
         .fallback(unknown)
 }
 

@@ -124,7 +124,11 @@ async fn register(
     }
     // The body is a valid registration's JSON before anything is replayed.
     let Json(request) = Json::<RegistrationRequest>::from_bytes(&body)?;
-    *proof = if request.preuve_carte.is_some() { "card" } else { "manual" };
+    *proof = match request.donnees.mode {
+        Some(Mode::Carte) => "card",
+        Some(Mode::Psc) => "psc",
+        _ => "manual",
+    };
     let body_hash = sha256_hex(&body);
     // A retry of a request already answered (double click, retry after a timeout): the same answer, no new account.
     if let Some(stored) = replay(&state, key, &body_hash).await? {
@@ -143,8 +147,19 @@ async fn register(
             registration.carte = Some(used);
             Some(nonce)
         }
-        Mode::Manuel => None,
+        Mode::Psc | Mode::Manuel => None,
     };
+    // With Pro Santé Connect: only on what the server verified with PSC, for this browser, and the locked answers
+    // as PSC said them.
+    let handle = request.donnees.psc_poignee.trim();
+    if registration.mode == Mode::Psc {
+        let (identity, used) = crate::psc::proven(&state, &headers, handle).await?;
+        let mismatches = request.donnees.psc_mismatches(&identity);
+        if !mismatches.is_empty() {
+            return Err(AppError::Invalid(mismatches));
+        }
+        registration.psc = Some(used);
+    }
     let password = request.secret.mot_de_passe.clone();
     let password_hash = state.limits.hashing.hash(password).await.ok_or(AppError::Busy)?.map_err(AppError::internal)?;
     let donnees = serde_json::to_string(&registration).map_err(AppError::internal)?;
@@ -183,6 +198,7 @@ async fn register(
             token_hash: &token_hash,
             expires_at: now + EMAIL_CONFIRMATION_SECS,
             carte: registration.carte.as_ref().zip(nonce.as_deref()),
+            psc: registration.psc.as_ref().map(|p| (p, handle)),
             now,
         };
         let accepted = RegistrationAccepted {
@@ -217,7 +233,7 @@ async fn register(
                     return Err(AppError::IdentifierTaken(Proposal::of(&candidate, operator, mssante)));
                 }
             }
-            Err(WriteError::Challenge(code)) => return Err(invalid_card(code)),
+            Err(WriteError::Proof(code)) => return Err(invalid_card(code)),
             Err(WriteError::Taken(taken)) => {
                 return Err(AppError::internal(format!("a new request broke a uniqueness rule: {taken:?}")));
             }

@@ -11,6 +11,7 @@ pub mod challenges;
 pub mod jobs;
 pub mod limits;
 pub mod operators;
+pub mod psc;
 pub mod registrations;
 
 use sqlx::{AnyPool, any::AnyPoolOptions};

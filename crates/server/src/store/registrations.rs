@@ -7,7 +7,7 @@ use promess_core::{
     ErrorCode,
     identifiers::Identifiant,
     lifecycle::{RefusalReason, Statut},
-    registration::CardUse,
+    registration::{CardUse, PscUse},
 };
 use sqlx::{AnyConnection, AnyExecutor};
 
@@ -30,9 +30,9 @@ pub enum Taken {
 pub enum WriteError {
     #[error("a uniqueness rule was broken: {0:?}")]
     Taken(Taken),
-    /// The card's challenge was spent or expired meanwhile.
-    #[error("the card's challenge cannot be used: {0:?}")]
-    Challenge(ErrorCode),
+    /// The card's challenge, or Pro Santé Connect's handle, was spent or expired meanwhile.
+    #[error("the proof cannot be used: {0:?}")]
+    Proof(ErrorCode),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -102,6 +102,8 @@ pub struct NewRegistration<'a> {
     pub email: &'a crate::email::Rendered,
     /// With the card: the verified proof, and its challenge, spent in the same transaction.
     pub carte: Option<(&'a CardUse, &'a str)>,
+    /// With Pro Santé Connect: the verified proof, and the page's handle, spent in the same transaction.
+    pub psc: Option<(&'a PscUse, &'a str)>,
     /// Unix seconds.
     pub now: i64,
 }
@@ -130,16 +132,23 @@ pub async fn insert(store: &Store, r: &NewRegistration<'_>, answer: Option<Answe
     if let Some((_, nonce)) = r.carte
         && !super::challenges::spend(&mut tx, nonce, r.now).await?
     {
-        return Err(WriteError::Challenge(ErrorCode::CardNonceUsed));
+        return Err(WriteError::Proof(ErrorCode::CardNonceUsed));
+    }
+    if let Some((_, handle)) = r.psc
+        && !super::psc::spend(&mut tx, handle, r.now).await?
+    {
+        return Err(WriteError::Proof(ErrorCode::PscHandleUsed));
     }
     let card = r.carte.map(|(c, _)| c);
+    let psc = r.psc.map(|(p, _)| p);
     sqlx::query(
         "INSERT INTO registrations (id, identifiant, adresse, statut, rpps, adeli, civilite, nom, prenom, email, \
          donnees, password_hash, created_at, carte_emetteur, carte_numero_serie, carte_empreinte, carte_algorithme, \
          carte_verifiee_le, email_token_hash, email_token_expires_at, last_confirmation_email_at, purge_at, \
-         liste_rouge, telephone_annuaire) \
+         liste_rouge, telephone_annuaire, psc_emetteur, psc_sujet, psc_acr, psc_authentifie_le, psc_jeton, \
+         psc_verifiee_le) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $13, $20, \
-         $21, $22)",
+         $21, $22, $23, $24, $25, $26, $27, $28)",
     )
     .bind(r.id)
     .bind(r.identifiant)
@@ -163,6 +172,12 @@ pub async fn insert(store: &Store, r: &NewRegistration<'_>, answer: Option<Answe
     .bind(r.expires_at)
     .bind(i64::from(r.liste_rouge))
     .bind(r.telephone_annuaire)
+    .bind(psc.map(|p| p.emetteur.as_str()))
+    .bind(psc.map(|p| p.sujet.as_str()))
+    .bind(psc.map(|p| p.acr.as_str()))
+    .bind(psc.map(|p| p.authentifie_le))
+    .bind(psc.map(|p| p.jeton.as_str()))
+    .bind(psc.map(|p| p.verifie_le))
     .execute(&mut *tx)
     .await
     .map_err(WriteError::classify)?;
@@ -239,7 +254,8 @@ pub struct Confirmable {
     pub statut: Statut,
     pub expires_at: i64,
     pub confirmed: bool,
-    pub card: bool,
+    /// The identity was proven at registration (the card or Pro Santé Connect).
+    pub proven: bool,
     pub rpps: Option<String>,
     pub adeli: Option<String>,
     pub civilite: String,
@@ -253,13 +269,14 @@ pub async fn by_token(tx: &mut AnyConnection, token_hash: &str) -> Result<Option
     type Row =
         (String, String, i64, Option<i64>, Option<i64>, Option<String>, Option<String>, String, String, String, String);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT id, statut, email_token_expires_at, email_confirmed_at, carte_verifiee_le, rpps, adeli, civilite, \
+        "SELECT id, statut, email_token_expires_at, email_confirmed_at, COALESCE(carte_verifiee_le, psc_verifiee_le), \
+         rpps, adeli, civilite, \
          identifiant, adresse, email FROM registrations WHERE email_token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, s, expires_at, confirmed, card, rpps, adeli, civilite, identifiant, adresse, email)) = row else {
+    let Some((id, s, expires_at, confirmed, proven, rpps, adeli, civilite, identifiant, adresse, email)) = row else {
         return Ok(None);
     };
     Ok(Some(Confirmable {
@@ -267,7 +284,7 @@ pub async fn by_token(tx: &mut AnyConnection, token_hash: &str) -> Result<Option
         statut: statut(&s)?,
         expires_at,
         confirmed: confirmed.is_some(),
-        card: card.is_some(),
+        proven: proven.is_some(),
         rpps,
         adeli,
         civilite,
@@ -353,20 +370,41 @@ pub struct Person {
     pub email: String,
     /// The PHC string of the password's argon2id hash.
     pub password_hash: String,
+    /// The national id (`8`+RPPS, `0`+ADELI) when the identity was proven (card or Pro Santé Connect).
+    pub identifiant_national: Option<String>,
 }
 
 /// The request `id`'s person, if it exists.
 pub async fn person(db: impl AnyExecutor<'_>, id: &str) -> Result<Option<Person>, sqlx::Error> {
-    type Row = (String, String, String, String, String, String, String, String);
+    type Row =
+        (String, String, String, String, String, String, String, String, Option<String>, Option<String>, Option<i64>);
     let row: Option<Row> = sqlx::query_as(
-        "SELECT statut, identifiant, adresse, prenom, nom, civilite, email, password_hash FROM registrations \
-         WHERE id = $1",
+        "SELECT statut, identifiant, adresse, prenom, nom, civilite, email, password_hash, rpps, adeli, \
+         COALESCE(carte_verifiee_le, psc_verifiee_le) FROM registrations WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(db)
     .await?;
-    let Some((s, identifiant, adresse, prenom, nom, civilite, email, password_hash)) = row else { return Ok(None) };
-    Ok(Some(Person { statut: statut(&s)?, identifiant, adresse, prenom, nom, civilite, email, password_hash }))
+    let Some((s, identifiant, adresse, prenom, nom, civilite, email, password_hash, rpps, adeli, proven)) = row else {
+        return Ok(None);
+    };
+    let national = match (rpps, adeli) {
+        (Some(rpps), _) => Some(promess_core::card::NationalId::Rpps(rpps)),
+        (None, Some(adeli)) => Some(promess_core::card::NationalId::Adeli(adeli)),
+        (None, None) => None,
+    };
+    let identifiant_national = national.filter(|_| proven.is_some()).map(|n| n.to_string());
+    Ok(Some(Person {
+        statut: statut(&s)?,
+        identifiant,
+        adresse,
+        prenom,
+        nom,
+        civilite,
+        email,
+        password_hash,
+        identifiant_national,
+    }))
 }
 
 /// What a decision writes on a request.
@@ -470,17 +508,45 @@ pub struct Summary {
     pub rpps: Option<String>,
     pub adeli: Option<String>,
     pub email: String,
-    pub carte: bool,
+    pub preuve: Preuve,
     pub created_at: i64,
+}
+
+/// How a request's identity was proven at registration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preuve {
+    Carte,
+    Psc,
+    Aucune,
+}
+
+impl Preuve {
+    fn of(carte: Option<i64>, psc: Option<i64>) -> Preuve {
+        match (carte, psc) {
+            (Some(_), _) => Preuve::Carte,
+            (None, Some(_)) => Preuve::Psc,
+            (None, None) => Preuve::Aucune,
+        }
+    }
+
+    /// In the console's list.
+    pub fn label(self) -> &'static str {
+        match self {
+            Preuve::Carte => "Carte CPS",
+            Preuve::Psc => "Pro Santé Connect",
+            Preuve::Aucune => "Sans carte",
+        }
+    }
 }
 
 /// The requests in `filter` (all when None) whose name, identifier, RPPS, ADELI or email holds `search`
 /// (case-insensitive), oldest first.
 pub async fn list(store: &Store, filter: Option<Statut>, search: Option<&str>) -> Result<Vec<Summary>, sqlx::Error> {
-    type Row = (String, String, String, String, String, Option<String>, Option<String>, String, Option<i64>, i64);
+    type Row =
+        (String, String, String, String, String, Option<String>, Option<String>, String, Option<i64>, Option<i64>, i64);
     let pattern = search.map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, statut, identifiant, prenom, nom, rpps, adeli, email, carte_verifiee_le, created_at \
+        "SELECT id, statut, identifiant, prenom, nom, rpps, adeli, email, carte_verifiee_le, psc_verifiee_le, created_at \
          FROM registrations WHERE (CAST($1 AS TEXT) IS NULL OR statut = $1) AND (CAST($2 AS TEXT) IS NULL \
          OR LOWER(nom) LIKE $2 OR LOWER(prenom) LIKE $2 OR LOWER(prenom || ' ' || nom) LIKE $2 \
          OR identifiant LIKE $2 OR rpps LIKE $2 OR adeli LIKE $2 OR LOWER(email) LIKE $2) ORDER BY created_at, id",
@@ -490,7 +556,7 @@ pub async fn list(store: &Store, filter: Option<Statut>, search: Option<&str>) -
     .fetch_all(store.pool())
     .await?;
     rows.into_iter()
-        .map(|(id, s, identifiant, prenom, nom, rpps, adeli, email, carte, created_at)| {
+        .map(|(id, s, identifiant, prenom, nom, rpps, adeli, email, carte, psc, created_at)| {
             Ok(Summary {
                 id,
                 statut: statut(&s)?,
@@ -500,7 +566,7 @@ pub async fn list(store: &Store, filter: Option<Statut>, search: Option<&str>) -
                 rpps,
                 adeli,
                 email,
-                carte: carte.is_some(),
+                preuve: Preuve::of(carte, psc),
                 created_at,
             })
         })
@@ -530,7 +596,18 @@ pub struct Detail {
     pub email: String,
     pub donnees: serde_json::Value,
     pub carte: Option<CardProof>,
+    pub psc: Option<PscProof>,
     pub created_at: i64,
+}
+
+/// Pro Santé Connect's proof of a request, as verified.
+#[derive(Debug)]
+pub struct PscProof {
+    pub emetteur: String,
+    pub sujet: String,
+    pub acr: String,
+    pub authentifie_le: i64,
+    pub verifiee_le: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -549,6 +626,11 @@ struct DetailRow {
     carte_numero_serie: Option<String>,
     carte_empreinte: Option<String>,
     carte_verifiee_le: Option<i64>,
+    psc_emetteur: Option<String>,
+    psc_sujet: Option<String>,
+    psc_acr: Option<String>,
+    psc_authentifie_le: Option<i64>,
+    psc_verifiee_le: Option<i64>,
     created_at: i64,
 }
 
@@ -556,7 +638,8 @@ struct DetailRow {
 pub async fn detail(store: &Store, id: &str) -> Result<Option<Detail>, sqlx::Error> {
     let row: Option<DetailRow> = sqlx::query_as(
         "SELECT id, statut, identifiant, adresse, rpps, adeli, nom, prenom, email, donnees, carte_emetteur, \
-         carte_numero_serie, carte_empreinte, carte_verifiee_le, created_at FROM registrations WHERE id = $1",
+         carte_numero_serie, carte_empreinte, carte_verifiee_le, psc_emetteur, psc_sujet, psc_acr, psc_authentifie_le, \
+         psc_verifiee_le, created_at FROM registrations WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(store.pool())
@@ -565,6 +648,12 @@ pub async fn detail(store: &Store, id: &str) -> Result<Option<Detail>, sqlx::Err
     let carte = match (r.carte_emetteur, r.carte_numero_serie, r.carte_empreinte, r.carte_verifiee_le) {
         (Some(emetteur), Some(numero_serie), Some(empreinte), Some(verifiee_le)) => {
             Some(CardProof { emetteur, numero_serie, empreinte, verifiee_le })
+        }
+        _ => None,
+    };
+    let psc = match (r.psc_emetteur, r.psc_sujet, r.psc_acr, r.psc_authentifie_le, r.psc_verifiee_le) {
+        (Some(emetteur), Some(sujet), Some(acr), Some(authentifie_le), Some(verifiee_le)) => {
+            Some(PscProof { emetteur, sujet, acr, authentifie_le, verifiee_le })
         }
         _ => None,
     };
@@ -580,6 +669,7 @@ pub async fn detail(store: &Store, id: &str) -> Result<Option<Detail>, sqlx::Err
         email: r.email,
         donnees: serde_json::from_str(&r.donnees).unwrap_or_default(),
         carte,
+        psc,
         created_at: r.created_at,
     }))
 }

@@ -6,6 +6,7 @@ pub mod card;
 pub mod mail_system;
 pub mod postgres;
 pub mod process;
+pub mod psc;
 use axum::{
     Router,
     body::Body,

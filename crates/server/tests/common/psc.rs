@@ -1,0 +1,191 @@
+//! Pro Santé Connect in the tests: npm's oidc-provider (panva's OpenID-certified implementation) configured like PSC
+//! (`fixtures/psc-provider.mjs`), started on a port of its own and stopped when dropped; a test's browser there
+//! (its cookies, each redirect looked at); and the app's side of the journey, through its router.
+use super::{ORIGIN, TestApp, send};
+use axum::{
+    body::Body,
+    http::{Request, StatusCode, header},
+};
+use serde_json::Value;
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+pub const CLIENT_ID: &str = "promess-inscription";
+pub const CLIENT_SECRET: &str = "le-secret-du-client-de-test";
+
+/// The stand-in provider, running.
+pub struct Provider {
+    pub issuer: String,
+    child: Child,
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Provider {
+    /// Starts the provider, whose client sends the browser back to `ORIGIN/psc/retour`.
+    pub fn start() -> Provider {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        assert!(
+            root.join("node_modules/oidc-provider").exists(),
+            "npm's oidc-provider is not installed: run scripts/setup (npm ci)"
+        );
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/psc-provider.mjs");
+        let redirect = format!("{ORIGIN}{}", promess_core::psc::RETURN_PATH);
+        let mut child = Command::new("node")
+            .arg(script)
+            .args([&free_port().to_string(), CLIENT_ID, CLIENT_SECRET, &redirect])
+            .current_dir(&root)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node (Debian's nodejs)");
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut line).unwrap();
+        // What it says later is read and dropped: a closed pipe would kill it at its next word.
+        std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+        let issuer =
+            line.trim().strip_prefix("ready ").unwrap_or_else(|| panic!("the provider said {line:?}")).to_owned();
+        Provider { issuer, child }
+    }
+
+    /// Our client there, for the app's settings.
+    pub fn client(&self) -> promess_server::psc::Psc {
+        promess_server::psc::Psc::new(&self.issuer, None, CLIENT_ID, CLIENT_SECRET.into()).unwrap()
+    }
+}
+
+/// A journey begun at `GET /psc/connexion`: the browser's cookie (as sent back: `name=value`) and where the app
+/// sends the browser.
+pub struct Journey {
+    pub cookie: String,
+    pub authorize: String,
+}
+
+/// `GET path` on the app with this cookie: the status, the Location and the Set-Cookie.
+pub async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, Vec<String>, Value) {
+    let mut request = Request::get(path);
+    if let Some(cookie) = cookie {
+        request = request.header(header::COOKIE, cookie);
+    }
+    let (status, body, headers) = send(app, request.body(Body::empty()).unwrap()).await;
+    let location = headers.get(header::LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
+    let cookies = headers.get_all(header::SET_COOKIE).iter().map(|c| c.to_str().unwrap().to_owned()).collect();
+    (status, location, cookies, body)
+}
+
+pub async fn begin(app: &TestApp) -> Journey {
+    let (status, authorize, cookies, _) = get(app, promess_core::psc::START_PATH, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{authorize}");
+    let cookie = cookies.iter().find(|c| c.starts_with("promess-psc=")).expect("the browser's cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    Journey { cookie, authorize }
+}
+
+/// A parameter of a URL's query.
+pub fn param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1.split('#').next()?;
+    query.split('&').filter_map(|p| p.split_once('=')).find(|(k, _)| *k == name).map(|(_, v)| {
+        let v = v.replace('+', " ");
+        percent_decode(&v)
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A browser at the provider: its own cookies, each redirect looked at.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// At the provider, from the authorization URL: signs in as `login` (or cancels, with None), and answers where the
+/// provider sends the browser back (our `/psc/retour?…`).
+pub async fn at_provider(browser: &reqwest::Client, authorize: &str, login: Option<&str>) -> String {
+    let mut url = authorize.to_owned();
+    let mut signed = false;
+    for _ in 0..10 {
+        if url.starts_with(ORIGIN) {
+            return url;
+        }
+        let answer = if url.contains("/interaction/") && !signed {
+            signed = true;
+            let page = browser.get(&url).send().await.unwrap();
+            assert_eq!(page.status(), 200, "{url}");
+            match login {
+                Some(login) => {
+                    let body = format!("login={login}");
+                    browser
+                        .post(format!("{url}/login"))
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(body)
+                        .send()
+                        .await
+                        .unwrap()
+                }
+                None => browser.post(format!("{url}/abort")).send().await.unwrap(),
+            }
+        } else {
+            browser.get(&url).send().await.unwrap()
+        };
+        let location = answer.headers().get("location").unwrap_or_else(|| panic!("no redirect from {url}"));
+        let location = location.to_str().unwrap().to_owned();
+        let base = url.split('/').take(3).collect::<Vec<_>>().join("/");
+        url = if location.starts_with('/') { format!("{base}{location}") } else { location };
+    }
+    panic!("the provider never sent the browser back")
+}
+
+/// The return to `/psc/retour`, with this browser's cookie: where the app sends the browser.
+pub async fn back(app: &TestApp, return_url: &str, cookie: Option<&str>) -> String {
+    let path = return_url.strip_prefix(ORIGIN).unwrap_or(return_url);
+    let (status, location, _, _) = get(app, path, cookie).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
+    location
+}
+
+/// The handle in step 2's fragment, or the error code in step 1's.
+pub fn handle_of(location: &str) -> Result<String, String> {
+    let (path, fragment) = location.split_once('#').unwrap_or((location, ""));
+    match fragment.split_once('=') {
+        Some(("psc", handle)) if path == "/donnees-personnelles" => Ok(handle.to_owned()),
+        Some(("psc-erreur", code)) if path == "/" => Err(code.to_owned()),
+        _ => panic!("an unexpected return: {location}"),
+    }
+}
+
+/// The whole journey of `login` with a new browser: the journey's cookie and where the app sends the browser back.
+pub async fn journey(app: &TestApp, login: Option<&str>) -> (Journey, String) {
+    let journey = begin(app).await;
+    let return_url = at_provider(&browser(), &journey.authorize, login).await;
+    let location = back(app, &return_url, Some(&journey.cookie)).await;
+    (journey, location)
+}
