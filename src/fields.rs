@@ -48,16 +48,21 @@ pub fn FieldError(field: Field) -> impl IntoView {
     }
 }
 
-/// Whether the card filled this field in (it is then locked).
+/// Whether the card or Pro Santé Connect filled this field in (it is then locked).
 pub fn proven(field: Field) -> impl Fn() -> bool + Copy + Send + Sync + 'static {
     let draft = use_wizard().draft;
     move || draft.with(|d| d.proven_field(field))
 }
 
-/// The mark of a field the card filled in.
+/// The mark of a field the card or Pro Santé Connect filled in.
 fn card_mark(field: Field) -> impl IntoView {
     let locked = proven(field);
-    move || locked().then(|| view! { <span class="lu-carte">" (lu sur votre carte CPS)"</span> })
+    let draft = use_wizard().draft;
+    let source = move || match draft.with(|d| d.mode) {
+        Some(promess_core::registration::Mode::Psc) => " (prouvé par Pro Santé Connect)",
+        _ => " (lu sur votre carte CPS)",
+    };
+    move || locked().then(|| view! { <span class="lu-carte">{source()}</span> })
 }
 
 #[component]

@@ -9,6 +9,7 @@ mod communes;
 mod deferred;
 mod fields;
 mod layout;
+mod psc;
 mod router;
 pub mod shell;
 mod split;

@@ -72,7 +72,9 @@ impl Nav {
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
             .and_then(|e| e.closest("a[href]").ok().flatten());
         let Some(anchor) = anchor else { return };
-        if anchor.has_attribute("target") || anchor.has_attribute("download") {
+        // `rel="external"`: a page of the server (Pro Santé Connect's journey), not a screen of the wizard.
+        let external = anchor.get_attribute("rel").is_some_and(|r| r.split(' ').any(|r| r == "external"));
+        if external || anchor.has_attribute("target") || anchor.has_attribute("download") {
             return;
         }
         match anchor.get_attribute("href") {

@@ -399,6 +399,7 @@ pub fn Carte() -> impl IntoView {
                 "> Non, je n'ai pas de carte CPS"
             </button>
         </div>
+        <crate::psc::Choice />
         <div id="carte-etat">{flow}</div>
     }
 }

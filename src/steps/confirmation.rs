@@ -23,6 +23,9 @@ pub fn Confirmation() -> impl IntoView {
         Some(Mode::Carte) => {
             "Votre identité ayant été vérifiée avec votre carte CPS, votre compte sera activé dès la confirmation de votre adresse."
         }
+        Some(Mode::Psc) => {
+            "Votre identité ayant été vérifiée par Pro Santé Connect, votre compte sera activé dès la confirmation de votre adresse."
+        }
         _ => {
             "Votre demande sera ensuite vérifiée par nos services auprès de l'annuaire national des professionnels de santé (RPPS, ADELI) ; vous serez informé(e) par email de son acceptation."
         }

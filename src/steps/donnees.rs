@@ -23,6 +23,7 @@ const MONTH_NUMBERS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", 
 #[component]
 pub fn Donnees() -> impl IntoView {
     let wizard = use_wizard();
+    crate::psc::take_return(wizard);
     let draft = wizard.draft;
     let autre = move || draft.with(|d| d.profession == PROFESSION_AUTRE);
     let communes = communes(draft);

@@ -41,6 +41,9 @@ fn lines(
             "Mode d'inscription",
             match d.mode {
                 Some(Mode::Carte) => format!("Avec carte CPS (identifiant national {})", d.carte_identifiant_national),
+                Some(Mode::Psc) => {
+                    format!("Avec Pro Santé Connect (identifiant national {})", d.psc_identifiant_national)
+                }
                 _ => "Sans carte CPS (saisie manuelle)".into(),
             },
         )],

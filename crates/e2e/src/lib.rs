@@ -209,6 +209,15 @@ impl Backend {
 
     /// The backend believing the cards of `authority` (the simulated card's test CA), with a current CRL of it.
     pub async fn start_trusting(name: &str, authority: Option<&promess_card_sim::cert::Authority>) -> Backend {
+        Backend::start_with(name, authority, |_, _| ()).await.0
+    }
+
+    /// The backend, its settings adjusted by `adjust` once its address is known (given to it): with what it made.
+    pub async fn start_with<T>(
+        name: &str,
+        authority: Option<&promess_card_sim::cert::Authority>,
+        adjust: impl FnOnce(&mut promess_server::Settings, &str) -> T,
+    ) -> (Backend, T) {
         let dir = std::env::temp_dir().join(format!("promess-e2e-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -219,6 +228,7 @@ impl Backend {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut settings = promess_server::Settings::new(dist(), vec![base.clone()]);
         settings.rate_limit = 1000;
+        let made = adjust(&mut settings, &base);
         if let Some(authority) = authority {
             let now = promess_card_sim::cert::now_secs();
             std::fs::write(dir.join("ca.pem"), authority.pem()).unwrap();
@@ -229,7 +239,7 @@ impl Backend {
         let app = promess_server::app(promess_server::AppState::new(settings, store.clone()))
             .into_make_service_with_connect_info::<std::net::SocketAddr>();
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Backend { base, store, db, dir }
+        (Backend { base, store, db, dir }, made)
     }
 }
 

@@ -17,7 +17,8 @@ use common::{
     Backend, TestApp, confirm, count,
     mail_system::{ADMIN_DN, ADMIN_PASSWORD, MailSystem, PEOPLE},
     provision_to,
-    psc::{Provider, at_provider, back, begin, browser, get, handle_of, journey, param},
+    psc::{at_provider, back, begin, browser, get, handle_of, journey, param},
+    psc_provider::Provider,
     request, send, statut_of, test_app_with, token_of,
 };
 
@@ -66,7 +67,7 @@ fn mode_error(body: &Value) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with_the_national_id_in_the_directory() {
-    let provider = Provider::start();
+    let provider = Provider::start(common::ORIGIN);
     let mail = MailSystem::start("psc");
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(app) = psc_app(backend, "psc_journey", &provider).await else { continue };
@@ -166,7 +167,7 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_attacker_s_returns_are_refused_with_a_french_message_and_nothing_stored() {
-    let provider = Provider::start();
+    let provider = Provider::start(common::ORIGIN);
     let app = psc_app(Backend::Sqlite, "psc_attacks", &provider).await.unwrap();
     let error = |location: &str| handle_of(location).expect_err(location);
 

@@ -7,6 +7,7 @@ pub mod mail_system;
 pub mod postgres;
 pub mod process;
 pub mod psc;
+pub mod psc_provider;
 use axum::{
     Router,
     body::Body,
