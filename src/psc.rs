@@ -55,6 +55,10 @@ async fn identity(handle: &str) -> Result<PscIdentity, ErrorCode> {
 
 /// Back from PSC on step 2: step 2 filled in from what the server verified; on a failure, step 1 with its reason.
 pub fn take_return(wizard: Wizard) {
+    // The page is also drawn natively (scripts/prerender), where there is no address to read.
+    if !cfg!(target_arch = "wasm32") {
+        return;
+    }
     let Some(handle) = fragment(HANDLE_KEY) else { return };
     drop_fragment();
     // Step 1 is answered now (step 2 is reachable), its fields come with the answer.
@@ -75,12 +79,17 @@ pub fn take_return(wizard: Wizard) {
 /// On step 1: « Se connecter avec Pro Santé Connect », when the server offers it, and why the last journey failed.
 #[component]
 pub fn Choice() -> impl IntoView {
-    let error = fragment(ERROR_KEY).and_then(|k| ErrorCode::from_key(&k)).map(failure);
+    let shown = RwSignal::new(false);
+    // Drawn natively too (scripts/prerender): there, no address and no server to ask.
+    let error = if cfg!(target_arch = "wasm32") {
+        spawn_local(async move { shown.set(offered().await) });
+        fragment(ERROR_KEY).and_then(|k| ErrorCode::from_key(&k)).map(failure)
+    } else {
+        None
+    };
     if error.is_some() {
         drop_fragment();
     }
-    let shown = RwSignal::new(false);
-    spawn_local(async move { shown.set(offered().await) });
     view! {
         {error.map(|e| view! { <p class="erreur" id="psc-erreur" role="alert">{e}</p> })}
         {move || shown.get().then(|| view! {

@@ -181,10 +181,12 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .merge(console::router())
-        .merge(psc::router(&state))
         .route("/healthz", axum::routing::get(health::live))
         .route("/readyz", axum::routing::get(health::ready))
         .layer(axum::middleware::from_fn_with_state(origins, limit::same_origin))
+        // Pro Santé Connect's return is a navigation from the provider's site (another origin, cross-site): what
+        // proves it is the journey's state and this browser's cookie, never its Origin.
+        .merge(psc::router(&state))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
         .merge(web::router(&dist));

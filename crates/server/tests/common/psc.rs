@@ -19,7 +19,20 @@ pub struct Journey {
 
 /// `GET path` on the app with this cookie: the status, the Location and the Set-Cookie.
 pub async fn get(app: &TestApp, path: &str, cookie: Option<&str>) -> (StatusCode, String, Vec<String>, Value) {
+    get_from(app, path, cookie, &[]).await
+}
+
+/// `GET path` with these headers too.
+pub async fn get_from(
+    app: &TestApp,
+    path: &str,
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+) -> (StatusCode, String, Vec<String>, Value) {
     let mut request = Request::get(path);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
     if let Some(cookie) = cookie {
         request = request.header(header::COOKIE, cookie);
     }
@@ -107,10 +120,12 @@ pub async fn at_provider(browser: &reqwest::Client, authorize: &str, login: Opti
     panic!("the provider never sent the browser back")
 }
 
-/// The return to `/psc/retour`, with this browser's cookie: where the app sends the browser.
+/// The return to `/psc/retour`, with this browser's cookie: where the app sends the browser. As browsers send it
+/// coming back from PSC's site: another origin, cross-site (Firefox names the provider's origin after its form).
 pub async fn back(app: &TestApp, return_url: &str, cookie: Option<&str>) -> String {
     let path = return_url.strip_prefix(ORIGIN).unwrap_or(return_url);
-    let (status, location, _, _) = get(app, path, cookie).await;
+    let from_psc = [("origin", "https://wallet.esw.esante.gouv.fr"), ("sec-fetch-site", "cross-site")];
+    let (status, location, _, _) = get_from(app, path, cookie, &from_psc).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{path}");
     location
 }
