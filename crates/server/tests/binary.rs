@@ -63,7 +63,7 @@ fn the_binary_takes_a_request_through_its_email_and_a_decision_and_never_logs_a_
     let listed = command(&dir, &["demandes", "lister", "--statut", "en_verification"]);
     let line = listed.lines().find(|l| l.contains("cecile.sage")).expect(&listed);
     let id = line.split('\t').next().unwrap();
-    assert!(line.contains("sans carte") && line.contains("99700771191"), "{line}");
+    assert!(line.contains("Sans carte") && line.contains("99700771191"), "{line}");
     let decided = command(&dir, &["demandes", "accepter", id, "--par", "agent.esea"]);
     assert!(decided.contains("Compte actif"), "{decided}");
     // The account is written to ./provisioning as LDIF (the default without a directory), then the email leaves.
