@@ -8,6 +8,7 @@ pub mod postgres;
 pub mod process;
 pub mod psc;
 pub mod psc_provider;
+pub mod psc_stub;
 use axum::{
     Router,
     body::Body,
