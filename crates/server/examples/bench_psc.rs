@@ -71,7 +71,15 @@ async fn main() {
         v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     }
     println!("GET /psc/retour, {returns} returns, one at a time (SQLite):");
-    println!("  ours, the provider's handlers left out: p50 {:.2} ms, p99 {:.2} ms", percentile(&ours, 0.5), percentile(&ours, 0.99));
-    println!("  whole, with the in-process provider:     p50 {:.2} ms, p99 {:.2} ms", percentile(&total, 0.5), percentile(&total, 0.99));
+    println!(
+        "  ours, the provider's handlers left out: p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&ours, 0.5),
+        percentile(&ours, 0.99)
+    );
+    println!(
+        "  whole, with the in-process provider:     p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&total, 0.5),
+        percentile(&total, 0.99)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

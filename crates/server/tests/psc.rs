@@ -84,7 +84,7 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
         assert_eq!(param(&j.authorize, "code_challenge_method").as_deref(), Some("S256"));
         assert_eq!(param(&j.authorize, "redirect_uri").as_deref(), Some("http://127.0.0.1:8080/psc/retour"));
         assert!(param(&j.authorize, "state").is_some() && param(&j.authorize, "nonce").is_some());
-        assert_eq!(param(&j.authorize, "client_id").as_deref(), Some(common::psc::CLIENT_ID));
+        assert_eq!(param(&j.authorize, "client_id").as_deref(), Some(common::psc_provider::CLIENT_ID));
         assert!(!j.authorize.contains(common::psc::CLIENT_SECRET), "the secret never reaches the browser");
 
         let return_url = at_provider(&browser(), &j.authorize, Some("sage-femme")).await;

@@ -2,18 +2,11 @@
 //! own (discovery, keys, token and userinfo endpoints on a loopback port) answers a token crafted for each case. An
 //! honest token of the same provider passes, so each refusal is the check named, not a broken harness.
 //! `cargo test --test psc_tokens` runs these alone.
-use axum::{Json, Router, extract::State, routing::get};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD as B64};
-use promess_card_sim::cert::CardKey;
-use promess_core::card::SignatureAlgorithm;
-use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
-use std::sync::{Arc, Mutex};
-
 mod common;
 use common::{
     Backend,
-    psc::{CLIENT_ID, CLIENT_SECRET, back, begin, handle_of, param},
+    psc::{CLIENT_SECRET, back, begin, handle_of, param},
+    psc_stub::{CLIENT_ID, Case, start},
     test_app_with,
 };
 

@@ -106,7 +106,8 @@ async fn token(State(r): State<Arc<Rogue>>) -> Json<Value> {
         Case::UnknownKey => signed(json!({"alg": "ES256", "kid": "k2"}), &claims, es256(&r.other_key)),
         _ => signed(json!({"alg": "ES256", "kid": "k1"}), &claims, es256(&r.key)),
     };
-    let answer = json!({"access_token": "jeton-d-acces", "token_type": "Bearer", "expires_in": 300, "id_token": id_token});
+    let answer =
+        json!({"access_token": "jeton-d-acces", "token_type": "Bearer", "expires_in": 300, "id_token": id_token});
     r.busy_nanos.fetch_add(began.elapsed().as_nanos() as u64, Ordering::Relaxed);
     Json(answer)
 }
@@ -139,4 +140,3 @@ pub async fn start() -> Arc<Rogue> {
     tokio::spawn(async move { axum::serve(listener, router).await });
     rogue
 }
-
