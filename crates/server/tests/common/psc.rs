@@ -1,5 +1,5 @@
 //! Pro Santé Connect in the tests: npm's oidc-provider (panva's OpenID-certified implementation) configured like PSC
-//! (`fixtures/psc-provider.mjs`), started on a port of its own and stopped when dropped; a test's browser there
+//! (`scripts/psc-sim.mjs`), started on a port of its own and stopped when dropped; a test's browser there
 //! (its cookies, each redirect looked at); and the app's side of the journey, through its router.
 use super::{ORIGIN, TestApp, send};
 use axum::{

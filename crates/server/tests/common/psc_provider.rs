@@ -1,5 +1,5 @@
 //! The stand-in for Pro Santé Connect: npm's oidc-provider (panva's OpenID-certified implementation) configured like
-//! PSC (`fixtures/psc-provider.mjs`), started on a port of its own and stopped when dropped. Shared by the API tests
+//! PSC (`scripts/psc-sim.mjs`, which `./scripts/run` starts too), started on a port of its own and stopped when dropped. Shared by the API tests
 //! and the end-to-end tests (`#[path]`).
 use std::{
     io::{BufRead, BufReader},
@@ -35,7 +35,7 @@ impl Provider {
             root.join("node_modules/oidc-provider").exists(),
             "npm's oidc-provider is not installed: run scripts/setup (npm ci)"
         );
-        let script = root.join("crates/server/tests/fixtures/psc-provider.mjs");
+        let script = root.join("scripts/psc-sim.mjs");
         let redirect = format!("{origin}{}", promess_core::psc::RETURN_PATH);
         let mut child = Command::new("node")
             .arg(script)
