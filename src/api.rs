@@ -15,6 +15,7 @@ pub const REGISTRATIONS: &str = "/api/registrations";
 pub const CARD_CHALLENGES: &str = "/api/card-challenges";
 pub const CONFIRMATIONS: &str = "/api/confirmations";
 pub const RESENDS: &str = "/api/confirmations/renvoi";
+pub const FACTORS: &str = "/api/facteurs";
 
 /// Why a submission did not create the account. Every variant keeps the answers as they are.
 #[derive(Clone, Debug, PartialEq)]
@@ -182,4 +183,40 @@ pub async fn text(url: &str) -> Result<Option<String>, ()> {
 
 pub(crate) async fn json(response: Response) -> Option<JsValue> {
     JSON::parse(&response.text().await.ok()?).ok()
+}
+
+/// A new authenticator-app set-up for the proposed identifier (`POST /api/facteurs`).
+pub async fn begin_factor(identifiant: &str) -> Result<promess_core::factor::FactorSetup, SubmitError> {
+    use promess_core::factor::{FactorKind, FactorSetup, NewFactor};
+    let body = NewFactor { kind: FactorKind::Totp, identifiant: identifiant.to_owned() };
+    let response = Request::post(FACTORS)
+        .json(&body)
+        .map_err(|_| SubmitError::Unavailable)?
+        .send()
+        .await
+        .map_err(|_| SubmitError::Unavailable)?;
+    match response.status() {
+        201 => json(response).await.and_then(|b| FactorSetup::read(&Js(b))).ok_or(SubmitError::Unavailable),
+        429 => Err(SubmitError::TooMany),
+        _ => Err(SubmitError::Unavailable),
+    }
+}
+
+/// The code the app shows, checked by the server: the recovery codes, or why not.
+pub async fn confirm_factor(id: &str, code: &str) -> Result<promess_core::factor::FactorConfirmed, SubmitError> {
+    use promess_core::factor::{FactorCode, FactorConfirmed};
+    let url = format!("{FACTORS}/{id}/confirmation");
+    let body = FactorCode { code: code.to_owned() };
+    let response = Request::post(&url)
+        .json(&body)
+        .map_err(|_| SubmitError::Unavailable)?
+        .send()
+        .await
+        .map_err(|_| SubmitError::Unavailable)?;
+    match response.status() {
+        200 => json(response).await.and_then(|b| FactorConfirmed::read(&Js(b))).ok_or(SubmitError::Unavailable),
+        422 => Err(SubmitError::Invalid(json(response).await.map(|b| FieldErrors::read(&Js(b))).unwrap_or_default())),
+        429 => Err(SubmitError::TooMany),
+        _ => Err(SubmitError::Unavailable),
+    }
 }

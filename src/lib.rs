@@ -7,6 +7,7 @@ mod app;
 pub mod card;
 mod communes;
 mod deferred;
+mod factor;
 mod fields;
 mod layout;
 mod psc;

@@ -464,6 +464,23 @@ async fn the_meter_goes_from_red_to_green_when_every_rule_holds() {
 }
 
 #[wasm_bindgen_test]
+async fn step_3_asks_for_a_second_factor_before_step_4() {
+    let without = Draft { facteur: String::new(), codes_conserves: false, ..through_step2() };
+    let _page = Page::open("/identifiant", Some(&without)).await;
+    type_into("mot_de_passe", STRONG_PASSWORD).await;
+    type_into("mot_de_passe_confirmation", STRONG_PASSWORD).await;
+    assert!(eventually(|| meter().0.contains("satisfaisante")).await);
+    click(button("Suivant")).await;
+    assert_eq!(path(), "/identifiant", "no step 4 with a password alone");
+    assert_eq!(active_id(), "second_facteur", "the set-up's button has the focus");
+    assert!(
+        text_of("second_facteur-erreur").starts_with("Second facteur : sécurisez votre compte"),
+        "{}",
+        text_of("second_facteur-erreur")
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_reload_keeps_the_answers_but_never_the_password() {
     let page = Page::open("/donnees-personnelles", Some(&through_step2())).await;
     assert_eq!((path().as_str(), h1().as_str()), ("/donnees-personnelles", "Étape 2/4 : Données personnelles"));

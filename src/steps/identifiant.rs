@@ -186,6 +186,7 @@ pub fn Identifiant() -> impl IntoView {
                     set=|s| &mut s.mot_de_passe_confirmation
                 />
             </fieldset>
+            <crate::factor::SecondFactor />
         </StepPage>
     }
 }

@@ -78,7 +78,18 @@ fn lines(
             (Field::Fax.label(), phone(&d.fax)),
         ],
         Step::Identifiant => {
-            vec![("Identifiant", identifiant), (Field::MotDePasse.label(), "saisi (non affiché)".into())]
+            vec![
+                ("Identifiant", identifiant),
+                (Field::MotDePasse.label(), "saisi (non affiché)".into()),
+                (
+                    Field::SecondFacteur.label(),
+                    if d.facteur.is_empty() {
+                        String::new()
+                    } else {
+                        "Application d'authentification configurée".into()
+                    },
+                ),
+            ]
         }
         Step::Adhesion => vec![
             ("Adresse de messagerie sécurisée", address),

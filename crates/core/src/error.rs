@@ -57,6 +57,11 @@ stable_codes! {
     PscUnavailable => "psc_unavailable",
     PscLevelTooLow => "psc_level_too_low",
     PscNationalIdInvalid => "psc_national_id_invalid",
+    FactorRequired => "factor_required",
+    FactorCodeInvalid => "factor_code_invalid",
+    FactorUnknown => "factor_unknown",
+    FactorTooManyAttempts => "factor_too_many_attempts",
+    RecoveryCodesNotKept => "recovery_codes_not_kept",
     }
 }
 
@@ -182,6 +187,19 @@ impl ErrorCode {
             PscLevelTooLow => {
                 "Pro Santé Connect n'a pas garanti un niveau d'authentification suffisant (e-CPS ou carte CPS) : essayez à nouveau avec l'application e-CPS ou votre carte."
             }
+            FactorRequired => {
+                "sécurisez votre compte avec une application d'authentification : depuis 2026, un mot de passe seul ne suffit plus pour accéder à une messagerie de santé."
+            }
+            FactorCodeInvalid => {
+                "ce code ne correspond pas : saisissez les 6 chiffres affichés en ce moment par votre application d'authentification."
+            }
+            FactorUnknown => {
+                "la configuration de votre application d'authentification a expiré ou a déjà servi : recommencez-la."
+            }
+            FactorTooManyAttempts => {
+                "trop de codes erronés : recommencez la configuration de votre application d'authentification."
+            }
+            RecoveryCodesNotKept => "confirmez avoir conservé vos codes de secours (imprimés ou enregistrés).",
             PscNationalIdInvalid => {
                 "Pro Santé Connect n'a pas donné de numéro RPPS ou ADELI : inscrivez-vous sans carte, l'équipe de l'opérateur vérifiera votre demande."
             }

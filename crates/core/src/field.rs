@@ -52,6 +52,7 @@ fields! {
     Fax => "fax", "Fax", Donnees;
     MotDePasse => "mot_de_passe", "Mot de passe", Identifiant;
     MotDePasseConfirmation => "mot_de_passe_confirmation", "Confirmez votre mot de passe", Identifiant;
+    SecondFacteur => "second_facteur", "Second facteur", Identifiant;
     Mssante => "mssante", "Boîte MSSanté", Adhesion;
     ListeRouge => "liste_rouge", "Liste rouge", Adhesion;
     PublierTelephone => "publier_telephone", "Numéro dans l'annuaire MSSanté", Adhesion;

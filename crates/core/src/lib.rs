@@ -34,6 +34,7 @@ pub mod commune;
 pub mod config;
 pub mod contact;
 pub mod error;
+pub mod factor;
 pub mod field;
 pub mod identifiers;
 pub mod lifecycle;

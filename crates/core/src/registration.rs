@@ -90,6 +90,10 @@ pub struct Draft {
     /// record of it, bound to this browser, never the fields), and the national id it showed.
     pub psc_poignee: String,
     pub psc_identifiant_national: String,
+    /// The second factor set up at step 3: the server's handle of the set-up it confirmed (the server believes its
+    /// own record of it, never this), and whether the professional says they kept their recovery codes.
+    pub facteur: String,
+    pub codes_conserves: bool,
 }
 
 /// The draft as text pairs, for a store that holds text (the browser's sessionStorage) without a JSON parser in
@@ -131,8 +135,8 @@ draft_text! {
     text: civilite, nom, prenom, jour_naissance, mois_naissance, email, email_confirmation, lieu_exercice,
         profession, profession_autre, rpps, specialite_rpps, adeli, specialite_adeli, adresse, code_postal, ville,
         telephone, mobile, fax, telephone_publie, carte_lecteur, carte_certificat,
-        carte_identifiant_national, psc_poignee, psc_identifiant_national;
-    flags: mssante, documents_electroniques, cgu;
+        carte_identifiant_national, psc_poignee, psc_identifiant_national, facteur;
+    flags: mssante, documents_electroniques, cgu, codes_conserves;
     choices: liste_rouge, publier_telephone;
 }
 
@@ -505,6 +509,12 @@ impl Draft {
         } else if credentials.mot_de_passe_confirmation != credentials.mot_de_passe {
             e.add(Field::MotDePasseConfirmation, ErrorCode::PasswordMismatch);
         }
+        // No account with a password alone: the second factor is set up before the request leaves.
+        if self.facteur.trim().is_empty() {
+            e.add(Field::SecondFacteur, ErrorCode::FactorRequired);
+        } else if !self.codes_conserves {
+            e.add(Field::SecondFacteur, ErrorCode::RecoveryCodesNotKept);
+        }
         done(self.identifiant(), e)
     }
 
@@ -614,6 +624,9 @@ pub mod examples {
             publier_telephone: Some(true),
             telephone_publie: "+33612345678".into(),
             cgu: true,
+            // A set-up's handle: the server knows none by this name (the tests set one up first).
+            facteur: "facteur-exemple".into(),
+            codes_conserves: true,
             ..Draft::default()
         }
     }

@@ -288,7 +288,16 @@ impl Backend {
             std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
             answer
         };
-        let answer = post("/api/registrations", body);
+        // Its second factor first, as the wizard's step 3 sets it up.
+        let setup = post("/api/facteurs", r#"{"type":"totp","identifiant":"cecile.sage"}"#);
+        let setup: serde_json::Value = serde_json::from_str(setup.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let code = app_code(setup["secret"].as_str().unwrap());
+        let id = setup["id"].as_str().unwrap();
+        let confirmed = post(&format!("/api/facteurs/{id}/confirmation"), &format!("{{\"code\":\"{code}\"}}"));
+        assert!(confirmed.starts_with("HTTP/1.1 200"), "{confirmed}");
+        let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
+        body["donnees"]["facteur"] = id.into();
+        let answer = post("/api/registrations", &body.to_string());
         assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
         let identifiant = answer.split("\"identifiant\":\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let link = self.email_link(email).await;
@@ -652,4 +661,24 @@ pub async fn tab_to(c: &Client, want: impl Fn(&Focus) -> bool) -> Focus {
 pub async fn tab_and_type(c: &Client, id: &str, text: &str) {
     tab_to(c, |f| f.id == id).await;
     press(c, text).await;
+}
+
+/// The code an authenticator app shows now for the key shown on step 3 (spaces between its groups).
+pub fn app_code(key: &str) -> String {
+    let secret: String = key.split_whitespace().collect();
+    let app = promess_server::factors::totp(&secret, "e2e", promess_server::factors::ISSUER).unwrap();
+    app.generate(promess_server::queue::now_secs() as u64)
+}
+
+/// Step 3's second factor, as a professional sets up an authenticator app: the key read on the page, the app's code
+/// typed, the recovery codes said kept. The recovery codes.
+pub async fn secure_with_an_app(c: &Client) -> Vec<String> {
+    click_text(c, "Configurer une application d'authentification").await;
+    let key = until(|| async { find(c, "#cle-secrete").await.text().await.unwrap() }, |t| !t.is_empty()).await;
+    fill(c, "code-facteur", &app_code(&key)).await;
+    find(c, "#verifier-code").await.click().await.unwrap();
+    let codes = || async { find(c, "#codes-secours").await.text().await.unwrap() };
+    let codes = until(codes, |t| t.split_whitespace().count() == promess_core::factor::RECOVERY_CODES).await;
+    find(c, "#codes_conserves").await.click().await.unwrap();
+    codes.split_whitespace().map(str::to_owned).collect()
 }

@@ -109,6 +109,7 @@ async fn a_registration_with_the_simulated_cps_card_opens_its_mailbox_over_imap(
     fill(&c, "mot_de_passe_confirmation", STRONG_64).await;
     let meter = || async { find(&c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     until(meter, |m| m.contains("satisfaisante")).await;
+    promess_e2e::secure_with_an_app(&c).await;
     click_text(&c, "Suivant").await;
     step4_to_the_review(&c, "paul.martin", "+33556112233", None).await;
     let recap = text(&c, "main").await;

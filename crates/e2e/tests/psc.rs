@@ -90,6 +90,7 @@ async fn a_professional_signs_in_with_pro_sante_connect_and_their_mailbox_opens(
     fill(&c, "mot_de_passe_confirmation", STRONG_64).await;
     let meter = || async { find(&c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     until(meter, |m| m.contains("satisfaisante")).await;
+    promess_e2e::secure_with_an_app(&c).await;
     click_text(&c, "Suivant").await;
     step4_to_the_review(&c, "cecile.sage", "+33564090090", None).await;
     let recap = text(&c, "main").await;

@@ -6,9 +6,9 @@ use fantoccini::{
     actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction},
 };
 use promess_e2e::{
-    ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, app_running,
-    click_text, dist, fill, find, focused, heading, open, press, select, step4_to_the_review, tab_and_type, tab_to,
-    until,
+    ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, app_code,
+    app_running, click_text, dist, fill, find, focused, heading, open, press, secure_with_an_app, select,
+    step4_to_the_review, tab_and_type, tab_to, until,
 };
 use promess_web::shell::names::{CLICK, NO_CARD, PRESS, SCREEN, SHELL, SHOWN};
 use std::time::Duration;
@@ -147,6 +147,11 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_i
     let full = |t: &str| t == "none" || t == "matrix(1, 0, 0, 1, 0, 0)";
     assert!(full(&until(bar, full).await), "the bar is full");
     fill(c, "mot_de_passe_confirmation", STRONG_64).await;
+    let codes = secure_with_an_app(c).await;
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    if let Some(audit) = audit {
+        audit.check(c, "étape 3, second facteur configuré").await;
+    }
     click_text(c, "Suivant").await;
 
     step4_to_the_review(c, expected_id, "+33556000000", audit).await;
@@ -200,16 +205,23 @@ async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn without_backend_the_submission_fails_clearly_and_keeps_the_answers() {
-    let server = StaticServer::start(dist());
+async fn when_the_service_fails_the_submission_says_so_and_keeps_the_answers() {
+    // The whole wizard with the server (step 3's second factor needs it), then its database out of reach at sending.
+    let backend = Backend::start("service-down").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &server.base, JP, None).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
+    backend.store.close().await;
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
     let message = until(error, |t| t.contains("Vos réponses sont conservées")).await;
     assert!(message.contains("Vos réponses sont conservées"), "{message}");
     assert!(c.current_url().await.unwrap().path().ends_with("/recapitulatif"));
+    let kept = find(&c, "main").await.text().await.unwrap();
+    assert!(
+        kept.contains("jp.exupery@exemple.fr") && kept.contains("Application d'authentification configurée"),
+        "{kept}"
+    );
     c.close().await.unwrap();
 }
 
@@ -432,7 +444,7 @@ async fn every_screen_and_state_passes_axe_core() {
     click_text(&c, "Confirmer mon adresse électronique").await;
     until(|| async { find(&c, "main").await.text().await.unwrap() }, |t| t.contains("est confirmée")).await;
     audit.check(&c, "email confirmed").await;
-    assert_eq!(audit.checked().len(), 12, "{:?}", audit.checked());
+    assert_eq!(audit.checked().len(), 13, "{:?}", audit.checked());
     let violations = audit.violations();
     assert!(violations.is_empty(), "axe-core, serious or critical:\n{}", violations.join("\n"));
     c.close().await.unwrap();
@@ -480,6 +492,16 @@ async fn a_whole_registration_with_the_keyboard_alone() {
     tab_and_type(&c, "mot_de_passe_confirmation", STRONG_64).await;
     let meter = || async { find(&c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
     until(meter, |m| m.contains("satisfaisante")).await;
+    // The second factor by keyboard: the set-up's button, the app's code and Enter, the recovery codes kept.
+    tab_to(&c, |f| f.id == "second_facteur").await;
+    press(&c, ENTER).await;
+    let key = until(|| async { find(&c, "#cle-secrete").await.text().await.unwrap() }, |t| !t.is_empty()).await;
+    until(|| async { focused(&c).await.id }, |id| id == "code-facteur").await;
+    press(&c, &app_code(&key)).await;
+    press(&c, ENTER).await;
+    until(|| async { find(&c, "#codes-secours").await.text().await.unwrap() }, |t| !t.is_empty()).await;
+    tab_to(&c, |f| f.id == "codes_conserves").await;
+    press(&c, SPACE).await;
     tab_to(&c, |f| f.text == "> Suivant").await;
     press(&c, ENTER).await;
 

@@ -31,9 +31,14 @@ fn rpps(n: u32) -> String {
     (0..=9).map(|k| format!("{prefix}{k}")).find(|c| promess_core::luhn::is_valid(c)).unwrap()
 }
 
-fn body(n: u32) -> String {
+#[path = "../tests/common/stored_factor.rs"]
+mod stored_factor;
+
+/// Registration number `n`, with the second factor `facteur`.
+fn body(n: u32, facteur: String) -> String {
     let mut donnees = valid_draft();
     donnees.rpps = rpps(n);
+    donnees.facteur = facteur;
     let secret =
         Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() };
     serde_json::to_string(&RegistrationRequest { donnees, secret, identifiant: None, preuve_carte: None }).unwrap()
@@ -77,7 +82,7 @@ async fn main() {
 
     // 1. The rate limit, held in the database (shared by every process on it): 100,000 distinct clients, a hit each;
     // the process keeps none of them.
-    let limiter = promess_server::limit::RateLimiter::new("banc", 10, Duration::from_secs(60), counted);
+    let limiter = promess_server::limit::RateLimiter::new("banc", 10, Duration::from_secs(60), counted.clone());
     let before = rss_mib();
     let started = std::time::Instant::now();
     for i in 0..100_000u32 {
@@ -92,14 +97,19 @@ async fn main() {
         rss_mib() - before
     );
     // 2. Registrations one after another: alone, then while 500 connections send their body a byte a second.
+    let mut factors = Vec::new();
+    for _ in 0..280 {
+        factors.push(stored_factor::stored_factor(&counted).await);
+    }
     let mut n = 0;
     let mut run = |count: u32| {
         let first = n;
         n += count;
+        let factors: Vec<String> = factors.drain(..count as usize).collect();
         async move {
             let mut times = Vec::new();
-            for i in first..first + count {
-                let (status, took) = register(port, &body(i)).await;
+            for (i, facteur) in (first..first + count).zip(factors) {
+                let (status, took) = register(port, &body(i, facteur)).await;
                 assert_eq!(status, 202);
                 times.push(took);
             }
@@ -138,8 +148,8 @@ async fn main() {
     // 3. 200 registrations at once.
     let before = rss_mib();
     let started = Instant::now();
-    let at_once: Vec<_> =
-        (0..200).map(|i| tokio::spawn(async move { register(port, &body(10_000 + i)).await })).collect();
+    let bodies: Vec<String> = (0..200).zip(factors).map(|(i, f)| body(10_000 + i, f)).collect();
+    let at_once: Vec<_> = bodies.into_iter().map(|b| tokio::spawn(async move { register(port, &b).await })).collect();
     let mut statuses = std::collections::BTreeMap::new();
     let mut peak = before;
     for task in at_once {

@@ -8,6 +8,7 @@ pub mod console;
 pub mod cookies;
 pub mod email;
 pub mod error;
+pub mod factors;
 pub mod health;
 pub mod lifecycle;
 pub mod limit;
@@ -115,6 +116,8 @@ pub struct Limits {
     pub sign_ins: Arc<limit::RateLimiter>,
     /// Journeys to Pro Santé Connect per client and window (as many as registrations).
     pub psc: Arc<limit::RateLimiter>,
+    /// Second factors' set-ups and their codes per client and window (three a registration).
+    pub factors: Arc<limit::RateLimiter>,
     /// Password hashes at a time, and requests waiting for one.
     pub hashing: Arc<password::HashLimit>,
 }
@@ -132,6 +135,7 @@ impl Limits {
             proposals: per_minute("identifiants", rate_limit.saturating_mul(PROPOSALS_PER_REGISTRATION)),
             sign_ins: per_minute("connexions_operateur", rate_limit),
             psc: per_minute("connexions_psc", rate_limit),
+            factors: per_minute("facteurs", rate_limit.saturating_mul(3)),
             hashing: Arc::new(password::HashLimit::for_this_machine()),
         }
     }

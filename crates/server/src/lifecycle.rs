@@ -216,6 +216,7 @@ pub async fn purge(store: &Store, now: i64) -> Result<Purged, sqlx::Error> {
     crate::store::limits::purge(store, now - 3600).await?;
     // Pro Santé Connect's journeys and results last an hour at most; kept an hour past, to tell a replay apart.
     crate::store::psc::purge(store, now - 3600).await?;
+    crate::store::factors::purge(store, now - 3600).await?;
     let (idle, opened) = (now - operators::SESSION_IDLE_SECS, now - operators::SESSION_MAX_SECS);
     (purged.sessions, purged.journal) = crate::store::operators::purge(store, idle, opened, now - JOURNAL_SECS).await?;
     Ok(purged)

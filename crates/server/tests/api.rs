@@ -40,13 +40,15 @@ on_both!(
     a_database_out_of_reach_answers_503_in_french_and_the_json_rejection_its_own,
 );
 
-fn request(identifiant: Option<&str>) -> RegistrationRequest {
-    RegistrationRequest {
+/// Cécile Sage's request, its second factor set up on `app` first (as the wizard's step 3 does).
+async fn request(app: &TestApp, identifiant: Option<&str>) -> RegistrationRequest {
+    let r = RegistrationRequest {
         donnees: valid_draft(),
         secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
         identifiant: identifiant.map(str::to_owned),
         preuve_carte: None,
-    }
+    };
+    common::secured(app, &r).await
 }
 
 /// A valid RPPS number: ten digits of our own and the Luhn key.
@@ -68,7 +70,7 @@ async fn register(app: &TestApp, r: &RegistrationRequest) -> (StatusCode, Value)
 }
 
 async fn a_valid_request_is_received_and_its_password_only_hashed(app: &TestApp) {
-    let (status, body) = register(app, &request(None)).await;
+    let (status, body) = register(app, &request(app, None).await).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(
         body,
@@ -89,7 +91,7 @@ async fn a_valid_request_is_received_and_its_password_only_hashed(app: &TestApp)
 }
 
 async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(app: &TestApp) {
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
+    assert_eq!(register(app, &request(app, None).await).await.0, StatusCode::ACCEPTED);
     let (_, proposal, _) =
         send(app, Request::get("/api/identifiants?prenom=C%C3%A9cile&nom=Sage").body(Body::empty()).unwrap()).await;
     assert_eq!(proposal, json!({"identifiant": "cecile.sage2", "adresse": "cecile.sage2@sante-na.fr"}));
@@ -113,7 +115,7 @@ async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(ap
         send(app, Request::get("/api/identifiants?prenom=Van&nom=Nguy%E1%BB%85n").body(Body::empty()).unwrap()).await;
     assert_eq!(vietnamese["identifiant"], "van.nguyen", "{vietnamese}");
 
-    let mut second = request(Some("cecile.sage"));
+    let mut second = request(app, Some("cecile.sage")).await;
     second.donnees.rpps = "10005173140".into();
     let (status, body) = register(app, &second).await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
@@ -125,7 +127,7 @@ async fn the_same_name_gets_the_next_identifier_and_a_stale_proposal_gets_409(ap
 }
 
 async fn broken_rules_answer_422_by_field_with_stable_codes(app: &TestApp) {
-    let mut bad = request(None);
+    let mut bad = request(app, None).await;
     bad.donnees.rpps = "10003461033".into();
     bad.donnees.email_confirmation = "autre@exemple.fr".into();
     bad.secret.mot_de_passe_confirmation = "autre".into();
@@ -144,7 +146,7 @@ async fn broken_rules_answer_422_by_field_with_stable_codes(app: &TestApp) {
             "mot_de_passe_confirmation": ["password_mismatch"]
         })
     );
-    let mut weak = request(None);
+    let mut weak = request(app, None).await;
     weak.secret =
         Credentials { mot_de_passe: "Motdepasse123".into(), mot_de_passe_confirmation: "Motdepasse123".into() };
     let (status, body) = register(app, &weak).await;
@@ -160,13 +162,13 @@ async fn malformed_unknown_non_json_and_oversized_bodies_are_refused(app: &TestA
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["erreur"].as_str().unwrap().contains("JSON"), "{body}");
 
-    let mut value = serde_json::to_value(request(None)).unwrap();
+    let mut value = serde_json::to_value(request(app, None).await).unwrap();
     value["donnees"]["admin"] = json!(true);
     let (status, body, _) = send(app, post_json(value.to_string())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["erreur"], "La demande contient un champ inconnu : « admin ».");
 
-    let mut value = serde_json::to_value(request(None)).unwrap();
+    let mut value = serde_json::to_value(request(app, None).await).unwrap();
     value["secret"] = json!("Correct-Cheval-Batterie-42");
     let (status, body, _) = send(app, post_json(value.to_string())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -174,7 +176,7 @@ async fn malformed_unknown_non_json_and_oversized_bodies_are_refused(app: &TestA
 
     let plain = Request::post("/api/registrations")
         .header(header::CONTENT_TYPE, "text/plain")
-        .body(Body::from(serde_json::to_string(&request(None)).unwrap()))
+        .body(Body::from(serde_json::to_string(&request(app, None).await).unwrap()))
         .unwrap();
     assert_eq!(send(app, plain).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
@@ -196,7 +198,7 @@ async fn the_wizard_is_served_with_strict_security_headers(app: &TestApp) {
 }
 
 async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestApp) {
-    let r = request(None);
+    let r = request(app, None).await;
     let (first_status, first, _) = send(app, post_with_key(&r, "cle-1")).await;
     assert_eq!(first_status, StatusCode::ACCEPTED, "{first}");
     let (again_status, again, _) = send(app, post_with_key(&r, "cle-1")).await;
@@ -204,7 +206,7 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestA
     assert_eq!(count(app).await, 1, "a retry never creates a second account");
 
     // The key is bound to its request: another body, or one that is not even JSON, never gets the first answer.
-    let mut stranger = request(None);
+    let mut stranger = request(app, None).await;
     stranger.donnees.prenom = "Ève".into();
     stranger.donnees.rpps = rpps(8);
     let (status, body, _) = send(app, post_with_key(&stranger, "cle-1")).await;
@@ -220,7 +222,7 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestA
     assert_eq!(count(app).await, 1);
 
     // A double click: the same request twice at once.
-    let mut other = request(None);
+    let mut other = request(app, None).await;
     other.donnees.prenom = "Zoé".into();
     other.donnees.rpps = rpps(7);
     let (a, b) = tokio::join!(send(app, post_with_key(&other, "cle-2")), send(app, post_with_key(&other, "cle-2")));
@@ -231,11 +233,16 @@ async fn a_retry_with_the_same_idempotency_key_gets_the_first_answer(app: &TestA
 
 async fn concurrent_registrations_for_one_name_get_distinct_identifiers(app: &TestApp) {
     const N: u32 = 8;
-    let tasks: Vec<_> = (0..N)
-        .map(|i| {
+    let mut requests = Vec::new();
+    for i in 0..N {
+        let mut r = request(app, None).await;
+        r.donnees.rpps = rpps(100 + i);
+        requests.push(r);
+    }
+    let tasks: Vec<_> = requests
+        .into_iter()
+        .map(|r| {
             let router = app.router.clone();
-            let mut r = request(None);
-            r.donnees.rpps = rpps(100 + i);
             tokio::spawn(async move {
                 let response = router.oneshot(post_json(serde_json::to_string(&r).unwrap())).await.unwrap();
                 let status = response.status();
@@ -263,11 +270,11 @@ async fn too_many_registrations_from_one_client_get_429(app: &TestApp) {
         req
     };
     for i in 0..RATE_LIMIT {
-        let mut r = request(None);
+        let mut r = request(app, None).await;
         r.donnees.rpps = rpps(200 + i);
         assert_eq!(send(app, from([10, 0, 0, 1], &r)).await.0, StatusCode::ACCEPTED);
     }
-    let mut r = request(None);
+    let mut r = request(app, None).await;
     r.donnees.rpps = rpps(300);
     let (status, body, headers) = send(app, from([10, 0, 0, 1], &r)).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
@@ -310,12 +317,12 @@ fn mailbox() -> lettre::message::Mailbox {
 }
 
 async fn the_confirmation_email_is_queued_with_the_registration_and_sent_once(app: &TestApp) {
-    let mut bad = request(None);
+    let mut bad = request(app, None).await;
     bad.donnees.rpps = "10003461033".into();
     assert_eq!(register(app, &bad).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(outbox(app).await.is_empty(), "no email for a refused registration");
 
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
+    assert_eq!(register(app, &request(app, None).await).await.0, StatusCode::ACCEPTED);
     let queued = outbox(app).await;
     assert_eq!(queued.len(), 1);
     assert_eq!((queued[0].1.as_str(), queued[0].3), ("cecile.sage@exemple.fr", None));
@@ -370,7 +377,7 @@ impl SmtpServer {
 }
 
 async fn an_smtp_outage_delays_the_email_and_delivers_it_once_when_back(app: &TestApp) {
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
+    assert_eq!(register(app, &request(app, None).await).await.0, StatusCode::ACCEPTED);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mailer = promess_server::outbox::Mailer::from_url(&format!("smtp://127.0.0.1:{port}")).unwrap();
     let now = promess_server::queue::now_secs();
@@ -403,8 +410,9 @@ async fn an_smtp_outage_delays_the_email_and_delivers_it_once_when_back(app: &Te
 }
 
 async fn only_the_app_s_origin_may_call_the_api(app: &TestApp) {
+    let r = request(app, None).await;
     let with = |origin: &str, site: &str| {
-        let mut req = post_json(serde_json::to_string(&request(None)).unwrap());
+        let mut req = post_json(serde_json::to_string(&r).unwrap());
         req.headers_mut().insert(header::ORIGIN, origin.parse().unwrap());
         req.headers_mut().insert("sec-fetch-site", site.parse().unwrap());
         req
@@ -425,8 +433,8 @@ async fn an_email_that_will_never_leave_is_dead_listed_and_not_retried(app: &Tes
         store::jobs,
     };
     const MAX_ATTEMPTS: i64 = SendEmail::MAX_ATTEMPTS;
-    assert_eq!(register(app, &request(None)).await.0, StatusCode::ACCEPTED);
-    let mut other = request(None);
+    assert_eq!(register(app, &request(app, None).await).await.0, StatusCode::ACCEPTED);
+    let mut other = request(app, None).await;
     (other.donnees.prenom, other.donnees.rpps) = ("Zoé".into(), rpps(9));
     assert_eq!(register(app, &other).await.0, StatusCode::ACCEPTED);
     let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM outbox ORDER BY id").fetch_all(&app.db).await.unwrap();
@@ -499,8 +507,9 @@ async fn a_database_out_of_reach_answers_503_in_french_and_the_json_rejection_it
     let (status, rejected, _) = send(app, post_json("[]".into())).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     // The database gone (its pool closed): the client is told to come back, in French, with nothing internal.
+    let r = request(app, None).await;
     app.store.close().await;
-    let (status, body, headers) = send(app, post_json(serde_json::to_string(&request(None)).unwrap())).await;
+    let (status, body, headers) = send(app, post_json(serde_json::to_string(&r).unwrap())).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
     assert_eq!(headers[header::RETRY_AFTER], "5");
     let message = body["erreur"].as_str().unwrap();

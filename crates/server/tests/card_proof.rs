@@ -75,7 +75,9 @@ async fn challenge(app: &CardApp) -> String {
     challenge.nonce
 }
 
-async fn register(app: &CardApp, body: Value) -> (StatusCode, Value) {
+/// `POST /api/registrations`, the second factor set up on the app first (as the wizard's step 3 does).
+async fn register(app: &CardApp, mut body: Value) -> (StatusCode, Value) {
+    body["donnees"]["facteur"] = common::factor(&app.app).await.into();
     let request = Request::post("/api/registrations")
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.to_string()))

@@ -62,7 +62,7 @@ fn a_job_held_by_a_killed_instance_is_finished_by_another_once(backend: Backend)
     let (smtp, connections) = silent_smtp();
     let smtp_url = format!("smtp://127.0.0.1:{smtp}");
     let (first, port, _) = start_with(&a, "info", &[("DATABASE_URL", &url), ("PROMESS_MAIL", &smtp_url)]);
-    let answer = post_json(port, "/api/registrations", &registration_body());
+    let answer = post_json(port, "/api/registrations", &registration_body(port));
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
 
     // A claims the email job and talks to the silent server: it holds the job. Then it dies.

@@ -7,7 +7,7 @@ use common::{
     Backend,
     card::{DAY, Pki, card_request, write_trust},
     csrf_of, encode,
-    process::{http, registration_body, start_with, workdir},
+    process::{factor, http, registration_body, start_with, workdir},
     rpps,
 };
 use promess_server::store::Store;
@@ -112,7 +112,7 @@ fn a_journey_passes_from_one_instance_to_the_other_and_a_killed_one_loses_nothin
     assert_eq!(proposal.status, 200, "{}", proposal.body);
     assert!(proposal.body.contains("\"cecile.sage\""), "{}", proposal.body);
     // (Another RPPS than the card's holder's, who registers below.)
-    let mut manual: serde_json::Value = serde_json::from_str(&registration_body()).unwrap();
+    let mut manual: serde_json::Value = serde_json::from_str(&registration_body(port_a)).unwrap();
     manual["donnees"]["rpps"] = rpps(6000).into();
     let sent = json(port_b, "POST", "/api/registrations", &manual.to_string());
     assert_eq!(sent.status, 202, "{}", sent.body);
@@ -176,6 +176,7 @@ fn a_journey_passes_from_one_instance_to_the_other_and_a_killed_one_loses_nothin
     let mut carded = card_request(Some(pki.proof(&nonce, ORIGIN)));
     let holder = "carte@exemple.fr";
     (carded.donnees.email, carded.donnees.email_confirmation) = (holder.into(), holder.into());
+    carded.donnees.facteur = factor(port_a);
     let sent = json(port_b, "POST", "/api/registrations", &serde_json::to_string(&carded).unwrap());
     assert_eq!(sent.status, 202, "{}", sent.body);
     let replayed = json(port_a, "POST", "/api/registrations", &serde_json::to_string(&carded).unwrap());
@@ -190,12 +191,15 @@ fn a_journey_passes_from_one_instance_to_the_other_and_a_killed_one_loses_nothin
 
     // A burst of registrations to both, and A killed (SIGKILL) in the middle of it, once it has answered four.
     let answered_by_a = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // Their second factors set up first, on B (the one that stays).
+    let bodies: Vec<String> = (0..24).map(|_| registration_body(port_b)).collect();
     let burst: Vec<std::thread::JoinHandle<(String, u16)>> = (0..24u32)
-        .map(|i| {
+        .zip(bodies)
+        .map(|(i, body)| {
             let port = if i % 2 == 0 { port_a } else { port_b };
             let answered_by_a = answered_by_a.clone();
             std::thread::spawn(move || {
-                let mut body: serde_json::Value = serde_json::from_str(&registration_body()).unwrap();
+                let mut body: serde_json::Value = serde_json::from_str(&body).unwrap();
                 let email = format!("rafale{i}@exemple.fr");
                 body["donnees"]["rpps"] = rpps(7000 + i).into();
                 body["donnees"]["email"] = email.clone().into();

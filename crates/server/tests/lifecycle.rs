@@ -264,15 +264,19 @@ async fn an_idempotency_key_is_forgotten_after_a_day(app: &TestApp) {
             .body(Body::from(serde_json::to_string(r).unwrap()))
             .unwrap()
     };
-    let r = request("99700771191", "cecile.sage@exemple.fr");
+    let r = common::secured(app, &request("99700771191", "cecile.sage@exemple.fr")).await;
     let (_, first, _) = send(app, post(&r)).await;
     app.advance(DAY - 1);
     let (status, again, _) = send(app, post(&r)).await;
     assert_eq!((status, &again), (StatusCode::ACCEPTED, &first), "replayed within the day");
     assert_eq!(count(app).await, 1);
+    // Within the day, the key with another body (a new second factor) is refused; a day later it is a new request's.
+    let renewed = common::secured(app, &r).await;
+    let (status, refused, _) = send(app, post(&renewed)).await;
+    assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused")));
     app.advance(2);
-    let (status, later, _) = send(app, post(&r)).await;
-    assert_eq!(status, StatusCode::ACCEPTED);
+    let (status, later, _) = send(app, post(&renewed)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{later}");
     assert_eq!(later["identifiant"], "cecile.sage2", "a day later the key is a new request's");
     assert_eq!(count(app).await, 2);
     let Purged { answers, .. } = lifecycle::purge(&app.store, app.now() + DAY + 1).await.unwrap();

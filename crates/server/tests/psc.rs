@@ -33,7 +33,7 @@ async fn identity(app: &TestApp, handle: &str, cookie: Option<&str>) -> (StatusC
     (status, body)
 }
 
-/// A registration whose step 2 PSC filled in (as the page does with what it read back), sent with this cookie.
+/// A registration whose step 2 PSC filled in (as the page does with what it read back).
 fn psc_request(handle: &str, id: &PscIdentity) -> promess_core::RegistrationRequest {
     let mut r = request("", "cecile.sage@exemple.fr");
     r.donnees.fill_from_psc(handle, id);
@@ -45,6 +45,8 @@ async fn post_registration(
     r: &promess_core::RegistrationRequest,
     cookie: Option<&str>,
 ) -> (StatusCode, Value) {
+    // The second factor set up first, as the wizard's step 3 does.
+    let r = &common::secured(app, r).await;
     let mut request = Request::post("/api/registrations")
         .header(header::CONTENT_TYPE, "application/json")
         .header("origin", common::ORIGIN);
@@ -85,7 +87,7 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
         assert_eq!(param(&j.authorize, "redirect_uri").as_deref(), Some("http://127.0.0.1:8080/psc/retour"));
         assert!(param(&j.authorize, "state").is_some() && param(&j.authorize, "nonce").is_some());
         assert_eq!(param(&j.authorize, "client_id").as_deref(), Some(common::psc_provider::CLIENT_ID));
-        assert!(!j.authorize.contains(common::psc::CLIENT_SECRET), "the secret never reaches the browser");
+        assert!(!j.authorize.contains(common::psc_provider::CLIENT_SECRET), "the secret never reaches the browser");
 
         let return_url = at_provider(&browser(), &j.authorize, Some("sage-femme")).await;
         let location = back(&app, &return_url, Some(&j.cookie)).await;

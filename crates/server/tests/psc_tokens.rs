@@ -5,7 +5,8 @@
 mod common;
 use common::{
     Backend,
-    psc::{CLIENT_SECRET, back, begin, handle_of, param},
+    psc::{back, begin, handle_of, param},
+    psc_provider::CLIENT_SECRET,
     psc_stub::{CLIENT_ID, Case, start},
     test_app_with,
 };

@@ -56,6 +56,26 @@ fn every_wire_type_reads_back_what_serde_writes() {
     assert_eq!(RegistrationAccepted::read(&serde_json::to_value(&accepted).unwrap()), Some(accepted));
     let errors = crate::registration::examples::every_error();
     assert_eq!(crate::FieldErrors::read(&serde_json::to_value(&errors).unwrap()), errors);
+    // Pro Santé Connect's and the second factor's.
+    use crate::{factor, psc};
+    let offer = psc::PscOffer { disponible: true };
+    assert_eq!(psc::PscOffer::read(&serde_json::to_value(offer).unwrap()), Some(offer));
+    let id = psc::PscIdentity {
+        identifiant_national: "899700771191".into(),
+        rpps: Some("99700771191".into()),
+        nom: "SAGE".into(),
+        prenom: "CECILE".into(),
+        profession: Some("50".into()),
+        ville: Some("BORDEAUX".into()),
+        ..Default::default()
+    };
+    assert_eq!(psc::PscIdentity::read(&serde_json::to_value(&id).unwrap()), Some(id));
+    let setup =
+        factor::FactorSetup { id: "i".into(), secret: "S".into(), uri: "otpauth://".into(), qr_svg: "<svg/>".into() };
+    assert_eq!(factor::FactorSetup::read(&serde_json::to_value(&setup).unwrap()), Some(setup));
+    let codes = (0..factor::RECOVERY_CODES).map(|i| format!("AAAA-000{i}")).collect();
+    let confirmed = factor::FactorConfirmed { codes_secours: codes };
+    assert_eq!(factor::FactorConfirmed::read(&serde_json::to_value(&confirmed).unwrap()), Some(confirmed));
 }
 
 #[test]

@@ -41,7 +41,17 @@ fn every_step_of_an_empty_draft_names_its_fields() {
     assert!(!step2.iter().any(|(f, _)| *f == Field::Fax || *f == Field::Adresse), "optional fields stay quiet");
     assert_eq!(
         codes(&empty.step_errors(Step::Identifiant, &none, None)),
-        [(Field::MotDePasse, ErrorCode::Required), (Field::MotDePasseConfirmation, ErrorCode::Required)]
+        [
+            (Field::MotDePasse, ErrorCode::Required),
+            (Field::MotDePasseConfirmation, ErrorCode::Required),
+            (Field::SecondFacteur, ErrorCode::FactorRequired)
+        ]
+    );
+    // A factor set up, the recovery codes not said kept.
+    let unkept = Draft { facteur: "f".into(), ..Draft::default() };
+    assert!(
+        codes(&unkept.step_errors(Step::Identifiant, &none, None))
+            .contains(&(Field::SecondFacteur, ErrorCode::RecoveryCodesNotKept))
     );
     assert_eq!(
         codes(&empty.step_errors(Step::Adhesion, &none, None)),

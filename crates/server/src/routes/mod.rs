@@ -1,6 +1,7 @@
 //! The API, one module a resource.
 mod card_challenges;
 mod confirmations;
+mod factors;
 mod identifiants;
 mod registrations;
 
@@ -20,6 +21,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/card-challenges", post(card_challenges::create).route_layer(limited(limits.challenges.clone())))
         .route("/confirmations", post(confirmations::confirm).route_layer(limited(limits.confirmations.clone())))
         .route("/confirmations/renvoi", post(confirmations::resend).route_layer(limited(limits.confirmations.clone())))
+        .route("/facteurs", post(factors::begin).route_layer(limited(limits.factors.clone())))
+        .route("/facteurs/{id}/confirmation", post(factors::confirm).route_layer(limited(limits.factors.clone())))
         .route("/psc", get(crate::psc::offer))
         .route("/psc/identites/{poignee}", get(crate::psc::identity))
         .fallback(unknown)

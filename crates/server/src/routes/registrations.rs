@@ -8,7 +8,7 @@ use crate::{
     lifecycle,
     secret::sha256_hex,
     store::{
-        challenges,
+        challenges, factors,
         registrations::{self, Answer, NewRegistration, Taken, WriteError},
     },
 };
@@ -30,10 +30,14 @@ const MAX_ATTEMPTS: u32 = 20;
 /// Longest accepted Idempotency-Key (the wizard sends a UUID).
 const MAX_KEY_CHARS: usize = 200;
 
-fn invalid_card(code: ErrorCode) -> AppError {
+fn invalid(field: Field, code: ErrorCode) -> AppError {
     let mut errors = FieldErrors::default();
-    errors.add(Field::Mode, code);
+    errors.add(field, code);
     AppError::Invalid(errors)
+}
+
+fn invalid_card(code: ErrorCode) -> AppError {
+    invalid(Field::Mode, code)
 }
 
 /// With the card: its proof checked (certificate, chain, revocation, challenge, origin, signature), then the locked
@@ -149,6 +153,15 @@ async fn register(
         }
         Mode::Psc | Mode::Manuel => None,
     };
+    // The second factor: a set-up the server confirmed (its code checked), unspent.
+    let facteur = request.donnees.facteur.trim();
+    if let Err(code) = factors::usable(&state.store, facteur, state.now()).await? {
+        // Spent by a twin of this request (a double click) answered meanwhile: its answer.
+        return match replay(&state, key, &body_hash).await? {
+            Some(stored) => Ok(stored),
+            None => Err(invalid(Field::SecondFacteur, code)),
+        };
+    }
     // With Pro Santé Connect: only on what the server verified with PSC, for this browser, and the locked answers
     // as PSC said them.
     let handle = request.donnees.psc_poignee.trim();
@@ -199,6 +212,7 @@ async fn register(
             expires_at: now + EMAIL_CONFIRMATION_SECS,
             carte: registration.carte.as_ref().zip(nonce.as_deref()),
             psc: registration.psc.as_ref().map(|p| (p, handle)),
+            facteur,
             now,
         };
         let accepted = RegistrationAccepted {
@@ -220,7 +234,7 @@ async fn register(
                 return Ok((StatusCode::ACCEPTED, Json(accepted)).into_response());
             }
             // The same request, answered meanwhile by a concurrent twin: its answer, and this one rolled back.
-            Err(WriteError::Taken(_))
+            Err(WriteError::Taken(_) | WriteError::Proof(..))
                 if key.is_some()
                     && registrations::answer_of(&state.store, key.unwrap_or_default(), 0).await?.is_some() =>
             {
@@ -233,7 +247,7 @@ async fn register(
                     return Err(AppError::IdentifierTaken(Proposal::of(&candidate, operator, mssante)));
                 }
             }
-            Err(WriteError::Proof(code)) => return Err(invalid_card(code)),
+            Err(WriteError::Proof(field, code)) => return Err(invalid(field, code)),
             Err(WriteError::Taken(taken)) => {
                 return Err(AppError::internal(format!("a new request broke a uniqueness rule: {taken:?}")));
             }

@@ -8,6 +8,7 @@
 //! transaction (`Store::begin_write`), so that a state, its history and its jobs are written together or not at all.
 pub mod annuaire;
 pub mod challenges;
+pub mod factors;
 pub mod jobs;
 pub mod limits;
 pub mod operators;

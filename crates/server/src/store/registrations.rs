@@ -4,7 +4,7 @@
 //! deciders at once find one of them won.
 use super::{Store, jobs, new_id};
 use promess_core::{
-    ErrorCode,
+    ErrorCode, Field,
     identifiers::Identifiant,
     lifecycle::{RefusalReason, Statut},
     registration::{CardUse, PscUse},
@@ -30,9 +30,10 @@ pub enum Taken {
 pub enum WriteError {
     #[error("a uniqueness rule was broken: {0:?}")]
     Taken(Taken),
-    /// The card's challenge, or Pro Santé Connect's handle, was spent or expired meanwhile.
-    #[error("the proof cannot be used: {0:?}")]
-    Proof(ErrorCode),
+    /// The card's challenge, Pro Santé Connect's handle or the second factor's set-up was spent or expired
+    /// meanwhile: the field it is shown on, and why.
+    #[error("the proof cannot be used: {1:?}")]
+    Proof(Field, ErrorCode),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -104,6 +105,8 @@ pub struct NewRegistration<'a> {
     pub carte: Option<(&'a CardUse, &'a str)>,
     /// With Pro Santé Connect: the verified proof, and the page's handle, spent in the same transaction.
     pub psc: Option<(&'a PscUse, &'a str)>,
+    /// The second factor's confirmed set-up, spent in the same transaction into the account's factor.
+    pub facteur: &'a str,
     /// Unix seconds.
     pub now: i64,
 }
@@ -132,12 +135,12 @@ pub async fn insert(store: &Store, r: &NewRegistration<'_>, answer: Option<Answe
     if let Some((_, nonce)) = r.carte
         && !super::challenges::spend(&mut tx, nonce, r.now).await?
     {
-        return Err(WriteError::Proof(ErrorCode::CardNonceUsed));
+        return Err(WriteError::Proof(Field::Mode, ErrorCode::CardNonceUsed));
     }
     if let Some((_, handle)) = r.psc
         && !super::psc::spend(&mut tx, handle, r.now).await?
     {
-        return Err(WriteError::Proof(ErrorCode::PscHandleUsed));
+        return Err(WriteError::Proof(Field::Mode, ErrorCode::PscHandleUsed));
     }
     let card = r.carte.map(|(c, _)| c);
     let psc = r.psc.map(|(p, _)| p);
@@ -181,6 +184,9 @@ pub async fn insert(store: &Store, r: &NewRegistration<'_>, answer: Option<Answe
     .execute(&mut *tx)
     .await
     .map_err(WriteError::classify)?;
+    if !super::factors::spend(&mut tx, r.facteur, r.id, r.now).await? {
+        return Err(WriteError::Proof(Field::SecondFacteur, ErrorCode::FactorUnknown));
+    }
     jobs::enqueue_email(&mut tx, r.id, r.email_to, r.email, r.now).await?;
     record_event(&mut tx, r.id, Statut::EmailAConfirmer, None, None, r.now).await?;
     if let Some(a) = answer {
@@ -475,7 +481,7 @@ pub async fn purge(store: &Store, now: i64, answers_before: i64) -> Result<Purge
     for (id,) in due {
         let mut tx = store.begin_write().await?;
         // Still due (not confirmed meanwhile): the check and the deletes are one transaction.
-        for table in ["outbox", "jobs", "registration_events"] {
+        for table in ["outbox", "jobs", "registration_events", "account_factors", "recovery_codes"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE registration_id = $1")).bind(&id).execute(&mut *tx).await?;
         }
         let gone = sqlx::query("DELETE FROM registrations WHERE id = $1 AND purge_at IS NOT NULL AND purge_at < $2")

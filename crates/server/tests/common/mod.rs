@@ -229,9 +229,34 @@ pub fn json_post(path: &str, body: Value) -> Request<Body> {
     Request::post(path).header(header::CONTENT_TYPE, "application/json").body(Body::from(body.to_string())).unwrap()
 }
 
-/// `POST /api/registrations`, which must answer 202: the answer's body.
+/// The code an authenticator app shows at `now` for this secret.
+pub fn totp_code(secret: &str, now: i64) -> String {
+    promess_server::factors::totp(secret, "cecile.sage", promess_server::factors::ISSUER).unwrap().generate(now as u64)
+}
+
+/// A second factor set up and confirmed on `app` at its clock's time, as the wizard's step 3 does: its handle.
+pub async fn factor(app: &TestApp) -> String {
+    let new = serde_json::json!({"type": "totp", "identifiant": "cecile.sage"});
+    let (status, setup, _) = send(app, json_post("/api/facteurs", new)).await;
+    assert_eq!(status, StatusCode::CREATED, "{setup}");
+    let code = totp_code(setup["secret"].as_str().unwrap(), app.now());
+    let path = format!("/api/facteurs/{}/confirmation", setup["id"].as_str().unwrap());
+    let (status, confirmed, _) = send(app, json_post(&path, serde_json::json!({ "code": code }))).await;
+    assert_eq!(status, StatusCode::OK, "{confirmed}");
+    setup["id"].as_str().unwrap().to_owned()
+}
+
+/// `r` with a second factor set up on `app`.
+pub async fn secured(app: &TestApp, r: &RegistrationRequest) -> RegistrationRequest {
+    let mut r = r.clone();
+    (r.donnees.facteur, r.donnees.codes_conserves) = (factor(app).await, true);
+    r
+}
+
+/// `POST /api/registrations` with a second factor set up first, which must answer 202: the answer's body.
 pub async fn register(app: &TestApp, r: &RegistrationRequest) -> Value {
-    let (status, body, _) = send(app, json_post("/api/registrations", serde_json::to_value(r).unwrap())).await;
+    let r = secured(app, r).await;
+    let (status, body, _) = send(app, json_post("/api/registrations", serde_json::to_value(&r).unwrap())).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     body
 }

@@ -102,20 +102,28 @@ pub fn post_json(port: u16, path: &str, body: &str) -> String {
     )
 }
 
-/// Cécile Sage's valid registration without a card, as the wizard sends it.
-pub fn registration_body() -> String {
-    use promess_core::{
-        RegistrationRequest,
-        registration::{
-            Credentials,
-            examples::{STRONG_PASSWORD, valid_draft},
-        },
-    };
-    serde_json::to_string(&RegistrationRequest {
-        donnees: valid_draft(),
-        secret: Credentials { mot_de_passe: STRONG_PASSWORD.into(), mot_de_passe_confirmation: STRONG_PASSWORD.into() },
-        identifiant: None,
-        preuve_carte: None,
-    })
-    .unwrap()
+/// The JSON body of an answer.
+fn body_of(answer: &str) -> serde_json::Value {
+    serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap_or_default()
+}
+
+/// A second factor set up and confirmed on the server at `port`, as the wizard's step 3 does: its handle.
+pub fn factor(port: u16) -> String {
+    let new = serde_json::json!({"type": "totp", "identifiant": "cecile.sage"}).to_string();
+    let answer = post_json(port, "/api/facteurs", &new);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let setup = body_of(&answer);
+    let code = super::totp_code(setup["secret"].as_str().unwrap(), promess_server::queue::now_secs());
+    let path = format!("/api/facteurs/{}/confirmation", setup["id"].as_str().unwrap());
+    let confirmed = post_json(port, &path, &serde_json::json!({ "code": code }).to_string());
+    assert!(confirmed.starts_with("HTTP/1.1 200"), "{confirmed}");
+    setup["id"].as_str().unwrap().to_owned()
+}
+
+/// Cécile Sage's valid registration without a card, as the wizard sends it, with a second factor set up on the
+/// server at `port`.
+pub fn registration_body(port: u16) -> String {
+    let mut r = super::request("99700771191", "cecile.sage@exemple.fr");
+    r.donnees.facteur = factor(port);
+    serde_json::to_string(&r).unwrap()
 }

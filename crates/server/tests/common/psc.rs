@@ -8,8 +8,6 @@ use axum::{
 };
 use serde_json::Value;
 
-pub use super::psc_provider::CLIENT_SECRET;
-
 /// A journey begun at `GET /psc/connexion`: the browser's cookie (as sent back: `name=value`) and where the app
 /// sends the browser.
 pub struct Journey {
