@@ -671,8 +671,8 @@ pub fn app_code(key: &str) -> String {
 }
 
 /// Step 3's second factor, as a professional sets up an authenticator app: the key read on the page, the app's code
-/// typed, the recovery codes said kept. The recovery codes.
-pub async fn secure_with_an_app(c: &Client) -> Vec<String> {
+/// typed, the recovery codes said kept. The key (as the app keeps it) and the recovery codes.
+pub async fn secure_with_an_app(c: &Client) -> (String, Vec<String>) {
     click_text(c, "Configurer une application d'authentification").await;
     let key = until(|| async { find(c, "#cle-secrete").await.text().await.unwrap() }, |t| !t.is_empty()).await;
     fill(c, "code-facteur", &app_code(&key)).await;
@@ -680,5 +680,16 @@ pub async fn secure_with_an_app(c: &Client) -> Vec<String> {
     let codes = || async { find(c, "#codes-secours").await.text().await.unwrap() };
     let codes = until(codes, |t| t.split_whitespace().count() == promess_core::factor::RECOVERY_CODES).await;
     find(c, "#codes_conserves").await.click().await.unwrap();
-    codes.split_whitespace().map(str::to_owned).collect()
+    (key, codes.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Signs in to the account space at `base`: the identifier and password, then `code` (the app's or a recovery code).
+pub async fn sign_in_to_the_account(c: &Client, base: &str, login: &str, password: &str, code: &str) {
+    open(c, &format!("{base}/compte")).await;
+    fill(c, "identifiant", login).await;
+    fill(c, "mot_de_passe", password).await;
+    click_text(c, "Continuer").await;
+    until(|| heading(c), |t| t.contains("Second facteur")).await;
+    fill(c, "code", code).await;
+    click_text(c, "Se connecter").await;
 }

@@ -79,7 +79,13 @@ fn the_app_is_fetched_once_the_page_has_painted() {
 
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
 /// audit, every screen is checked by axe-core empty and with its errors shown (step 1: the card path without agent).
-async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_id: &str, audit: Option<&Audit>) {
+/// The manual path from step 1 to the review; the authenticator app's key and the recovery codes set up at step 3.
+async fn manual_registration_up_to_the_review(
+    c: &Client,
+    base: &str,
+    expected_id: &str,
+    audit: Option<&Audit>,
+) -> (String, Vec<String>) {
     open(c, &format!("{base}/")).await;
     let h1 = || heading(c);
     assert_eq!(until(h1, |t| t.contains("Étape 1/4")).await, "Étape 1/4 : Carte CPS");
@@ -147,7 +153,7 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_i
     let full = |t: &str| t == "none" || t == "matrix(1, 0, 0, 1, 0, 0)";
     assert!(full(&until(bar, full).await), "the bar is full");
     fill(c, "mot_de_passe_confirmation", STRONG_64).await;
-    let codes = secure_with_an_app(c).await;
+    let (key, codes) = secure_with_an_app(c).await;
     assert_eq!(codes.len(), 10, "{codes:?}");
     if let Some(audit) = audit {
         audit.check(c, "étape 3, second facteur configuré").await;
@@ -158,6 +164,7 @@ async fn manual_registration_up_to_the_review(c: &Client, base: &str, expected_i
     if let Some(audit) = audit {
         audit.check(c, "récapitulatif").await;
     }
+    (key, codes)
 }
 
 const JP: &str = "jean-pierre.d-arc-de-saint-exupery";
@@ -234,7 +241,7 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
+    let (key, codes) = manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
     click_text(&c, "Envoyer ma demande").await;
     let h1 = || heading(&c);
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
@@ -349,7 +356,6 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     click_text(&c, "Se déconnecter").await;
     assert_eq!(until(h1, |t| t.contains("Connexion")).await, "Connexion à la console");
     assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core, serious or critical");
-    c.close().await.unwrap();
 
     // The account is written to the directory, then its acceptance email leaves, and the mail system lets the
     // professional in with the password typed in the wizard.
@@ -361,6 +367,25 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     let login = mail.imap_login(id, STRONG_64);
     assert!(login.is_ok(), "{login:?}\n{}", mail.log());
     assert!(mail.imap_login(id, "Correct-Cheval-Batterie").is_err(), "a wrong password is refused");
+
+    // The account space: the password then the app's code (a new one: the set-up's is spent), then a recovery code.
+    tokio::time::sleep(std::time::Duration::from_secs(30 - promess_server::queue::now_secs() as u64 % 30 + 1)).await;
+    promess_e2e::sign_in_to_the_account(&c, &backend.base, id, STRONG_64, &app_code(&key)).await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+    let account = find(&c, "main").await.text().await.unwrap();
+    assert!(
+        account.contains(&format!("{id}@sante-na.fr")) && account.contains("ouverte dans la messagerie"),
+        "{account}"
+    );
+    assert!(account.contains("connexion (application d'authentification)"), "{account}");
+    audit.check(&c, "mon compte").await;
+    click_text(&c, "Se déconnecter").await;
+    until(h1, |t| t.contains("Connexion à mon compte")).await;
+    promess_e2e::sign_in_to_the_account(&c, &backend.base, id, STRONG_64, &codes[3]).await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+    assert!(find(&c, "main").await.text().await.unwrap().contains("9 codes de secours non utilisés"));
+    assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core on the account space");
+    c.close().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,7 @@
 //! The ProMess Inscription backend: `app()` builds the router (API + the built wizard); `main.rs` only reads the
 //! configuration and serves it. Every rule is checked again here with promess-core, the same code as the browser's.
 pub mod access;
+pub mod account;
 pub mod annuaire;
 pub mod card_proof;
 pub mod config;
@@ -118,6 +119,8 @@ pub struct Limits {
     pub psc: Arc<limit::RateLimiter>,
     /// Second factors' set-ups and their codes per client and window (three a registration).
     pub factors: Arc<limit::RateLimiter>,
+    /// Professionals' sign-ins to their account space per client and window (as many as registrations).
+    pub account_sign_ins: Arc<limit::RateLimiter>,
     /// Password hashes at a time, and requests waiting for one.
     pub hashing: Arc<password::HashLimit>,
 }
@@ -136,6 +139,7 @@ impl Limits {
             sign_ins: per_minute("connexions_operateur", rate_limit),
             psc: per_minute("connexions_psc", rate_limit),
             factors: per_minute("facteurs", rate_limit.saturating_mul(3)),
+            account_sign_ins: per_minute("connexions_compte", rate_limit),
             hashing: Arc::new(password::HashLimit::for_this_machine()),
         }
     }
@@ -185,6 +189,7 @@ pub fn app(state: AppState) -> Router {
             )),
         )
         .merge(console::router())
+        .merge(account::router())
         .route("/healthz", axum::routing::get(health::live))
         .route("/readyz", axum::routing::get(health::ready))
         .layer(axum::middleware::from_fn_with_state(origins, limit::same_origin))

@@ -6,6 +6,7 @@
 //!
 //! A function that takes a `&Store` runs on its own; one that takes a `&mut AnyConnection` runs inside the caller's
 //! transaction (`Store::begin_write`), so that a state, its history and its jobs are written together or not at all.
+pub mod accounts;
 pub mod annuaire;
 pub mod challenges;
 pub mod factors;

@@ -481,7 +481,16 @@ pub async fn purge(store: &Store, now: i64, answers_before: i64) -> Result<Purge
     for (id,) in due {
         let mut tx = store.begin_write().await?;
         // Still due (not confirmed meanwhile): the check and the deletes are one transaction.
-        for table in ["outbox", "jobs", "registration_events", "account_factors", "recovery_codes"] {
+        let tables = [
+            "outbox",
+            "jobs",
+            "registration_events",
+            "account_factors",
+            "recovery_codes",
+            "account_sessions",
+            "account_journal",
+        ];
+        for table in tables {
             sqlx::query(&format!("DELETE FROM {table} WHERE registration_id = $1")).bind(&id).execute(&mut *tx).await?;
         }
         let gone = sqlx::query("DELETE FROM registrations WHERE id = $1 AND purge_at IS NOT NULL AND purge_at < $2")
@@ -527,7 +536,7 @@ pub enum Preuve {
 }
 
 impl Preuve {
-    fn of(carte: Option<i64>, psc: Option<i64>) -> Preuve {
+    pub(super) fn of(carte: Option<i64>, psc: Option<i64>) -> Preuve {
         match (carte, psc) {
             (Some(_), _) => Preuve::Carte,
             (None, Some(_)) => Preuve::Psc,

@@ -236,14 +236,21 @@ pub fn totp_code(secret: &str, now: i64) -> String {
 
 /// A second factor set up and confirmed on `app` at its clock's time, as the wizard's step 3 does: its handle.
 pub async fn factor(app: &TestApp) -> String {
+    factor_with_codes(app).await.0
+}
+
+/// A second factor set up and confirmed on `app`: its handle, the app's secret and the recovery codes shown.
+pub async fn factor_with_codes(app: &TestApp) -> (String, String, Vec<String>) {
     let new = serde_json::json!({"type": "totp", "identifiant": "cecile.sage"});
     let (status, setup, _) = send(app, json_post("/api/facteurs", new)).await;
     assert_eq!(status, StatusCode::CREATED, "{setup}");
-    let code = totp_code(setup["secret"].as_str().unwrap(), app.now());
+    let secret = setup["secret"].as_str().unwrap().to_owned();
     let path = format!("/api/facteurs/{}/confirmation", setup["id"].as_str().unwrap());
+    let code = totp_code(&secret, app.now());
     let (status, confirmed, _) = send(app, json_post(&path, serde_json::json!({ "code": code }))).await;
     assert_eq!(status, StatusCode::OK, "{confirmed}");
-    setup["id"].as_str().unwrap().to_owned()
+    let codes = confirmed["codes_secours"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
+    (setup["id"].as_str().unwrap().to_owned(), secret, codes)
 }
 
 /// `r` with a second factor set up on `app`.

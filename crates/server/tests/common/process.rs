@@ -107,15 +107,27 @@ fn body_of(answer: &str) -> serde_json::Value {
     serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap_or_default()
 }
 
+/// POST of JSON with no Origin (as a script sends it, whatever origins the server allows).
+fn post_from_script(port: u16, path: &str, body: &str) -> String {
+    http(
+        port,
+        &format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
 /// A second factor set up and confirmed on the server at `port`, as the wizard's step 3 does: its handle.
 pub fn factor(port: u16) -> String {
     let new = serde_json::json!({"type": "totp", "identifiant": "cecile.sage"}).to_string();
-    let answer = post_json(port, "/api/facteurs", &new);
+    let answer = post_from_script(port, "/api/facteurs", &new);
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
     let setup = body_of(&answer);
     let code = super::totp_code(setup["secret"].as_str().unwrap(), promess_server::queue::now_secs());
     let path = format!("/api/facteurs/{}/confirmation", setup["id"].as_str().unwrap());
-    let confirmed = post_json(port, &path, &serde_json::json!({ "code": code }).to_string());
+    let confirmed = post_from_script(port, &path, &serde_json::json!({ "code": code }).to_string());
     assert!(confirmed.starts_with("HTTP/1.1 200"), "{confirmed}");
     setup["id"].as_str().unwrap().to_owned()
 }

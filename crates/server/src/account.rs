@@ -1,0 +1,475 @@
+//! The professional's account space, `/compte`: server-rendered HTML in French, without JavaScript. Sign-in is the
+//! identifier (or the secure address) and the password, then the second factor — the authenticator app's code, or a
+//! recovery code, each once. The password alone opens only a pending session (5 minutes, good for the second
+//! factor's form); the second factor opens the session itself under a new id (a session id set before cannot be
+//! kept after). A session ends with « Se déconnecter », after 15 minutes idle, or 12 hours after it began. Every
+//! form carries a CSRF token. Failures count per account (5 in a row lock it 15 minutes) and per client (the rate
+//! limit); an unknown identifier and a wrong password get the same answer in the same time. The journal shows the
+//! professional their sign-ins, failures and sign-outs.
+use crate::{
+    AppState, cookies,
+    secret::{same, sha256_hex},
+    store::accounts as rows,
+};
+use axum::{
+    Extension, Form, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use maud::{DOCTYPE, Markup, html};
+use promess_core::{
+    config::{SUPPORT_EMAIL, SUPPORT_PHONE},
+    factor::{normalized_recovery_code, normalized_totp_code},
+};
+use serde::Deserialize;
+
+/// The session's cookie, and the sign-in form's CSRF token (before any session).
+const SESSION: &str = "promess-compte";
+const FORM: &str = "promess-compte-formulaire";
+/// Failed sign-ins in a row before an account is locked, and for how long.
+pub const MAX_FAILURES: i64 = 5;
+pub const LOCK_SECS: i64 = 15 * 60;
+/// A pending session (the password given) waits this long for the second factor.
+pub const PENDING_SECS: i64 = 5 * 60;
+pub const IDLE_SECS: i64 = 15 * 60;
+pub const MAX_SECS: i64 = 12 * 3600;
+/// The same answer to an unknown identifier and a wrong password.
+pub const REFUSED: &str = "Identifiant ou mot de passe incorrect.";
+
+/// An argon2id hash of nothing anyone knows, verified for unknown identifiers (the same work as a real account).
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W+2Hq6yQHS6BZR/K0eCY3JQ3oEsgqPvSpQCDaFDLJ4I";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/compte", get(home))
+        .route("/compte/connexion", post(sign_in))
+        .route("/compte/second-facteur", get(second_factor_page).post(second_factor))
+        .route("/compte/deconnexion", post(sign_out))
+        .route("/compte/compte.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ))
+        .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            axum::http::HeaderValue::from_static("same-origin"),
+        ))
+}
+
+const CSS: &str = include_str!("console/console.css");
+
+fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Mon compte, messagerie sécurisée de santé" }
+                link rel="stylesheet" href="/compte/compte.css";
+            }
+            body {
+                a.evitement href="#contenu" { "Aller au contenu" }
+                header {
+                    p.marque { "Messagerie sécurisée Nouvelle-Aquitaine — mon compte" }
+                    @if let Some(csrf) = signed {
+                        form method="post" action="/compte/deconnexion" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" { "Se déconnecter" }
+                        }
+                    }
+                }
+                main id="contenu" {
+                    (body)
+                    p.source { "Recommandation : une fois vos opérations terminées, déconnectez-vous et fermez votre navigateur." }
+                }
+            }
+        }
+    };
+    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], markup.into_string()).into_response()
+}
+
+fn failed(e: sqlx::Error) -> Response {
+    crate::error::AppError::from(e).into_response()
+}
+
+fn token() -> Result<String, Response> {
+    crate::secret::token(32).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+fn set(state: &AppState, name: &str, value: &str, max_age: i64) -> axum::http::HeaderValue {
+    cookies::set(&state.settings, name, value, max_age, cookies::SameSite::Strict)
+}
+
+/// The locked account's message, with the support's contact.
+fn locked_message(until: i64) -> String {
+    format!(
+        "Votre compte est verrouillé après {MAX_FAILURES} échecs de connexion de suite, jusqu'au {}. Réessayez ensuite, ou contactez l'assistance au {SUPPORT_PHONE} ou à {SUPPORT_EMAIL}.",
+        crate::console::date_time(until)
+    )
+}
+
+fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Response {
+    let csrf = match token() {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let body = html! {
+        h1 { "Connexion à mon compte" }
+        @if let Some(error) = error { p.erreur role="alert" id="connexion-erreur" { (error) } }
+        form method="post" action="/compte/connexion" {
+            input type="hidden" name="csrf" value=(csrf);
+            p {
+                label for="identifiant" { "Identifiant ou adresse de messagerie sécurisée" }
+                input id="identifiant" name="identifiant" type="text" autocomplete="username" required
+                    aria-describedby=[error.map(|_| "connexion-erreur")];
+            }
+            p {
+                label for="mot_de_passe" { "Mot de passe" }
+                input id="mot_de_passe" name="mot_de_passe" type="password" autocomplete="current-password" required;
+            }
+            button type="submit" { "Continuer" }
+        }
+    };
+    let mut response = page(status, "Connexion", None, body);
+    response.headers_mut().insert(header::SET_COOKIE, set(state, FORM, &csrf, 1800));
+    response
+}
+
+/// The current session of this request's cookie: complete and fresh (its idle time starts again), or pending and
+/// younger than `PENDING_SECS`. Its id's hash with it.
+async fn current(
+    state: &AppState,
+    headers: &HeaderMap,
+    complete: bool,
+) -> Result<Option<(String, rows::Session)>, sqlx::Error> {
+    let Some(cookie) = cookies::read(headers, &state.settings, SESSION) else { return Ok(None) };
+    let id_hash = sha256_hex(cookie.as_bytes());
+    let Some(session) = rows::session(&state.store, &id_hash).await? else { return Ok(None) };
+    let now = state.now();
+    let fresh = if session.complete {
+        now - session.seen_at <= IDLE_SECS && now - session.created_at <= MAX_SECS
+    } else {
+        now - session.created_at <= PENDING_SECS
+    };
+    if !fresh {
+        rows::end_session(&state.store, &id_hash).await?;
+        return Ok(None);
+    }
+    if session.complete != complete {
+        return Ok(None);
+    }
+    if complete {
+        rows::touch_session(&state.store, &id_hash, now).await?;
+    }
+    Ok(Some((id_hash, session)))
+}
+
+fn forbidden() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Demande refusée",
+        None,
+        html! {
+            h1 { "Demande refusée" }
+            p { "Ce formulaire a expiré ou ne vient pas de votre espace. " a href="/compte" { "Recommencez depuis la page de connexion." } }
+        },
+    )
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match current(&state, &headers, true).await {
+        Ok(Some((_, session))) => account_page(&state, &session).await.unwrap_or_else(failed),
+        Ok(None) => sign_in_form(&state, StatusCode::OK, None),
+        Err(e) => failed(e),
+    }
+}
+
+async fn account_page(state: &AppState, session: &rows::Session) -> Result<Response, sqlx::Error> {
+    let Some(o) = rows::overview(&state.store, &session.registration_id).await? else {
+        return Ok(Redirect::to("/compte").into_response());
+    };
+    let journal = rows::journal_lines(&state.store, &session.registration_id, 20).await?;
+    let proven = match o.preuve {
+        crate::store::registrations::Preuve::Carte => "Identité prouvée par votre carte CPS",
+        crate::store::registrations::Preuve::Psc => "Identité prouvée par Pro Santé Connect",
+        crate::store::registrations::Preuve::Aucune => {
+            "Identité vérifiée par l'opérateur auprès de l'annuaire national"
+        }
+    };
+    let body = html! {
+        h1 { "Mon compte" }
+        dl id="compte" {
+            dt { "Identifiant" } dd id="compte-identifiant" { (o.identifiant) }
+            dt { "Adresse de messagerie sécurisée" } dd { (o.adresse) }
+            dt { "Adresse de notification" } dd { (o.email) }
+            dt { "Identité" } dd { (proven) }
+            dt { "Boîte aux lettres" }
+            dd { @if o.provisioned { "ouverte dans la messagerie" } @else { "en cours de création dans la messagerie" } }
+        }
+        section aria-labelledby="t-facteurs" {
+            h2 id="t-facteurs" { "Second facteur" }
+            ul {
+                @for kind in &o.factors {
+                    li { (if kind == "totp" { "Application d'authentification" } else { kind.as_str() }) }
+                }
+                li { (o.recovery_left) " codes de secours non utilisés" }
+            }
+        }
+        section aria-labelledby="t-journal" {
+            h2 id="t-journal" { "Journal de mon compte" }
+            ol id="journal" {
+                @for (at, event, detail) in &journal {
+                    li { (crate::console::date_time(*at)) " : " (event_label(event)) @if !detail.is_empty() { " (" (detail) ")" } }
+                }
+            }
+        }
+    };
+    Ok(page(StatusCode::OK, "Mon compte", Some(&session.csrf), body))
+}
+
+fn event_label(event: &str) -> &str {
+    match event {
+        "connexion" => "connexion",
+        "echec_mot_de_passe" => "échec de connexion (mot de passe)",
+        "echec_second_facteur" => "échec de connexion (second facteur)",
+        "verrouillage" => "compte verrouillé",
+        "deconnexion" => "déconnexion",
+        other => other,
+    }
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    #[serde(default)]
+    identifiant: String,
+    #[serde(default)]
+    mot_de_passe: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A failed sign-in on a known account: counted, journalled, the account locked at the limit.
+async fn count_failure(state: &AppState, id: &str, failures: i64, event: &str) -> Result<Option<i64>, sqlx::Error> {
+    let now = state.now();
+    let failures = failures + 1;
+    let lock = (failures >= MAX_FAILURES).then_some(now + LOCK_SECS);
+    rows::set_failures(&state.store, id, if lock.is_some() { 0 } else { failures }, lock).await?;
+    rows::journal(&state.store, id, event, "", now).await?;
+    if lock.is_some() {
+        rows::journal(&state.store, id, "verrouillage", &format!("{MAX_FAILURES} échecs de suite"), now).await?;
+    }
+    metrics::counter!(crate::metrics::SIGN_IN_FAILURES, "kind" => "compte").increment(1);
+    Ok(lock)
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    client: Option<Extension<crate::access::Client>>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let expected = cookies::read(&headers, &state.settings, FORM).unwrap_or_default();
+    if expected.is_empty() || !same(&expected, &form.csrf) {
+        return sign_in_form(
+            &state,
+            StatusCode::FORBIDDEN,
+            Some("Le formulaire a expiré : saisissez à nouveau vos identifiants."),
+        );
+    }
+    if let Some(Extension(crate::access::Client(client))) = client {
+        match state.limits.account_sign_ins.check(client, crate::queue::now_secs()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(wait)) => {
+                let message =
+                    format!("Trop de tentatives de connexion depuis cette adresse : réessayez dans {wait} secondes.");
+                return sign_in_form(&state, StatusCode::TOO_MANY_REQUESTS, Some(&message));
+            }
+            Err(e) => return failed(e),
+        }
+    }
+    let account = match rows::by_login(&state.store, &form.identifiant).await {
+        Ok(a) => a,
+        Err(e) => return failed(e),
+    };
+    let now = state.now();
+    if let Some(until) = account.as_ref().and_then(|a| a.locked_until).filter(|u| *u > now) {
+        return sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)));
+    }
+    // The same work whether the account exists or not: an argon2id verification.
+    let hash = account.as_ref().map_or(DUMMY_HASH.to_owned(), |a| a.password_hash.clone());
+    let password = form.mot_de_passe.clone();
+    let verified = state.limits.hashing.run(move || crate::password::verify(&password, &hash)).await;
+    let Some(verified) = verified.and_then(Result::ok) else {
+        return crate::error::AppError::Busy.into_response();
+    };
+    let Some(account) = account.filter(|_| verified) else {
+        if let Some(a) = rows::by_login(&state.store, &form.identifiant).await.ok().flatten() {
+            match count_failure(&state, &a.id, a.failures, "echec_mot_de_passe").await {
+                Ok(Some(until)) => return sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(&locked_message(until))),
+                Ok(None) => {}
+                Err(e) => return failed(e),
+            }
+        }
+        return sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(REFUSED));
+    };
+    let (cookie, csrf) = match (token(), token()) {
+        (Ok(c), Ok(t)) => (c, t),
+        _ => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    if let Err(e) =
+        rows::open_session(&state.store, &sha256_hex(cookie.as_bytes()), &account.id, &csrf, false, now).await
+    {
+        return failed(e);
+    }
+    let mut response = Redirect::to("/compte/second-facteur").into_response();
+    let headers = response.headers_mut();
+    headers.append(header::SET_COOKIE, set(&state, SESSION, &cookie, PENDING_SECS));
+    headers.append(header::SET_COOKIE, set(&state, FORM, "", 0));
+    response
+}
+
+fn second_factor_form(status: StatusCode, csrf: &str, error: Option<&str>) -> Response {
+    let body = html! {
+        h1 { "Second facteur" }
+        @if let Some(error) = error { p.erreur role="alert" id="facteur-erreur" { (error) } }
+        form method="post" action="/compte/second-facteur" {
+            input type="hidden" name="csrf" value=(csrf);
+            p {
+                label for="code" { "Code à 6 chiffres de votre application d'authentification, ou l'un de vos codes de secours" }
+                input id="code" name="code" type="text" autocomplete="one-time-code" required
+                    aria-describedby=[error.map(|_| "facteur-erreur")];
+            }
+            button type="submit" { "Se connecter" }
+        }
+        p { "Vous n'avez plus votre téléphone ni vos codes de secours ? Contactez l'assistance au " (SUPPORT_PHONE) " ou à " (SUPPORT_EMAIL) "." }
+    };
+    page(status, "Second facteur", None, body)
+}
+
+async fn second_factor_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match current(&state, &headers, false).await {
+        Ok(Some((_, session))) => second_factor_form(StatusCode::OK, &session.csrf, None),
+        Ok(None) => Redirect::to("/compte").into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The second factor: the app's code (a time step taken once) or an unused recovery code; what was used, if valid.
+async fn check_factor(
+    state: &AppState,
+    registration_id: &str,
+    code: &str,
+) -> Result<Option<&'static str>, sqlx::Error> {
+    let now = state.now();
+    if let Some(code) = normalized_totp_code(code) {
+        let Some((factor, secret, _)) = rows::totp(&state.store, registration_id).await? else { return Ok(None) };
+        let app = crate::factors::totp(&secret, "compte", crate::factors::ISSUER).map_err(sqlx::Error::Protocol)?;
+        return Ok(match crate::factors::code_step(&app, &code, now) {
+            Some(step) if rows::take_step(&state.store, &factor, step).await? => Some("application d'authentification"),
+            _ => None,
+        });
+    }
+    if let Some(hash) = normalized_recovery_code(code).and_then(|c| crate::factors::recovery_hash(&c)) {
+        return Ok(rows::use_recovery_code(&state.store, registration_id, &hash, now)
+            .await?
+            .then_some("code de secours"));
+    }
+    Ok(None)
+}
+
+async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let (pending, session) = match current(&state, &headers, false).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Redirect::to("/compte").into_response(),
+        Err(e) => return failed(e),
+    };
+    if !same(&session.csrf, &form.csrf) {
+        return forbidden();
+    }
+    let id = session.registration_id.clone();
+    let now = state.now();
+    let (failures, locked) = match rows::failures(&state.store, &id).await {
+        Ok(f) => f,
+        Err(e) => return failed(e),
+    };
+    if let Some(until) = locked.filter(|u| *u > now) {
+        let _ = rows::end_session(&state.store, &pending).await;
+        return sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)));
+    }
+    let used = match check_factor(&state, &id, &form.code).await {
+        Ok(used) => used,
+        Err(e) => return failed(e),
+    };
+    let Some(used) = used else {
+        return match count_failure(&state, &id, failures, "echec_second_facteur").await {
+            Ok(Some(until)) => {
+                let _ = rows::end_session(&state.store, &pending).await;
+                sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)))
+            }
+            Ok(None) => second_factor_form(
+                StatusCode::UNAUTHORIZED,
+                &session.csrf,
+                Some(
+                    "Ce code n'est pas valide ou a déjà servi : saisissez le code affiché en ce moment par votre application, ou un code de secours non utilisé.",
+                ),
+            ),
+            Err(e) => failed(e),
+        };
+    };
+    // The pending session ends; the session itself has a new id (a cookie set before sign-in is never kept after).
+    let (cookie, csrf) = match (token(), token()) {
+        (Ok(c), Ok(t)) => (c, t),
+        _ => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let opened = async {
+        if !rows::end_session(&state.store, &pending).await? {
+            return Ok(false);
+        }
+        rows::open_session(&state.store, &sha256_hex(cookie.as_bytes()), &id, &csrf, true, now).await?;
+        rows::set_failures(&state.store, &id, 0, None).await?;
+        rows::journal(&state.store, &id, "connexion", used, now).await?;
+        Ok::<_, sqlx::Error>(true)
+    };
+    match opened.await {
+        Ok(true) => {
+            let mut response = Redirect::to("/compte").into_response();
+            response.headers_mut().insert(header::SET_COOKIE, set(&state, SESSION, &cookie, MAX_SECS));
+            response
+        }
+        Ok(false) => Redirect::to("/compte").into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let (id_hash, session) = match current(&state, &headers, true).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Redirect::to("/compte").into_response(),
+        Err(e) => return failed(e),
+    };
+    if !same(&session.csrf, &form.csrf) {
+        return forbidden();
+    }
+    let ended = async {
+        rows::end_session(&state.store, &id_hash).await?;
+        rows::journal(&state.store, &session.registration_id, "deconnexion", "", state.now()).await
+    };
+    if let Err(e) = ended.await {
+        return failed(e);
+    }
+    let mut response = Redirect::to("/compte").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, set(&state, SESSION, "", 0));
+    response
+}
