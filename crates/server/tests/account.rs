@@ -1,20 +1,15 @@
 //! The professional's account space, `/compte`: the password then the second factor (the app's code or a recovery
 //! code, each once), sessions under a new id, CSRF on every form, the lock after 5 failures, the same answer and time
 //! for an unknown identifier and a wrong password, and the journal. `cargo test --test account` runs these alone.
-use axum::{
-    body::Body,
-    http::{Request, StatusCode, header},
-};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use promess_core::registration::examples::STRONG_PASSWORD;
 use promess_server::{account, lifecycle::Decision};
-use std::collections::BTreeMap;
-use tower::ServiceExt;
 
 mod common;
 use common::{
-    Backend, TestApp, confirm, csrf_of, decide, encode, factor_with_codes, json_post, request, send, test_app,
-    token_of, totp_code,
+    Backend, TestApp,
+    browser::{Page, Visitor},
+    confirm, csrf_of, decide, factor_with_codes, json_post, request, send, test_app, token_of, totp_code,
 };
 
 async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
@@ -42,58 +37,14 @@ async fn active_account(app: &TestApp) -> (String, Vec<String>) {
     (secret, codes)
 }
 
-/// A browser at the account space: its cookies, each redirect looked at.
-#[derive(Default)]
-struct Visitor {
-    cookies: BTreeMap<String, String>,
+/// The account space's steps, in the tests' browser.
+trait AccountSteps {
+    async fn password(&mut self, app: &TestApp, login: &str, password: &str) -> Page;
+    async fn second_factor(&mut self, app: &TestApp, code: &str) -> Page;
+    async fn sign_out(&mut self, app: &TestApp);
 }
 
-struct Page {
-    status: StatusCode,
-    location: String,
-    html: String,
-}
-
-impl Visitor {
-    async fn call(&mut self, app: &TestApp, method: &str, path: &str, form: Option<&[(&str, &str)]>) -> Page {
-        let mut request = Request::builder().method(method).uri(path);
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            request = request.header(header::COOKIE, jar.join("; "));
-        }
-        let body = match form {
-            Some(pairs) => {
-                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
-                Body::from(encode(pairs))
-            }
-            None => Body::empty(),
-        };
-        let response = app.router.clone().oneshot(request.body(body).unwrap()).await.unwrap();
-        for set in response.headers().get_all(header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let (pair, attributes) = set.split_once(';').unwrap_or((set, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attributes.contains("Max-Age=0") {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = response.status();
-        let location =
-            response.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_owned()).unwrap_or_default();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        Page { status, location, html: String::from_utf8_lossy(&bytes).into_owned() }
-    }
-
-    async fn get(&mut self, app: &TestApp, path: &str) -> Page {
-        self.call(app, "GET", path, None).await
-    }
-
-    async fn post(&mut self, app: &TestApp, path: &str, form: &[(&str, &str)]) -> Page {
-        self.call(app, "POST", path, Some(form)).await
-    }
-
+impl AccountSteps for Visitor {
     /// The password step: the sign-in form, then the identifier and password.
     async fn password(&mut self, app: &TestApp, login: &str, password: &str) -> Page {
         let form = self.get(app, "/compte").await;

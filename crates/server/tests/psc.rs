@@ -134,6 +134,29 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
                 .unwrap();
         assert_eq!((issuer, sub, acr), (provider.issuer.clone(), "sage-femme".into(), "eidas1".into()));
         assert_eq!(jeton.len(), 64, "the ID token's hash, never the token");
+        // The operator's console says how the identity was proven.
+        let added = promess_server::operators::add(
+            &app.store,
+            "agent.psc",
+            "Mot-De-Passe-Agent-9",
+            "Mot-De-Passe-Agent-9",
+            app.now(),
+        );
+        let secret = added.await.unwrap().unwrap().secret;
+        let mut console = common::browser::Visitor::default();
+        let form = console.get(&app, "/operateur").await;
+        let code = promess_server::operators::totp(&secret, "agent.psc").unwrap().generate(app.now() as u64);
+        let signed = [("login", "agent.psc"), ("mot_de_passe", "Mot-De-Passe-Agent-9"), ("code", &code)];
+        let csrf = common::csrf_of(&form.html);
+        let signed_in = console.post(&app, "/operateur/connexion", &[&signed[..], &[("csrf", &csrf)]].concat()).await;
+        assert_eq!(signed_in.location, "/operateur/demandes", "{}", signed_in.html);
+        let id = common::id_of(&app, &identifiant).await;
+        let request_page = console.get(&app, &format!("/operateur/demandes/{id}")).await.html;
+        assert!(request_page.contains("Identité prouvée par Pro Santé Connect"), "{request_page}");
+        assert!(request_page.contains("niveau eidas1") && request_page.contains("sage-femme"), "{request_page}");
+        let listed = console.get(&app, "/operateur/demandes").await.html;
+        assert!(listed.contains("Pro Santé Connect"), "{listed}");
+
         let (status, body) = confirm(&app, &token_of(&app, &identifiant).await).await;
         assert_eq!((status, body["statut"].as_str()), (StatusCode::OK, Some("active")), "{body}");
         assert_eq!(statut_of(&app, &identifiant).await.as_deref(), Some("active"));
