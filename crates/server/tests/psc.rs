@@ -154,7 +154,7 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
         let request_page = console.get(&app, &format!("/operateur/demandes/{id}")).await.html;
         assert!(request_page.contains("Identité prouvée par Pro Santé Connect"), "{request_page}");
         assert!(request_page.contains("niveau eidas1") && request_page.contains("sage-femme"), "{request_page}");
-        let listed = console.get(&app, "/operateur/demandes").await.html;
+        let listed = console.get(&app, "/operateur/demandes?statut=toutes").await.html;
         assert!(listed.contains("Pro Santé Connect"), "{listed}");
 
         let (status, body) = confirm(&app, &token_of(&app, &identifiant).await).await;
