@@ -185,16 +185,21 @@ pub(crate) async fn json(response: Response) -> Option<JsValue> {
     JSON::parse(&response.text().await.ok()?).ok()
 }
 
+/// POSTs `body` as JSON; a network failure is the service's being unavailable.
+async fn post_json(url: &str, body: &impl serde::Serialize) -> Result<Response, SubmitError> {
+    Request::post(url)
+        .json(body)
+        .map_err(|_| SubmitError::Unavailable)?
+        .send()
+        .await
+        .map_err(|_| SubmitError::Unavailable)
+}
+
 /// A new authenticator-app set-up for the proposed identifier (`POST /api/facteurs`).
 pub async fn begin_factor(identifiant: &str) -> Result<promess_core::factor::FactorSetup, SubmitError> {
     use promess_core::factor::{FactorKind, FactorSetup, NewFactor};
     let body = NewFactor { kind: FactorKind::Totp, identifiant: identifiant.to_owned() };
-    let response = Request::post(FACTORS)
-        .json(&body)
-        .map_err(|_| SubmitError::Unavailable)?
-        .send()
-        .await
-        .map_err(|_| SubmitError::Unavailable)?;
+    let response = post_json(FACTORS, &body).await?;
     match response.status() {
         201 => json(response).await.and_then(|b| FactorSetup::read(&Js(b))).ok_or(SubmitError::Unavailable),
         429 => Err(SubmitError::TooMany),
@@ -206,13 +211,7 @@ pub async fn begin_factor(identifiant: &str) -> Result<promess_core::factor::Fac
 pub async fn confirm_factor(id: &str, code: &str) -> Result<promess_core::factor::FactorConfirmed, SubmitError> {
     use promess_core::factor::{FactorCode, FactorConfirmed};
     let url = format!("{FACTORS}/{id}/confirmation");
-    let body = FactorCode { code: code.to_owned() };
-    let response = Request::post(&url)
-        .json(&body)
-        .map_err(|_| SubmitError::Unavailable)?
-        .send()
-        .await
-        .map_err(|_| SubmitError::Unavailable)?;
+    let response = post_json(&url, &FactorCode { code: code.to_owned() }).await?;
     match response.status() {
         200 => json(response).await.and_then(|b| FactorConfirmed::read(&Js(b))).ok_or(SubmitError::Unavailable),
         422 => Err(SubmitError::Invalid(json(response).await.map(|b| FieldErrors::read(&Js(b))).unwrap_or_default())),

@@ -18,7 +18,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use promess_core::{
     config::{SUPPORT_EMAIL, SUPPORT_PHONE},
     factor::{normalized_recovery_code, normalized_totp_code},
@@ -62,34 +62,21 @@ pub fn router() -> Router<AppState> {
 const CSS: &str = include_str!("console/console.css");
 
 fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="fr" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — Mon compte, messagerie sécurisée de santé" }
-                link rel="stylesheet" href="/compte/compte.css";
-            }
-            body {
-                a.evitement href="#contenu" { "Aller au contenu" }
-                header {
-                    p.marque { "Messagerie sécurisée Nouvelle-Aquitaine — mon compte" }
-                    @if let Some(csrf) = signed {
-                        form method="post" action="/compte/deconnexion" {
-                            input type="hidden" name="csrf" value=(csrf);
-                            button type="submit" { "Se déconnecter" }
-                        }
-                    }
-                }
-                main id="contenu" {
-                    (body)
-                    p.source { "Recommandation : une fois vos opérations terminées, déconnectez-vous et fermez votre navigateur." }
-                }
+    let banner = html! {
+        p.marque { "Messagerie sécurisée Nouvelle-Aquitaine — mon compte" }
+        @if let Some(csrf) = signed {
+            form method="post" action="/compte/deconnexion" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { "Se déconnecter" }
             }
         }
     };
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], markup.into_string()).into_response()
+    let main = html! {
+        (body)
+        p.source { "Recommandation : une fois vos opérations terminées, déconnectez-vous et fermez votre navigateur." }
+    };
+    let site = "Mon compte, messagerie sécurisée de santé";
+    crate::html::page(status, title, site, "/compte/compte.css", banner, main)
 }
 
 fn failed(e: sqlx::Error) -> Response {
@@ -317,8 +304,8 @@ async fn sign_in(
         return sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(REFUSED));
     };
     let (cookie, csrf) = match (token(), token()) {
-        (Ok(c), Ok(t)) => (c, t),
-        _ => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        (Ok(cookie), Ok(csrf)) => (cookie, csrf),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     if let Err(e) =
         rows::open_session(&state.store, &sha256_hex(cookie.as_bytes()), &account.id, &csrf, false, now).await
@@ -430,8 +417,8 @@ async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(f
     };
     // The pending session ends; the session itself has a new id (a cookie set before sign-in is never kept after).
     let (cookie, csrf) = match (token(), token()) {
-        (Ok(c), Ok(t)) => (c, t),
-        _ => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        (Ok(cookie), Ok(csrf)) => (cookie, csrf),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     let opened = async {
         if !rows::end_session(&state.store, &pending).await? {

@@ -59,6 +59,13 @@ impl AppError {
     pub fn internal(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> AppError {
         AppError::Internal(e.into())
     }
+
+    /// A 422 with one error: `code` on `field`.
+    pub fn on(field: promess_core::Field, code: promess_core::ErrorCode) -> AppError {
+        let mut errors = promess_core::FieldErrors::default();
+        errors.add(field, code);
+        AppError::Invalid(errors)
+    }
 }
 
 /// Whether a database error says the database is out of reach (rather than a statement's fault).

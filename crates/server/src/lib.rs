@@ -11,6 +11,7 @@ pub mod email;
 pub mod error;
 pub mod factors;
 pub mod health;
+pub mod html;
 pub mod lifecycle;
 pub mod limit;
 pub mod metrics;

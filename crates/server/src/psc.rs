@@ -32,7 +32,7 @@ use openidconnect::{
     reqwest,
 };
 use promess_core::{
-    ErrorCode, Field, FieldErrors, Step,
+    ErrorCode, Field, Step,
     psc::{self, PscClaims, PscIdentity, PscUse},
     routes,
 };
@@ -383,9 +383,7 @@ pub async fn identity(
 
 /// A refusal of the PSC path, on the step 1 choice.
 fn invalid(code: ErrorCode) -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.add(Field::Mode, code);
-    AppError::Invalid(errors)
+    AppError::on(Field::Mode, code)
 }
 
 /// What PSC proved for `handle`, unspent, for this browser only.

@@ -21,7 +21,7 @@ use axum::{
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 
 const CSS: &str = include_str!("console.css");
 
@@ -114,38 +114,23 @@ fn page(title: &str, who: Option<&Signed>, body: Markup) -> Response {
 }
 
 fn page_status(status: StatusCode, title: &str, who: Option<&Signed>, body: Markup) -> Response {
-    let markup = html! {
-        (DOCTYPE)
-        html lang="fr" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " — Console opérateur ESEA" }
-                link rel="stylesheet" href="/operateur/console.css";
-            }
-            body {
-                a.evitement href="#contenu" { "Aller au contenu" }
-                header {
-                    p.marque { "Messagerie sécurisée Nouvelle-Aquitaine — console opérateur" }
-                    @if let Some(who) = who {
-                        nav aria-label="Console" {
-                            ul {
-                                li { a href="/operateur/demandes" { "Demandes" } }
-                                li { a href="/operateur/journal" { "Journal" } }
-                            }
-                            form method="post" action="/operateur/deconnexion" {
-                                input type="hidden" name="csrf" value=(who.operator.csrf);
-                                span { "Connecté : " strong { (who.operator.login) } " " }
-                                button type="submit" { "Se déconnecter" }
-                            }
-                        }
-                    }
+    let banner = html! {
+        p.marque { "Messagerie sécurisée Nouvelle-Aquitaine — console opérateur" }
+        @if let Some(who) = who {
+            nav aria-label="Console" {
+                ul {
+                    li { a href="/operateur/demandes" { "Demandes" } }
+                    li { a href="/operateur/journal" { "Journal" } }
                 }
-                main id="contenu" { (body) }
+                form method="post" action="/operateur/deconnexion" {
+                    input type="hidden" name="csrf" value=(who.operator.csrf);
+                    span { "Connecté : " strong { (who.operator.login) } " " }
+                    button type="submit" { "Se déconnecter" }
+                }
             }
         }
     };
-    (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], markup.into_string()).into_response()
+    crate::html::page(status, title, "Console opérateur ESEA", "/operateur/console.css", banner, body)
 }
 
 /// Unix seconds as `03/12/2026 à 07:15`, in France's legal time (the operator's staff read their own clock).

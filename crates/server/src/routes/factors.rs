@@ -17,14 +17,12 @@ use axum::{
     response::IntoResponse,
 };
 use promess_core::{
-    ErrorCode, Field, FieldErrors,
+    ErrorCode, Field,
     factor::{ENROLMENT_SECS, FactorCode, FactorConfirmed, FactorSetup, NewFactor, normalized_totp_code},
 };
 
 fn invalid(code: ErrorCode) -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.add(Field::SecondFacteur, code);
-    AppError::Invalid(errors)
+    AppError::on(Field::SecondFacteur, code)
 }
 
 /// The app's label: the identifier the page proposes, as the app will show it (at most 64 characters of it).

@@ -19,7 +19,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use promess_core::{
-    ErrorCode, Field, FieldErrors, Registration, RegistrationRequest,
+    ErrorCode, Field, Registration, RegistrationRequest,
     lifecycle::{EMAIL_CONFIRMATION_SECS, Statut},
     registration::{CardUse, Mode, Proposal, RegistrationAccepted},
 };
@@ -30,14 +30,8 @@ const MAX_ATTEMPTS: u32 = 20;
 /// Longest accepted Idempotency-Key (the wizard sends a UUID).
 const MAX_KEY_CHARS: usize = 200;
 
-fn invalid(field: Field, code: ErrorCode) -> AppError {
-    let mut errors = FieldErrors::default();
-    errors.add(field, code);
-    AppError::Invalid(errors)
-}
-
 fn invalid_card(code: ErrorCode) -> AppError {
-    invalid(Field::Mode, code)
+    AppError::on(Field::Mode, code)
 }
 
 /// With the card: its proof checked (certificate, chain, revocation, challenge, origin, signature), then the locked
@@ -159,7 +153,7 @@ async fn register(
         // Spent by a twin of this request (a double click) answered meanwhile: its answer.
         return match replay(&state, key, &body_hash).await? {
             Some(stored) => Ok(stored),
-            None => Err(invalid(Field::SecondFacteur, code)),
+            None => Err(AppError::on(Field::SecondFacteur, code)),
         };
     }
     // With Pro Santé Connect: only on what the server verified with PSC, for this browser, and the locked answers
@@ -247,7 +241,7 @@ async fn register(
                     return Err(AppError::IdentifierTaken(Proposal::of(&candidate, operator, mssante)));
                 }
             }
-            Err(WriteError::Proof(field, code)) => return Err(invalid(field, code)),
+            Err(WriteError::Proof(field, code)) => return Err(AppError::on(field, code)),
             Err(WriteError::Taken(taken)) => {
                 return Err(AppError::internal(format!("a new request broke a uniqueness rule: {taken:?}")));
             }
