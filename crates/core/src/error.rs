@@ -61,6 +61,8 @@ stable_codes! {
     FactorCodeInvalid => "factor_code_invalid",
     FactorUnknown => "factor_unknown",
     FactorTooManyAttempts => "factor_too_many_attempts",
+    PasskeyUnavailable => "passkey_unavailable",
+    PasskeyRefused => "passkey_refused",
     RecoveryCodesNotKept => "recovery_codes_not_kept",
     }
 }
@@ -188,7 +190,7 @@ impl ErrorCode {
                 "Pro Santé Connect n'a pas garanti un niveau d'authentification suffisant (e-CPS ou carte CPS) : essayez à nouveau avec l'application e-CPS ou votre carte."
             }
             FactorRequired => {
-                "sécurisez votre compte avec une application d'authentification : depuis 2026, un mot de passe seul ne suffit plus pour accéder à une messagerie de santé."
+                "sécurisez votre compte avec une clé d'accès ou une application d'authentification : depuis 2026, un mot de passe seul ne suffit plus pour accéder à une messagerie de santé."
             }
             FactorCodeInvalid => {
                 "ce code ne correspond pas : saisissez les 6 chiffres affichés en ce moment par votre application d'authentification."
@@ -198,6 +200,12 @@ impl ErrorCode {
             }
             FactorTooManyAttempts => {
                 "trop de codes erronés : recommencez la configuration de votre application d'authentification."
+            }
+            PasskeyUnavailable => {
+                "les clés d'accès ne sont pas disponibles sur ce service : configurez une application d'authentification."
+            }
+            PasskeyRefused => {
+                "la clé d'accès n'a pas pu être enregistrée (opération annulée, délai dépassé ou clé déjà enregistrée) : réessayez, ou configurez une application d'authentification."
             }
             RecoveryCodesNotKept => "confirmez avoir conservé vos codes de secours (imprimés ou enregistrés).",
             PscNationalIdInvalid => {

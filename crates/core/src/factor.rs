@@ -1,6 +1,6 @@
 //! The second factor every account has from its first day (ANS's 2026 rule: a password alone is not a compliant
 //! access to a health-data service): what the page and the server say to each other while the professional sets up
-//! an authenticator app (TOTP, RFC 6238), and the recovery codes. The server decides that a factor is valid; the page
+//! a passkey or FIDO2 security key (WebAuthn) or an authenticator app (TOTP, RFC 6238), and the recovery codes. The server decides that a factor is valid; the page
 //! only shows and relays.
 use crate::wire::WireObject;
 use serde::{Deserialize, Serialize};
@@ -22,19 +22,29 @@ pub const MAX_CODE_ATTEMPTS: i64 = 5;
 pub enum FactorKind {
     /// An authenticator app (TOTP, 6 digits, 30 s).
     Totp,
+    /// A passkey or a FIDO2 security key (WebAuthn).
+    Cle,
 }
 
 impl FactorKind {
+    pub const ALL: [FactorKind; 2] = [FactorKind::Cle, FactorKind::Totp];
+
     pub const fn key(self) -> &'static str {
         match self {
             FactorKind::Totp => "totp",
+            FactorKind::Cle => "cle",
         }
+    }
+
+    pub fn from_key(key: &str) -> Option<FactorKind> {
+        FactorKind::ALL.into_iter().find(|k| k.key() == key)
     }
 
     /// Its name for the professional.
     pub const fn label(self) -> &'static str {
         match self {
             FactorKind::Totp => "Application d'authentification",
+            FactorKind::Cle => "Clé d'accès ou clé de sécurité",
         }
     }
 }
@@ -75,6 +85,22 @@ impl FactorSetup {
     }
 }
 
+/// `POST /api/facteurs` for a passkey (201): the set-up's handle and the WebAuthn creation options (`publicKey`, as
+/// JSON: binary values in base64url), for the browser's `navigator.credentials.create`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasskeySetup<O> {
+    pub id: String,
+    pub options: O,
+}
+
+/// `POST /api/facteurs/{id}/confirmation` for a passkey: the new credential, as the browser's `toJSON()` gives it.
+/// The server checks it against the options it made (challenge, origin, relying party); the page only relays it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasskeyCredential<C> {
+    pub cle: C,
+}
+
 /// `POST /api/facteurs/{id}/confirmation`: the code the app shows now.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -82,7 +108,7 @@ pub struct FactorCode {
     pub code: String,
 }
 
-/// Its answer (200): the factor is valid; the recovery codes, shown once (the server keeps their hashes).
+/// Its answer (200), for either kind: the factor is valid; the recovery codes, shown once (the server keeps their hashes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FactorConfirmed {
     pub codes_secours: Vec<String>,

@@ -1,6 +1,7 @@
 //! The professional's account space, `/compte`: server-rendered HTML in French, without JavaScript. Sign-in is the
-//! identifier (or the secure address) and the password, then the second factor — the authenticator app's code, or a
-//! recovery code, each once. The password alone opens only a pending session (5 minutes, good for the second
+//! identifier (or the secure address) and the password, then the second factor — a passkey or security key (the
+//! page's one script, `account/cle.js`, where the account has one), the authenticator app's code, or a recovery
+//! code, each once. The password alone opens only a pending session (5 minutes, good for the second
 //! factor's form); the second factor opens the session itself under a new id (a session id set before cannot be
 //! kept after). A session ends with « Se déconnecter », after 15 minutes idle, or 12 hours after it began. Every
 //! form carries a CSRF token. Failures count per account (5 in a row lock it 15 minutes) and per client (the rate
@@ -35,6 +36,8 @@ pub const LOCK_SECS: i64 = 15 * 60;
 pub const PENDING_SECS: i64 = 5 * 60;
 pub const IDLE_SECS: i64 = 15 * 60;
 pub const MAX_SECS: i64 = 12 * 3600;
+/// The answer to a second factor refused (wrong, already used, or made for another site).
+pub const FACTOR_REFUSED: &str = "Ce second facteur n'est pas valide ou a déjà servi : utilisez votre clé d'accès, le code affiché en ce moment par votre application, ou un code de secours non utilisé.";
 /// The same answer to an unknown identifier and a wrong password.
 pub const REFUSED: &str = "Identifiant ou mot de passe incorrect.";
 
@@ -47,6 +50,9 @@ pub fn router() -> Router<AppState> {
         .route("/compte", get(home))
         .route("/compte/connexion", post(sign_in))
         .route("/compte/second-facteur", get(second_factor_page).post(second_factor))
+        .route("/compte/second-facteur/cle", post(passkey_sign_in))
+        .route("/compte/cle/options", post(passkey_options))
+        .route("/compte/cle.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], PASSKEY_JS) }))
         .route("/compte/deconnexion", post(sign_out))
         .route("/compte/compte.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }))
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
@@ -60,6 +66,8 @@ pub fn router() -> Router<AppState> {
 }
 
 const CSS: &str = include_str!("console/console.css");
+/// The second factor page's one script: a passkey's assertion, only where the account has a key.
+const PASSKEY_JS: &str = include_str!("account/cle.js");
 
 fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> Response {
     let banner = html! {
@@ -201,7 +209,7 @@ async fn account_page(state: &AppState, session: &rows::Session) -> Result<Respo
             h2 id="t-facteurs" { "Second facteur" }
             ul {
                 @for kind in &o.factors {
-                    li { (if kind == "totp" { "Application d'authentification" } else { kind.as_str() }) }
+                    li { (promess_core::factor::FactorKind::from_key(kind).map_or(kind.as_str(), |k| k.label())) }
                 }
                 li { (o.recovery_left) " codes de secours non utilisés" }
             }
@@ -319,10 +327,25 @@ async fn sign_in(
     response
 }
 
-fn second_factor_form(status: StatusCode, csrf: &str, error: Option<&str>) -> Response {
+fn second_factor_form(status: StatusCode, csrf: &str, passkey: bool, error: Option<&str>) -> Response {
     let body = html! {
         h1 { "Second facteur" }
         @if let Some(error) = error { p.erreur role="alert" id="facteur-erreur" { (error) } }
+        @if passkey {
+            section aria-labelledby="t-cle" {
+                h2 id="t-cle" { "Avec votre clé d'accès ou clé de sécurité" }
+                form id="cle-formulaire" method="post" action="/compte/second-facteur/cle" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="cle" id="cle-reponse";
+                    button type="button" id="utiliser-cle" hidden { "Utiliser ma clé d'accès" }
+                    p id="cle-message" role="status" {
+                        "Votre navigateur ne permet pas d'utiliser une clé d'accès ici : saisissez plutôt un code ci-dessous."
+                    }
+                }
+            }
+            script src="/compte/cle.js" defer {}
+        }
+        @if passkey { h2 { "Avec un code" } }
         form method="post" action="/compte/second-facteur" {
             input type="hidden" name="csrf" value=(csrf);
             p {
@@ -332,17 +355,25 @@ fn second_factor_form(status: StatusCode, csrf: &str, error: Option<&str>) -> Re
             }
             button type="submit" { "Se connecter" }
         }
-        p { "Vous n'avez plus votre téléphone ni vos codes de secours ? Contactez l'assistance au " (SUPPORT_PHONE) " ou à " (SUPPORT_EMAIL) "." }
+        p { "Vous n'avez plus votre téléphone, votre clé ni vos codes de secours ? Contactez l'assistance au " (SUPPORT_PHONE) " ou à " (SUPPORT_EMAIL) "." }
     };
     page(status, "Second facteur", None, body)
 }
 
+/// Whether this account can use a passkey here: it has one, and the service is a WebAuthn relying party.
+async fn has_passkey(state: &AppState, registration_id: &str) -> Result<bool, sqlx::Error> {
+    Ok(state.webauthn.is_some() && !rows::keys(&state.store, registration_id).await?.is_empty())
+}
+
 async fn second_factor_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match current(&state, &headers, false).await {
-        Ok(Some((_, session))) => second_factor_form(StatusCode::OK, &session.csrf, None),
-        Ok(None) => Redirect::to("/compte").into_response(),
-        Err(e) => failed(e),
-    }
+    let shown = async {
+        let Some((_, session)) = current(&state, &headers, false).await? else {
+            return Ok(Redirect::to("/compte").into_response());
+        };
+        let passkey = has_passkey(&state, &session.registration_id).await?;
+        Ok(second_factor_form(StatusCode::OK, &session.csrf, passkey, None))
+    };
+    shown.await.unwrap_or_else(failed)
 }
 
 #[derive(Deserialize)]
@@ -376,42 +407,46 @@ async fn check_factor(
     Ok(None)
 }
 
-async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
-    let (pending, session) = match current(&state, &headers, false).await {
+/// A pending session (the password given) of this request, its form's CSRF token right and its account unlocked:
+/// its id's hash and row, and the account's failures so far. Otherwise the answer to give.
+async fn pending(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(String, rows::Session, i64), Response> {
+    let (pending, session) = match current(state, headers, false).await {
         Ok(Some(found)) => found,
-        Ok(None) => return Redirect::to("/compte").into_response(),
-        Err(e) => return failed(e),
+        Ok(None) => return Err(Redirect::to("/compte").into_response()),
+        Err(e) => return Err(failed(e)),
     };
-    if !same(&session.csrf, &form.csrf) {
-        return forbidden();
+    if !same(&session.csrf, csrf) {
+        return Err(forbidden());
     }
+    let (failures, locked) = rows::failures(&state.store, &session.registration_id).await.map_err(failed)?;
+    if let Some(until) = locked.filter(|u| *u > state.now()) {
+        let _ = rows::end_session(&state.store, &pending).await;
+        return Err(sign_in_form(state, StatusCode::UNAUTHORIZED, Some(&locked_message(until))));
+    }
+    Ok((pending, session, failures))
+}
+
+/// The second factor checked (`used`: what proved it, or None): the session opened under a new id, or the failure
+/// counted and the form shown again.
+async fn conclude(
+    state: &AppState,
+    (pending, session, failures): (String, rows::Session, i64),
+    used: Option<&'static str>,
+) -> Response {
     let id = session.registration_id.clone();
     let now = state.now();
-    let (failures, locked) = match rows::failures(&state.store, &id).await {
-        Ok(f) => f,
-        Err(e) => return failed(e),
-    };
-    if let Some(until) = locked.filter(|u| *u > now) {
-        let _ = rows::end_session(&state.store, &pending).await;
-        return sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)));
-    }
-    let used = match check_factor(&state, &id, &form.code).await {
-        Ok(used) => used,
-        Err(e) => return failed(e),
-    };
     let Some(used) = used else {
-        return match count_failure(&state, &id, failures, "echec_second_facteur").await {
+        return match count_failure(state, &id, failures, "echec_second_facteur").await {
             Ok(Some(until)) => {
                 let _ = rows::end_session(&state.store, &pending).await;
-                sign_in_form(&state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)))
+                sign_in_form(state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)))
             }
-            Ok(None) => second_factor_form(
-                StatusCode::UNAUTHORIZED,
-                &session.csrf,
-                Some(
-                    "Ce code n'est pas valide ou a déjà servi : saisissez le code affiché en ce moment par votre application, ou un code de secours non utilisé.",
-                ),
-            ),
+            Ok(None) => match has_passkey(state, &id).await {
+                Ok(passkey) => {
+                    second_factor_form(StatusCode::UNAUTHORIZED, &session.csrf, passkey, Some(FACTOR_REFUSED))
+                }
+                Err(e) => failed(e),
+            },
             Err(e) => failed(e),
         };
     };
@@ -432,10 +467,79 @@ async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(f
     match opened.await {
         Ok(true) => {
             let mut response = Redirect::to("/compte").into_response();
-            response.headers_mut().insert(header::SET_COOKIE, set(&state, SESSION, &cookie, MAX_SECS));
+            response.headers_mut().insert(header::SET_COOKIE, set(state, SESSION, &cookie, MAX_SECS));
             response
         }
         Ok(false) => Redirect::to("/compte").into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let checked = match pending(&state, &headers, &form.csrf).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    match check_factor(&state, &checked.1.registration_id, &form.code).await {
+        Ok(used) => conclude(&state, checked, used).await,
+        Err(e) => failed(e),
+    }
+}
+
+/// `POST /compte/cle/options`: a passkey sign-in's options for the pending session's account (its keys), the
+/// ceremony's state kept in that session until its assertion comes.
+async fn passkey_options(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+    let (pending, session, _) = match pending(&state, &headers, &form.csrf).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let Some(webauthn) = state.webauthn.as_deref() else { return StatusCode::NOT_FOUND.into_response() };
+    let keys = match rows::keys(&state.store, &session.registration_id).await {
+        Ok(keys) => keys,
+        Err(e) => return failed(e),
+    };
+    let stored: Vec<String> = keys.into_iter().map(|(_, key)| key).collect();
+    if stored.is_empty() {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Ok((options, ceremony)) = crate::passkeys::authentication(webauthn, &stored) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    match rows::set_ceremony(&state.store, &pending, &ceremony).await {
+        Ok(()) => axum::Json(options).into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasskeyForm {
+    #[serde(default)]
+    cle: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /compte/second-facteur/cle`: the browser's assertion, checked against the ceremony kept in the pending
+/// session (taken once: an assertion replayed finds none), for one of the account's keys.
+async fn passkey_sign_in(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<PasskeyForm>) -> Response {
+    let checked = match pending(&state, &headers, &form.csrf).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let used = async {
+        let Some(webauthn) = state.webauthn.as_deref() else { return Ok(None) };
+        let Some(ceremony) = rows::take_ceremony(&state.store, &checked.0).await? else { return Ok(None) };
+        let Ok(assertion) = serde_json::from_str(&form.cle) else { return Ok(None) };
+        let keys = rows::keys(&state.store, &checked.1.registration_id).await?;
+        let stored: Vec<String> = keys.iter().map(|(_, key)| key.clone()).collect();
+        let Some((i, key)) = crate::passkeys::authenticated(webauthn, &ceremony, &stored, assertion) else {
+            return Ok(None);
+        };
+        rows::update_key(&state.store, &keys[i].0, &key).await?;
+        Ok::<_, sqlx::Error>(Some("clé d'accès"))
+    };
+    match used.await {
+        Ok(used) => conclude(&state, checked, used).await,
         Err(e) => failed(e),
     }
 }

@@ -179,19 +179,28 @@ impl From<JsonRejection> for AppError {
             JsonRejection::JsonSyntaxError(_) => {
                 AppError::BadRequest("Le corps de la demande n'est pas un JSON valide.".into())
             }
-            // serde's message may quote a value (a password sent in the wrong place): only a field name is echoed.
-            JsonRejection::JsonDataError(e) => {
-                let text = e.body_text();
-                let unknown = text.split("unknown field `").nth(1).and_then(|rest| rest.split('`').next());
-                AppError::BadRequest(match unknown {
-                    Some(field) => format!("La demande contient un champ inconnu : « {field} »."),
-                    None => {
-                        "La demande ne correspond pas au format attendu (champ manquant ou valeur d'un type inattendu)."
-                            .into()
-                    }
-                })
-            }
+            JsonRejection::JsonDataError(e) => AppError::unexpected_shape(&e.body_text()),
             other => AppError::BadRequest(other.body_text()),
         }
+    }
+}
+
+/// A JSON body read in two steps (its shape depends on what it is for): a body not of the shape expected.
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        AppError::unexpected_shape(&e.to_string())
+    }
+}
+
+impl AppError {
+    /// serde's message may quote a value (a password sent in the wrong place): only a field name is echoed.
+    fn unexpected_shape(text: &str) -> AppError {
+        let unknown = text.split("unknown field `").nth(1).and_then(|rest| rest.split('`').next());
+        AppError::BadRequest(match unknown {
+            Some(field) => format!("La demande contient un champ inconnu : « {field} »."),
+            None => {
+                "La demande ne correspond pas au format attendu (champ manquant ou valeur d'un type inattendu).".into()
+            }
+        })
     }
 }

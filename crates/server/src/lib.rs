@@ -17,6 +17,7 @@ pub mod limit;
 pub mod metrics;
 pub mod operators;
 pub mod outbox;
+pub mod passkeys;
 pub mod password;
 pub mod provisioning;
 pub mod psc;
@@ -157,6 +158,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// Unix seconds now (a fixed clock in tests).
     pub clock: Clock,
+    /// The WebAuthn relying party of the origins (passkeys), when one of them is a domain name.
+    pub webauthn: Option<Arc<passkeys::Webauthn>>,
 }
 
 impl AppState {
@@ -167,7 +170,8 @@ impl AppState {
 
     pub fn with_clock(settings: Settings, store: Store, clock: Clock) -> AppState {
         let limits = Arc::new(Limits::new(settings.rate_limit, &store));
-        AppState { settings: Arc::new(settings), store, limits, clock }
+        let webauthn = passkeys::relying_party(&settings.origins).map(Arc::new);
+        AppState { settings: Arc::new(settings), store, limits, clock, webauthn }
     }
 
     pub fn now(&self) -> i64 {

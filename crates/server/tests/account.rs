@@ -84,7 +84,7 @@ async fn the_password_then_the_app_s_code_or_a_recovery_code_each_once_open_the_
     assert!(!signed_in(&v.get(app, "/compte").await));
     let wrong = v.second_factor(app, "000000").await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
-    assert!(wrong.html.contains("Ce code n'est pas valide ou a déjà servi"), "{}", wrong.html);
+    assert!(wrong.html.contains(account::FACTOR_REFUSED), "{}", wrong.html);
     let code = totp_code(&secret, app.now());
     assert_eq!(v.second_factor(app, &code).await.location, "/compte");
     let home = v.get(app, "/compte").await;

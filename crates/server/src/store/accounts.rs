@@ -129,6 +129,56 @@ pub async fn totp(store: &Store, registration_id: &str) -> Result<Option<(String
     .await
 }
 
+/// The account's passkeys and security keys: each factor's id and key (JSON).
+pub async fn keys(store: &Store, registration_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, secret FROM account_factors WHERE registration_id = $1 AND kind = 'cle' ORDER BY created_at",
+    )
+    .bind(registration_id)
+    .fetch_all(store.pool())
+    .await
+}
+
+/// A key after a sign-in (its counter moved on).
+pub async fn update_key(store: &Store, factor_id: &str, key: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_factors SET secret = $1 WHERE id = $2 AND kind = 'cle'")
+        .bind(key)
+        .bind(factor_id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Keeps a passkey sign-in's ceremony in its pending session (a new one replaces the last).
+pub async fn set_ceremony(store: &Store, id_hash: &str, ceremony: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_sessions SET webauthn_state = $1 WHERE id_hash = $2 AND complete = 0")
+        .bind(ceremony)
+        .bind(id_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Takes the pending session's ceremony, once: a second assertion (replayed) finds none.
+pub async fn take_ceremony(store: &Store, id_hash: &str) -> Result<Option<String>, sqlx::Error> {
+    let Some(ceremony): Option<Option<String>> =
+        sqlx::query_scalar("SELECT webauthn_state FROM account_sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .fetch_optional(store.pool())
+            .await?
+    else {
+        return Ok(None);
+    };
+    let Some(ceremony) = ceremony else { return Ok(None) };
+    let taken =
+        sqlx::query("UPDATE account_sessions SET webauthn_state = NULL WHERE id_hash = $1 AND webauthn_state = $2")
+            .bind(id_hash)
+            .bind(&ceremony)
+            .execute(store.pool())
+            .await?;
+    Ok((taken.rows_affected() == 1).then_some(ceremony))
+}
+
 /// Takes a TOTP time step for good; false when it (or a later one) was used already: a code counts once.
 pub async fn take_step(store: &Store, factor_id: &str, step: i64) -> Result<bool, sqlx::Error> {
     let taken = sqlx::query(
