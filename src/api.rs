@@ -5,6 +5,7 @@ use js_sys::JSON;
 use promess_core::card::{AgentErrorCode, CardProof, Challenge};
 use promess_core::{
     FieldErrors, RegistrationRequest,
+    factor::{FactorCode, FactorConfirmed, FactorKind, FactorSetup, NewFactor, PasskeySetup},
     lifecycle::{EmailConfirmation, Resend, TokenError},
     registration::{Proposal, RegistrationAccepted},
     wire::WireObject,
@@ -195,27 +196,55 @@ async fn post_json(url: &str, body: &impl serde::Serialize) -> Result<Response, 
         .map_err(|_| SubmitError::Unavailable)
 }
 
-/// A new authenticator-app set-up for the proposed identifier (`POST /api/facteurs`).
-pub async fn begin_factor(identifiant: &str) -> Result<promess_core::factor::FactorSetup, SubmitError> {
-    use promess_core::factor::{FactorKind, FactorSetup, NewFactor};
-    let body = NewFactor { kind: FactorKind::Totp, identifiant: identifiant.to_owned() };
-    let response = post_json(FACTORS, &body).await?;
+/// A factor call's answer: `read` of its body when it has the status `ok`, the field's errors on 422.
+async fn factor_answer<T>(response: Response, ok: u16, read: impl FnOnce(Js) -> Option<T>) -> Result<T, SubmitError> {
     match response.status() {
-        201 => json(response).await.and_then(|b| FactorSetup::read(&Js(b))).ok_or(SubmitError::Unavailable),
+        status if status == ok => json(response).await.and_then(|b| read(Js(b))).ok_or(SubmitError::Unavailable),
+        422 => Err(SubmitError::Invalid(json(response).await.map(|b| FieldErrors::read(&Js(b))).unwrap_or_default())),
         429 => Err(SubmitError::TooMany),
         _ => Err(SubmitError::Unavailable),
     }
 }
 
+/// A new set-up of `kind` for the proposed identifier (`POST /api/facteurs`): its answer, read by `read`.
+async fn begin<T>(kind: FactorKind, identifiant: &str, read: impl FnOnce(Js) -> Option<T>) -> Result<T, SubmitError> {
+    let body = NewFactor { kind, identifiant: identifiant.to_owned() };
+    factor_answer(post_json(FACTORS, &body).await?, 201, read).await
+}
+
+/// A new authenticator-app set-up: its secret, URI and QR code.
+pub async fn begin_factor(identifiant: &str) -> Result<FactorSetup, SubmitError> {
+    begin(FactorKind::Totp, identifiant, |b| FactorSetup::read(&b)).await
+}
+
+/// A new passkey set-up: its handle and the creation options (`publicKey`, JSON) for the browser.
+pub async fn begin_passkey(identifiant: &str) -> Result<PasskeySetup<JsValue>, SubmitError> {
+    let read =
+        |b: Js| Some(PasskeySetup { id: b.text("id")?, options: js_sys::Reflect::get(&b.0, &"options".into()).ok()? });
+    begin(FactorKind::Cle, identifiant, read).await
+}
+
+fn confirmation_url(id: &str) -> String {
+    format!("{FACTORS}/{id}/confirmation")
+}
+
 /// The code the app shows, checked by the server: the recovery codes, or why not.
-pub async fn confirm_factor(id: &str, code: &str) -> Result<promess_core::factor::FactorConfirmed, SubmitError> {
-    use promess_core::factor::{FactorCode, FactorConfirmed};
-    let url = format!("{FACTORS}/{id}/confirmation");
-    let response = post_json(&url, &FactorCode { code: code.to_owned() }).await?;
-    match response.status() {
-        200 => json(response).await.and_then(|b| FactorConfirmed::read(&Js(b))).ok_or(SubmitError::Unavailable),
-        422 => Err(SubmitError::Invalid(json(response).await.map(|b| FieldErrors::read(&Js(b))).unwrap_or_default())),
-        429 => Err(SubmitError::TooMany),
-        _ => Err(SubmitError::Unavailable),
-    }
+pub async fn confirm_factor(id: &str, code: &str) -> Result<FactorConfirmed, SubmitError> {
+    let response = post_json(&confirmation_url(id), &FactorCode { code: code.to_owned() }).await?;
+    factor_answer(response, 200, |b| FactorConfirmed::read(&b)).await
+}
+
+/// The credential the browser made (its `toJSON()`), checked by the server: the recovery codes, or why not.
+pub async fn confirm_passkey(id: &str, credential: JsValue) -> Result<FactorConfirmed, SubmitError> {
+    let body = js_sys::Object::new();
+    js_sys::Reflect::set(&body, &"cle".into(), &credential).map_err(|_| SubmitError::Unavailable)?;
+    let text: String = JSON::stringify(&body).map_err(|_| SubmitError::Unavailable)?.into();
+    let response = Request::post(&confirmation_url(id))
+        .header("Content-Type", "application/json")
+        .body(text)
+        .map_err(|_| SubmitError::Unavailable)?
+        .send()
+        .await
+        .map_err(|_| SubmitError::Unavailable)?;
+    factor_answer(response, 200, |b| FactorConfirmed::read(&b)).await
 }

@@ -10,6 +10,7 @@ mod deferred;
 mod factor;
 mod fields;
 mod layout;
+mod passkey;
 mod psc;
 mod router;
 pub mod shell;

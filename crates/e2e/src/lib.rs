@@ -430,7 +430,12 @@ impl ChromeDriver {
                 serde_json::json!({
                     "binary": "/usr/bin/firefox-esr",
                     "args": ["-headless", "--width=1280", "--height=900"],
-                    "prefs": { "app.update.enabled": false, "browser.shell.checkDefaultBrowser": false }
+                    // WebAuthn by the test token, whose authenticators are WebDriver's virtual ones (no USB key asked for).
+                    "prefs": {
+                        "app.update.enabled": false, "browser.shell.checkDefaultBrowser": false,
+                        "security.webauth.webauthn_enable_softtoken": true,
+                        "security.webauth.webauthn_enable_usbtoken": false
+                    }
                 }),
             ),
         };
@@ -692,4 +697,69 @@ pub async fn sign_in_to_the_account(c: &Client, base: &str, login: &str, passwor
     until(|| heading(c), |t| t.contains("Second facteur")).await;
     fill(c, "code", code).await;
     click_text(c, "Se connecter").await;
+}
+
+/// A command of W3C WebAuthn's WebDriver extension (§11.3: virtual authenticators), on this session: `path` under
+/// `/session/{id}/webauthn/`.
+#[derive(Debug)]
+struct WebAuthnCommand {
+    method: http::Method,
+    path: String,
+    body: Option<serde_json::Value>,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for WebAuthnCommand {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/webauthn/{}", session.unwrap_or_default(), self.path))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (self.method.clone(), self.body.as_ref().map(|b| b.to_string()))
+    }
+}
+
+/// A virtual authenticator in this browser, as a FIDO2 security key (CTAP2 over USB, with a PIN: user verification)
+/// that the person always touches: its id.
+pub async fn virtual_authenticator(c: &Client) -> String {
+    let options = serde_json::json!({
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": true, "hasUserVerification": true,
+        "isUserConsenting": true, "isUserVerified": true,
+    });
+    let command = WebAuthnCommand { method: http::Method::POST, path: "authenticator".into(), body: Some(options) };
+    let id = c.issue_cmd(command).await.expect("WebDriver's virtual authenticators (W3C WebAuthn extension)");
+    id.as_str().expect("the authenticator's id").to_owned()
+}
+
+/// The credentials a virtual authenticator holds, as WebDriver lists them (id, RP id, sign count…).
+pub async fn authenticator_credentials(c: &Client, authenticator: &str) -> Vec<serde_json::Value> {
+    let path = format!("authenticator/{authenticator}/credentials");
+    let command = WebAuthnCommand { method: http::Method::GET, path, body: None };
+    let listed = c.issue_cmd(command).await.expect("the authenticator's credentials");
+    listed.as_array().cloned().unwrap_or_default()
+}
+
+/// Step 3's second factor with a passkey (the browser's authenticator: a virtual one in the tests): the recovery
+/// codes shown, kept.
+pub async fn secure_with_a_passkey(c: &Client) -> Vec<String> {
+    find(c, "#creer-cle").await.click().await.unwrap();
+    // The codes, or the page's message saying why not.
+    let shown = || async {
+        let script = "return (document.getElementById('codes-secours') || document.getElementById('facteur-message'))?.innerText || ''";
+        c.execute(script, vec![]).await.unwrap().as_str().unwrap_or_default().to_owned()
+    };
+    let codes = until(shown, |t| !t.is_empty()).await;
+    let fieldset = c.execute("return document.querySelector('fieldset.groupe:last-of-type')?.innerText", vec![]).await;
+    assert_eq!(codes.split_whitespace().count(), promess_core::factor::RECOVERY_CODES, "{codes} {fieldset:?}");
+    find(c, "#codes_conserves").await.click().await.unwrap();
+    codes.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Signs in to the account space at `base` with the identifier and password, then the passkey.
+pub async fn sign_in_with_a_passkey(c: &Client, base: &str, login: &str, password: &str) {
+    open(c, &format!("{base}/compte")).await;
+    fill(c, "identifiant", login).await;
+    fill(c, "mot_de_passe", password).await;
+    click_text(c, "Continuer").await;
+    until(|| heading(c), |t| t.contains("Second facteur")).await;
+    find(c, "#utiliser-cle").await.click().await.unwrap();
 }

@@ -80,11 +80,21 @@ fn the_app_is_fetched_once_the_page_has_painted() {
 /// From step 1 to the review, by hand, as a professional would (typing key by key through WebDriver). With an
 /// audit, every screen is checked by axe-core empty and with its errors shown (step 1: the card path without agent).
 /// The manual path from step 1 to the review; the authenticator app's key and the recovery codes set up at step 3.
+/// How step 3's second factor is set up.
+#[derive(Clone, Copy, PartialEq)]
+enum Secure {
+    App,
+    Passkey,
+}
+
+/// The manual path up to the review, the account secured by `secure`: the app's key (none for a passkey) and the
+/// recovery codes.
 async fn manual_registration_up_to_the_review(
     c: &Client,
     base: &str,
     expected_id: &str,
     audit: Option<&Audit>,
+    secure: Secure,
 ) -> (String, Vec<String>) {
     open(c, &format!("{base}/")).await;
     let h1 = || heading(c);
@@ -153,7 +163,10 @@ async fn manual_registration_up_to_the_review(
     let full = |t: &str| t == "none" || t == "matrix(1, 0, 0, 1, 0, 0)";
     assert!(full(&until(bar, full).await), "the bar is full");
     fill(c, "mot_de_passe_confirmation", STRONG_64).await;
-    let (key, codes) = secure_with_an_app(c).await;
+    let (key, codes) = match secure {
+        Secure::App => secure_with_an_app(c).await,
+        Secure::Passkey => (String::new(), promess_e2e::secure_with_a_passkey(c).await),
+    };
     assert_eq!(codes.len(), 10, "{codes:?}");
     if let Some(audit) = audit {
         audit.check(c, "étape 3, second facteur configuré").await;
@@ -189,7 +202,7 @@ async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() 
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     let second = format!("{JP}2");
-    manual_registration_up_to_the_review(&c, &backend.base, &second, None).await;
+    manual_registration_up_to_the_review(&c, &backend.base, &second, None, Secure::App).await;
     // Between the proposal and the submission, someone gets the proposed identifier.
     take(&backend, &second).await;
     click_text(&c, "Envoyer ma demande").await;
@@ -217,7 +230,7 @@ async fn when_the_service_fails_the_submission_says_so_and_keeps_the_answers() {
     let backend = Backend::start("service-down").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP, None, Secure::App).await;
     backend.store.close().await;
     click_text(&c, "Envoyer ma demande").await;
     let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
@@ -241,7 +254,7 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     let backend = Backend::start("manual").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    let (key, codes) = manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
+    let (key, codes) = manual_registration_up_to_the_review(&c, &backend.base, JP, None, Secure::App).await;
     click_text(&c, "Envoyer ma demande").await;
     let h1 = || heading(&c);
     assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
@@ -389,11 +402,72 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_registration_secured_with_a_passkey_signs_in_to_the_account_with_it() {
+    // WebAuthn needs a name (browsers refuse it at an IP address): the app is opened at localhost, an origin of its.
+    let (backend, local) = Backend::start_with("passkey", None, |settings, base| {
+        let local = base.replace("127.0.0.1", "localhost");
+        settings.origins.push(local.clone());
+        local
+    })
+    .await;
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let authenticator = promess_e2e::virtual_authenticator(&c).await;
+    let (_, codes) = manual_registration_up_to_the_review(&c, &local, JP, None, Secure::Passkey).await;
+    let held = promess_e2e::authenticator_credentials(&c, &authenticator).await;
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0]["rpId"], "localhost");
+    click_text(&c, "Envoyer ma demande").await;
+    let h1 = || heading(&c);
+    assert_eq!(until(h1, |t| t.contains("enregistrée")).await, "Votre demande d'adhésion est enregistrée");
+    let (id, kind): (String, String) = sqlx::query_as(
+        "SELECT r.id, f.kind FROM registrations r JOIN account_factors f ON f.registration_id = r.id \
+         WHERE r.identifiant = $1",
+    )
+    .bind(JP)
+    .fetch_one(&backend.db)
+    .await
+    .unwrap();
+    assert_eq!(kind, "cle", "the account's factor is the passkey");
+
+    // Confirmed and accepted (the console's review is the manual journey's), then signed in with the key.
+    open(&c, &backend.email_link("jp.exupery@exemple.fr").await).await;
+    click_text(&c, "Confirmer mon adresse électronique").await;
+    until(|| async { find(&c, ".confirme").await.text().await.unwrap() }, |t| t.contains("confirmée")).await;
+    let decisions = promess_server::lifecycle::Decisions { refused_retention_secs: 86_400 };
+    let now = promess_server::queue::now_secs();
+    let accept = promess_server::lifecycle::Decision::Accept;
+    promess_server::lifecycle::decide(&backend.store, &id, accept, "operateur.test", &decisions, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let audit = Audit::default();
+    promess_e2e::sign_in_with_a_passkey(&c, &local, JP, STRONG_64).await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+    let account = find(&c, "main").await.text().await.unwrap();
+    assert!(
+        account.contains("connexion (clé d'accès)") && account.contains("Clé d'accès ou clé de sécurité"),
+        "{account}"
+    );
+    let held = promess_e2e::authenticator_credentials(&c, &authenticator).await;
+    assert!(held[0]["signCount"].as_u64().unwrap_or_default() >= 1, "the key signed: {held:?}");
+    audit.check(&c, "mon compte, clé d'accès").await;
+    click_text(&c, "Se déconnecter").await;
+    until(h1, |t| t.contains("Connexion à mon compte")).await;
+    // A recovery code of the passkey's set-up opens it too (the key lost).
+    promess_e2e::sign_in_to_the_account(&c, &local, JP, STRONG_64, &codes[0]).await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+    assert!(find(&c, "main").await.text().await.unwrap().contains("connexion (code de secours)"));
+    assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
     let backend = Backend::start("refused").await;
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
-    manual_registration_up_to_the_review(&c, &backend.base, JP, None).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP, None, Secure::App).await;
     // A page that sends what the server refuses (a stale copy of the rules, a tampered request): an RPPS whose
     // check digit is wrong.
     let tamper = "const send = window.fetch.bind(window); window.fetch = async (request, init) => { \
@@ -458,7 +532,7 @@ async fn every_screen_and_state_passes_axe_core() {
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     let audit = Audit::default();
-    manual_registration_up_to_the_review(&c, &backend.base, JP, Some(&audit)).await;
+    manual_registration_up_to_the_review(&c, &backend.base, JP, Some(&audit), Secure::App).await;
     click_text(&c, "Envoyer ma demande").await;
     let h1 = || heading(&c);
     until(h1, |t| t.contains("enregistrée")).await;

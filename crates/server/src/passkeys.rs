@@ -44,6 +44,11 @@ pub fn registration(webauthn: &Webauthn, label: &str, exclude: &[String]) -> Res
         .map_err(|e| e.to_string())?;
     // A passkey of the device (platform) or a security key, as the professional chooses: no hint either way.
     public_key.hints = None;
+    // Its credential protection (user verification required to use it) contradicts a verification only preferred:
+    // Chromium refuses the two together. A second factor beside the password needs no more than preferred.
+    if let Some(extensions) = public_key.extensions.as_mut() {
+        extensions.cred_protect = None;
+    }
     let options = serde_json::to_value(public_key).map_err(|e| e.to_string())?;
     Ok((without_nulls(options), serde_json::to_string(&state).map_err(|e| e.to_string())?))
 }
@@ -117,5 +122,6 @@ mod tests {
         assert_eq!(options["authenticatorSelection"]["userVerification"], "preferred");
         assert_eq!(options["attestation"], "none");
         assert!(options.get("hints").is_none() && options.get("excludeCredentials").is_some());
+        assert!(options["extensions"].get("credentialProtectionPolicy").is_none(), "{options}");
     }
 }

@@ -113,7 +113,8 @@ pub async fn usable(store: &Store, handle: &str, now: i64) -> Result<Result<(), 
 /// factor and recovery codes are written from it. False when it was spent or expired meanwhile.
 pub async fn spend(tx: &mut AnyConnection, handle: &str, registration_id: &str, now: i64) -> Result<bool, sqlx::Error> {
     let id_hash = sha256_hex(handle.as_bytes());
-    let row: Option<(String, String, Option<i64>, Option<String>, Option<String>)> = sqlx::query_as(
+    type Row = (String, String, Option<i64>, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
         "SELECT kind, secret, last_step, recovery_hashes, credential_id FROM factor_setups \
          WHERE id_hash = $1 AND confirmed_at IS NOT NULL AND spent_at IS NULL AND expires_at >= $2",
     )
