@@ -413,7 +413,8 @@ async fn a_registration_secured_with_a_passkey_signs_in_to_the_account_with_it()
     let driver = ChromeDriver::start();
     let c = driver.browser().await;
     let authenticator = promess_e2e::virtual_authenticator(&c).await;
-    let (_, codes) = manual_registration_up_to_the_review(&c, &local, JP, None, Secure::Passkey).await;
+    let audit = Audit::default();
+    let (_, codes) = manual_registration_up_to_the_review(&c, &local, JP, Some(&audit), Secure::Passkey).await;
     let held = promess_e2e::authenticator_credentials(&c, &authenticator).await;
     assert_eq!(held.len(), 1, "{held:?}");
     assert_eq!(held[0]["rpId"], "localhost");

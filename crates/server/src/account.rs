@@ -45,13 +45,17 @@ pub const REFUSED: &str = "Identifiant ou mot de passe incorrect.";
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W+2Hq6yQHS6BZR/K0eCY3JQ3oEsgqPvSpQCDaFDLJ4I";
 
+mod factors;
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/compte", get(home))
         .route("/compte/connexion", post(sign_in))
         .route("/compte/second-facteur", get(second_factor_page).post(second_factor))
-        .route("/compte/second-facteur/cle", post(passkey_sign_in))
         .route("/compte/cle/options", post(passkey_options))
+        .route("/compte/verification", post(factors::verify))
+        .route("/compte/facteurs/application", post(factors::add))
+        .route("/compte/facteurs/cle", post(factors::add))
         .route("/compte/cle.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], PASSKEY_JS) }))
         .route("/compte/deconnexion", post(sign_out))
         .route("/compte/compte.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }))
@@ -175,15 +179,25 @@ fn forbidden() -> Response {
     )
 }
 
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+struct HomeQuery {
+    #[serde(default)]
+    fait: String,
+}
+
+async fn home(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<HomeQuery>,
+) -> Response {
     match current(&state, &headers, true).await {
-        Ok(Some((_, session))) => account_page(&state, &session).await.unwrap_or_else(failed),
+        Ok(Some((_, session))) => account_page(&state, &session, &query.fait).await.unwrap_or_else(failed),
         Ok(None) => sign_in_form(&state, StatusCode::OK, None),
         Err(e) => failed(e),
     }
 }
 
-async fn account_page(state: &AppState, session: &rows::Session) -> Result<Response, sqlx::Error> {
+async fn account_page(state: &AppState, session: &rows::Session, fait: &str) -> Result<Response, sqlx::Error> {
     let Some(o) = rows::overview(&state.store, &session.registration_id).await? else {
         return Ok(Redirect::to("/compte").into_response());
     };
@@ -195,8 +209,12 @@ async fn account_page(state: &AppState, session: &rows::Session) -> Result<Respo
             "Identité vérifiée par l'opérateur auprès de l'annuaire national"
         }
     };
+    let factors = factors::section(state, &session.registration_id, &session.csrf, o.recovery_left).await?;
     let body = html! {
         h1 { "Mon compte" }
+        @if let Some((text, good)) = factors::said(fait) {
+            p class=(if good { "accord" } else { "erreur" }) role="status" id="fait" { (text) }
+        }
         dl id="compte" {
             dt { "Identifiant" } dd id="compte-identifiant" { (o.identifiant) }
             dt { "Adresse de messagerie sécurisée" } dd { (o.adresse) }
@@ -205,15 +223,7 @@ async fn account_page(state: &AppState, session: &rows::Session) -> Result<Respo
             dt { "Boîte aux lettres" }
             dd { @if o.provisioned { "ouverte dans la messagerie" } @else { "en cours de création dans la messagerie" } }
         }
-        section aria-labelledby="t-facteurs" {
-            h2 id="t-facteurs" { "Second facteur" }
-            ul {
-                @for kind in &o.factors {
-                    li { (promess_core::factor::FactorKind::from_key(kind).map_or(kind.as_str(), |k| k.label())) }
-                }
-                li { (o.recovery_left) " codes de secours non utilisés" }
-            }
-        }
+        (factors)
         section aria-labelledby="t-journal" {
             h2 id="t-journal" { "Journal de mon compte" }
             ol id="journal" {
@@ -233,6 +243,9 @@ fn event_label(event: &str) -> &str {
         "echec_second_facteur" => "échec de connexion (second facteur)",
         "verrouillage" => "compte verrouillé",
         "deconnexion" => "déconnexion",
+        "facteur_ajoute" => "second facteur ajouté",
+        "facteur_supprime" => "second facteur supprimé",
+        "codes_secours_renouveles" => "nouveaux codes de secours",
         other => other,
     }
 }
@@ -327,15 +340,35 @@ async fn sign_in(
     response
 }
 
-fn second_factor_form(status: StatusCode, csrf: &str, passkey: bool, error: Option<&str>) -> Response {
+/// A page asking for the second factor: where its forms post and what they carry besides the proof.
+pub(crate) struct Asking<'a> {
+    pub title: &'a str,
+    pub intro: Option<&'a str>,
+    /// The forms' address, and their hidden fields (the CSRF token among them).
+    pub action: &'a str,
+    pub hidden: &'a [(&'a str, &'a str)],
+    /// The account has a passkey, and the service is its relying party.
+    pub passkey: bool,
+    pub error: Option<&'a str>,
+    /// The code form's button.
+    pub submit: &'a str,
+    /// The CSRF token of a complete session (its sign-out form), when the page is for one signed in.
+    pub signed: Option<&'a str>,
+}
+
+/// The second factor's forms: the passkey (the page's one script relays its assertion in `cle`), or a code (`code`:
+/// the app's or a recovery code).
+pub(crate) fn asking_page(status: StatusCode, a: &Asking) -> Response {
+    let hidden = html! { @for (name, value) in a.hidden { input type="hidden" name=(name) value=(value); } };
     let body = html! {
-        h1 { "Second facteur" }
-        @if let Some(error) = error { p.erreur role="alert" id="facteur-erreur" { (error) } }
-        @if passkey {
+        h1 { (a.title) }
+        @if let Some(intro) = a.intro { p { (intro) } }
+        @if let Some(error) = a.error { p.erreur role="alert" id="facteur-erreur" { (error) } }
+        @if a.passkey {
             section aria-labelledby="t-cle" {
                 h2 id="t-cle" { "Avec votre clé d'accès ou clé de sécurité" }
-                form id="cle-formulaire" method="post" action="/compte/second-facteur/cle" {
-                    input type="hidden" name="csrf" value=(csrf);
+                form id="cle-formulaire" method="post" action=(a.action) {
+                    (hidden)
                     input type="hidden" name="cle" id="cle-reponse";
                     button type="button" id="utiliser-cle" hidden { "Utiliser ma clé d'accès" }
                     p id="cle-message" role="status" {
@@ -344,24 +377,39 @@ fn second_factor_form(status: StatusCode, csrf: &str, passkey: bool, error: Opti
                 }
             }
             script src="/compte/cle.js" defer {}
+            h2 { "Avec un code" }
         }
-        @if passkey { h2 { "Avec un code" } }
-        form method="post" action="/compte/second-facteur" {
-            input type="hidden" name="csrf" value=(csrf);
+        form method="post" action=(a.action) {
+            (hidden)
             p {
                 label for="code" { "Code à 6 chiffres de votre application d'authentification, ou l'un de vos codes de secours" }
                 input id="code" name="code" type="text" autocomplete="one-time-code" required
-                    aria-describedby=[error.map(|_| "facteur-erreur")];
+                    aria-describedby=[a.error.map(|_| "facteur-erreur")];
             }
-            button type="submit" { "Se connecter" }
+            button type="submit" { (a.submit) }
         }
         p { "Vous n'avez plus votre téléphone, votre clé ni vos codes de secours ? Contactez l'assistance au " (SUPPORT_PHONE) " ou à " (SUPPORT_EMAIL) "." }
     };
-    page(status, "Second facteur", None, body)
+    page(status, a.title, a.signed, body)
+}
+
+/// The sign-in's second factor page.
+fn second_factor_form(status: StatusCode, csrf: &str, passkey: bool, error: Option<&str>) -> Response {
+    let asking = Asking {
+        title: "Second facteur",
+        intro: None,
+        action: "/compte/second-facteur",
+        hidden: &[("csrf", csrf)],
+        passkey,
+        error,
+        submit: "Se connecter",
+        signed: None,
+    };
+    asking_page(status, &asking)
 }
 
 /// Whether this account can use a passkey here: it has one, and the service is a WebAuthn relying party.
-async fn has_passkey(state: &AppState, registration_id: &str) -> Result<bool, sqlx::Error> {
+pub(crate) async fn has_passkey(state: &AppState, registration_id: &str) -> Result<bool, sqlx::Error> {
     Ok(state.webauthn.is_some() && !rows::keys(&state.store, registration_id).await?.is_empty())
 }
 
@@ -376,30 +424,49 @@ async fn second_factor_page(State(state): State<AppState>, headers: HeaderMap) -
     shown.await.unwrap_or_else(failed)
 }
 
+/// A second factor's form: a code, or a passkey's assertion (JSON), and the form's CSRF token.
 #[derive(Deserialize)]
-struct CodeForm {
+pub(crate) struct ProofForm {
     #[serde(default)]
-    code: String,
+    pub code: String,
     #[serde(default)]
-    csrf: String,
+    pub cle: String,
+    #[serde(default)]
+    pub csrf: String,
 }
 
-/// The second factor: the app's code (a time step taken once) or an unused recovery code; what was used, if valid.
-async fn check_factor(
+/// The second factor given on the session `session_hash`'s form: a passkey's assertion, checked against the ceremony
+/// kept in that session (taken once: an assertion replayed finds none) for one of the account's keys; or the app's
+/// code (a time step taken once) or an unused recovery code. What proved it, if valid.
+pub(crate) async fn prove(
     state: &AppState,
+    session_hash: &str,
     registration_id: &str,
-    code: &str,
+    form: &ProofForm,
 ) -> Result<Option<&'static str>, sqlx::Error> {
     let now = state.now();
-    if let Some(code) = normalized_totp_code(code) {
-        let Some((factor, secret, _)) = rows::totp(&state.store, registration_id).await? else { return Ok(None) };
-        let app = crate::factors::totp(&secret, "compte", crate::factors::ISSUER).map_err(sqlx::Error::Protocol)?;
-        return Ok(match crate::factors::code_step(&app, &code, now) {
-            Some(step) if rows::take_step(&state.store, &factor, step).await? => Some("application d'authentification"),
-            _ => None,
-        });
+    if !form.cle.is_empty() {
+        let Some(webauthn) = state.webauthn.as_deref() else { return Ok(None) };
+        let Some(ceremony) = rows::take_ceremony(&state.store, session_hash).await? else { return Ok(None) };
+        let Ok(assertion) = serde_json::from_str(&form.cle) else { return Ok(None) };
+        let keys = rows::keys(&state.store, registration_id).await?;
+        let stored: Vec<String> = keys.iter().map(|(_, key)| key.clone()).collect();
+        let Some((i, key)) = crate::passkeys::authenticated(webauthn, &ceremony, &stored, assertion) else {
+            return Ok(None);
+        };
+        rows::update_key(&state.store, &keys[i].0, &key).await?;
+        return Ok(Some("clé d'accès"));
     }
-    if let Some(hash) = normalized_recovery_code(code).and_then(|c| crate::factors::recovery_hash(&c)) {
+    if let Some(code) = normalized_totp_code(&form.code) {
+        for (factor, secret) in rows::totps(&state.store, registration_id).await? {
+            let app = crate::factors::totp(&secret, "compte", crate::factors::ISSUER).map_err(sqlx::Error::Protocol)?;
+            if let Some(step) = crate::factors::code_step(&app, &code, now) {
+                return Ok(rows::take_step(&state.store, &factor, step).await?.then_some("application d'authentification"));
+            }
+        }
+        return Ok(None);
+    }
+    if let Some(hash) = normalized_recovery_code(&form.code).and_then(|c| crate::factors::recovery_hash(&c)) {
         return Ok(rows::use_recovery_code(&state.store, registration_id, &hash, now)
             .await?
             .then_some("code de secours"));
@@ -426,6 +493,20 @@ async fn pending(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(S
     Ok((pending, session, failures))
 }
 
+/// A second factor refused: counted (and journalled) against the account; at the limit the account is locked and
+/// every session of it ends (the sign-in page, saying so). None: the failure is counted, the form to show again.
+pub(crate) async fn refused(state: &AppState, registration_id: &str, failures: i64) -> Result<Option<Response>, sqlx::Error> {
+    Ok(match count_failure(state, registration_id, failures, "echec_second_facteur").await? {
+        Some(until) => {
+            rows::end_sessions(&state.store, registration_id).await?;
+            let mut response = sign_in_form(state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)));
+            response.headers_mut().append(header::SET_COOKIE, set(state, SESSION, "", 0));
+            Some(response)
+        }
+        None => None,
+    })
+}
+
 /// The second factor checked (`used`: what proved it, or None): the session opened under a new id, or the failure
 /// counted and the form shown again.
 async fn conclude(
@@ -436,15 +517,10 @@ async fn conclude(
     let id = session.registration_id.clone();
     let now = state.now();
     let Some(used) = used else {
-        return match count_failure(state, &id, failures, "echec_second_facteur").await {
-            Ok(Some(until)) => {
-                let _ = rows::end_session(&state.store, &pending).await;
-                sign_in_form(state, StatusCode::UNAUTHORIZED, Some(&locked_message(until)))
-            }
+        return match refused(state, &id, failures).await {
+            Ok(Some(locked)) => locked,
             Ok(None) => match has_passkey(state, &id).await {
-                Ok(passkey) => {
-                    second_factor_form(StatusCode::UNAUTHORIZED, &session.csrf, passkey, Some(FACTOR_REFUSED))
-                }
+                Ok(passkey) => second_factor_form(StatusCode::UNAUTHORIZED, &session.csrf, passkey, Some(FACTOR_REFUSED)),
                 Err(e) => failed(e),
             },
             Err(e) => failed(e),
@@ -475,24 +551,33 @@ async fn conclude(
     }
 }
 
-async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+async fn second_factor(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ProofForm>) -> Response {
     let checked = match pending(&state, &headers, &form.csrf).await {
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    match check_factor(&state, &checked.1.registration_id, &form.code).await {
+    match prove(&state, &checked.0, &checked.1.registration_id, &form).await {
         Ok(used) => conclude(&state, checked, used).await,
         Err(e) => failed(e),
     }
 }
 
-/// `POST /compte/cle/options`: a passkey sign-in's options for the pending session's account (its keys), the
-/// ceremony's state kept in that session until its assertion comes.
-async fn passkey_options(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
-    let (pending, session, _) = match pending(&state, &headers, &form.csrf).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
+/// `POST /compte/cle/options`: a passkey's options for this session's account (its keys; pending at sign-in, or
+/// signed in and asked for its second factor again), the ceremony's state kept in that session until its assertion
+/// comes.
+async fn passkey_options(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ProofForm>) -> Response {
+    let found = match current(&state, &headers, false).await {
+        Ok(None) => current(&state, &headers, true).await,
+        other => other,
     };
+    let (session_hash, session) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
+        Err(e) => return failed(e),
+    };
+    if !same(&session.csrf, &form.csrf) {
+        return forbidden();
+    }
     let Some(webauthn) = state.webauthn.as_deref() else { return StatusCode::NOT_FOUND.into_response() };
     let keys = match rows::keys(&state.store, &session.registration_id).await {
         Ok(keys) => keys,
@@ -505,46 +590,13 @@ async fn passkey_options(State(state): State<AppState>, headers: HeaderMap, Form
     let Ok((options, ceremony)) = crate::passkeys::authentication(webauthn, &stored) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    match rows::set_ceremony(&state.store, &pending, &ceremony).await {
+    match rows::set_ceremony(&state.store, &session_hash, &ceremony).await {
         Ok(()) => axum::Json(options).into_response(),
         Err(e) => failed(e),
     }
 }
 
-#[derive(Deserialize)]
-struct PasskeyForm {
-    #[serde(default)]
-    cle: String,
-    #[serde(default)]
-    csrf: String,
-}
-
-/// `POST /compte/second-facteur/cle`: the browser's assertion, checked against the ceremony kept in the pending
-/// session (taken once: an assertion replayed finds none), for one of the account's keys.
-async fn passkey_sign_in(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<PasskeyForm>) -> Response {
-    let checked = match pending(&state, &headers, &form.csrf).await {
-        Ok(checked) => checked,
-        Err(response) => return response,
-    };
-    let used = async {
-        let Some(webauthn) = state.webauthn.as_deref() else { return Ok(None) };
-        let Some(ceremony) = rows::take_ceremony(&state.store, &checked.0).await? else { return Ok(None) };
-        let Ok(assertion) = serde_json::from_str(&form.cle) else { return Ok(None) };
-        let keys = rows::keys(&state.store, &checked.1.registration_id).await?;
-        let stored: Vec<String> = keys.iter().map(|(_, key)| key.clone()).collect();
-        let Some((i, key)) = crate::passkeys::authenticated(webauthn, &ceremony, &stored, assertion) else {
-            return Ok(None);
-        };
-        rows::update_key(&state.store, &keys[i].0, &key).await?;
-        Ok::<_, sqlx::Error>(Some("clé d'accès"))
-    };
-    match used.await {
-        Ok(used) => conclude(&state, checked, used).await,
-        Err(e) => failed(e),
-    }
-}
-
-async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CodeForm>) -> Response {
+async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ProofForm>) -> Response {
     let (id_hash, session) = match current(&state, &headers, true).await {
         Ok(Some(found)) => found,
         Ok(None) => return Redirect::to("/compte").into_response(),

@@ -8,6 +8,13 @@ use totp_rs::{Algorithm, Secret, TOTP};
 /// The issuer that authenticator apps show beside a professional's account.
 pub const ISSUER: &str = "MSSanté Nouvelle-Aquitaine";
 
+/// An authenticator app's label for the account (and a passkey's name): the identifier, as the app will show it (at
+/// most 64 characters of it).
+pub fn label(identifiant: &str) -> String {
+    let label: String = identifiant.chars().filter(|c| !c.is_control() && *c != ':').take(64).collect();
+    if label.trim().is_empty() { "messagerie".to_owned() } else { label }
+}
+
 /// The TOTP of a secret (base32) for `account` (the app's label), under `issuer`.
 pub fn totp(secret: &str, account: &str, issuer: &str) -> Result<TOTP, String> {
     let bytes = Secret::Encoded(secret.to_owned()).to_bytes().map_err(|e| format!("{e:?}"))?;

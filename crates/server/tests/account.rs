@@ -9,7 +9,7 @@ mod common;
 use common::{
     Backend, TestApp,
     browser::{Page, Visitor},
-    confirm, csrf_of, decide, factor_with_codes, json_post, request, send, test_app, token_of, totp_code,
+    confirm, csrf_of, decide, factor_with_codes, field_of, json_post, request, send, test_app, token_of, totp_code,
 };
 
 async fn app_for(backend: Backend, name: &str) -> Option<TestApp> {
@@ -21,6 +21,7 @@ on_both!(
     a_session_id_set_before_sign_in_is_not_kept_and_every_form_needs_its_csrf_token,
     an_unknown_identifier_and_a_wrong_password_get_the_same_answer_in_the_same_time,
     a_thousand_guesses_lock_the_account_after_five,
+    factors_change_only_with_the_second_factor_given_again_and_never_down_to_none,
 );
 
 /// Cécile Sage's account, active: the app's secret and the recovery codes shown at step 3.
@@ -202,4 +203,85 @@ async fn a_thousand_guesses_lock_the_account_after_five(app: &TestApp) {
     app.advance(account::LOCK_SECS + 1);
     assert_eq!(v.password(app, "cecile.sage", STRONG_PASSWORD).await.location, "/compte/second-facteur");
     assert_eq!(v.second_factor(app, &totp_code(&secret, app.now())).await.location, "/compte");
+}
+
+/// A change of the account's factors asked from the signed-in page, with `proof` (`code`) or without.
+async fn change(v: &mut Visitor, app: &TestApp, action: &str, cible: &str, code: Option<&str>) -> Page {
+    let home = v.get(app, "/compte").await;
+    let csrf = csrf_of(&home.html);
+    let mut form = vec![("csrf", csrf.as_str()), ("action", action), ("cible", cible)];
+    if let Some(code) = code {
+        form.push(("code", code));
+    }
+    v.post(app, "/compte/verification", &form).await
+}
+
+async fn factor_ids(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar("SELECT id FROM account_factors ORDER BY created_at, id").fetch_all(&app.db).await.unwrap()
+}
+
+async fn factors_change_only_with_the_second_factor_given_again_and_never_down_to_none(app: &TestApp) {
+    let (secret, codes) = active_account(app).await;
+    let mut v = Visitor::default();
+    v.password(app, "cecile.sage", STRONG_PASSWORD).await;
+    v.second_factor(app, &totp_code(&secret, app.now())).await;
+    let home = v.get(app, "/compte").await;
+    assert!(!home.html.contains("Supprimer"), "the only factor cannot be removed: {}", home.html);
+
+    // New recovery codes: asked, then only with the second factor; the old ones serve no more.
+    let asked = change(&mut v, app, "codes", "", None).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(asked.html.contains("Confirmez votre identité") && asked.html.contains("nouveaux codes de secours"));
+    let wrong = change(&mut v, app, "codes", "", Some("000000")).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.html.contains(account::FACTOR_REFUSED));
+    let renewed = change(&mut v, app, "codes", "", Some(&codes[0])).await;
+    assert!(renewed.html.contains("Vos nouveaux codes de secours"), "{}", renewed.html);
+    let new_codes: Vec<String> =
+        renewed.html.split("<code>").skip(1).map(|c| c.split('<').next().unwrap().to_owned()).collect();
+    assert_eq!(new_codes.len(), 10);
+    let old = change(&mut v, app, "codes", "", Some(&codes[1])).await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED, "an old code serves no more");
+
+    // The last factor is never removed, even with the second factor given.
+    let only = factor_ids(app).await;
+    app.advance(30);
+    let kept = change(&mut v, app, "supprimer", &only[0], Some(&totp_code(&secret, app.now()))).await;
+    assert_eq!(kept.location, "/compte?fait=dernier_facteur");
+    assert_eq!(factor_ids(app).await, only);
+
+    // A second app: after the second factor, its key; its code (a wrong one first) adds it.
+    let adding = change(&mut v, app, "ajouter", "totp", Some(&new_codes[0])).await;
+    assert!(adding.html.contains("Ajouter une application d'authentification"), "{}", adding.html);
+    let read_key = |html: &str| html.split("id=\"cle-secrete\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+    let (first_key, setup) = (read_key(&adding.html), field_of(&adding.html, "setup"));
+    let csrf = csrf_of(&adding.html);
+    let again = v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", "000000")]).await;
+    assert!(again.html.contains("Ce code ne correspond pas"), "{}", again.html);
+    let (key, setup) = (read_key(&again.html), field_of(&again.html, "setup"));
+    assert_ne!(key, first_key, "a wrong code: a new key");
+    let code = totp_code(&key, app.now());
+    let added = v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", &code)]).await;
+    assert_eq!(added.location, "/compte?fait=facteur_ajoute");
+    let replayed = v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", &code)]).await;
+    assert_eq!(replayed.location, "/compte?fait=ajout_expire", "a set-up adds once");
+    let both = factor_ids(app).await;
+    assert_eq!(both.len(), 2);
+    let home = v.get(app, "/compte?fait=facteur_ajoute").await;
+    assert!(home.html.contains("Votre nouveau second facteur est ajouté") && home.html.contains("Supprimer"));
+    assert!(home.html.contains("second facteur ajouté") && home.html.contains("nouveaux codes de secours"));
+
+    // The first app removed, proven by the second; the first one's codes open nothing after.
+    app.advance(30);
+    let removed = change(&mut v, app, "supprimer", &both[0], Some(&totp_code(&key, app.now()))).await;
+    assert_eq!(removed.location, "/compte?fait=facteur_supprime");
+    assert_eq!(factor_ids(app).await, vec![both[1].clone()]);
+    // Without the form's token, nothing is asked nor changed.
+    let forged = v.post(app, "/compte/verification", &[("action", "codes"), ("code", &new_codes[1])]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    v.sign_out(app).await;
+    app.advance(30);
+    v.password(app, "cecile.sage", STRONG_PASSWORD).await;
+    assert_eq!(v.second_factor(app, &totp_code(&secret, app.now())).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(v.second_factor(app, &totp_code(&key, app.now())).await.location, "/compte");
 }

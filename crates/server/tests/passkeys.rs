@@ -12,7 +12,7 @@ use common::{
     Backend, TestApp,
     authenticator::{Authenticator, Ceremony, HONEST},
     browser::{Page, Visitor},
-    confirm, csrf_of, decide, json_post, request, send, test_app_with, token_of,
+    confirm, csrf_of, decide, field_of, json_post, request, send, test_app_with, token_of,
 };
 
 /// The app's own first (its emails' links), then the name WebAuthn needs (browsers refuse an IP address).
@@ -30,6 +30,7 @@ on_both!(
     a_passkey_set_up_at_step_3_signs_in_to_the_account_and_an_assertion_counts_once,
     assertions_for_another_origin_or_relying_party_or_from_an_unknown_key_are_refused_and_journalled,
     a_credential_made_for_another_site_or_registered_already_is_refused_at_set_up,
+    a_second_key_is_added_from_the_account_after_the_first_one_is_given_again,
 );
 
 /// `POST /api/facteurs` for a passkey: the set-up's handle and its `publicKey` options.
@@ -81,7 +82,7 @@ async fn after_password(app: &TestApp, v: &mut Visitor) -> (Page, String, Value)
 }
 
 async fn with_assertion(app: &TestApp, v: &mut Visitor, csrf: &str, assertion: &Value) -> Page {
-    v.post(app, "/compte/second-facteur/cle", &[("cle", &assertion.to_string()), ("csrf", csrf)]).await
+    v.post(app, "/compte/second-facteur", &[("cle", &assertion.to_string()), ("csrf", csrf)]).await
 }
 
 fn signed_in(page: &Page) -> bool {
@@ -201,4 +202,40 @@ async fn a_credential_made_for_another_site_or_registered_already_is_refused_at_
     )
     .await;
     assert_eq!(body["second_facteur"][0], promess_core::ErrorCode::PasskeyUnavailable.key(), "{status}");
+}
+
+async fn a_second_key_is_added_from_the_account_after_the_first_one_is_given_again(app: &TestApp) {
+    let mut key = Authenticator::new();
+    active_account(app, &mut key).await;
+    let mut v = Visitor::default();
+    let (_, csrf, options) = after_password(app, &mut v).await;
+    assert_eq!(with_assertion(app, &mut v, &csrf, &key.assert(&options, &HONEST)).await.location, "/compte");
+    let csrf = csrf_of(&v.get(app, "/compte").await.html);
+    let ask = [("csrf", csrf.as_str()), ("action", "ajouter"), ("cible", "cle")];
+    let asked = v.post(app, "/compte/verification", &ask).await;
+    assert!(asked.html.contains("Confirmez votre identité") && asked.html.contains("utiliser-cle"), "{}", asked.html);
+    // The first key given again, on this session's own ceremony.
+    let options = v.post(app, "/compte/cle/options", &[("csrf", &csrf)]).await;
+    let options: Value = serde_json::from_str(&options.html).unwrap();
+    let assertion = key.assert(&options, &HONEST).to_string();
+    let adding = v.post(app, "/compte/verification", &[ask.as_slice(), &[("cle", assertion.as_str())]].concat()).await;
+    assert!(adding.html.contains("Ajouter une clé d'accès"), "{}", adding.html);
+    let json = adding.html.split("id=\"cle-creation\">").nth(1).unwrap().split("</script>").next().unwrap();
+    let creation: Value = serde_json::from_str(json).unwrap();
+    assert_eq!(creation["excludeCredentials"][0]["id"], base64_url(&key.credential_id), "never the same key twice");
+    let setup = field_of(&adding.html, "setup");
+    // The first key again: refused (already the account's); a new one: added, and it signs in.
+    let again = key.register(&creation, &HONEST).to_string();
+    let refused = v.post(app, "/compte/facteurs/cle", &[("csrf", &csrf), ("setup", &setup), ("cle", &again)]).await;
+    assert_eq!(refused.location, "/compte?fait=cle_refusee");
+    let mut second = Authenticator::new();
+    let made = second.register(&creation, &HONEST).to_string();
+    let added = v.post(app, "/compte/facteurs/cle", &[("csrf", &csrf), ("setup", &setup), ("cle", &made)]).await;
+    assert_eq!(added.location, "/compte?fait=facteur_ajoute");
+    let home = v.get(app, "/compte").await;
+    assert_eq!(home.html.matches("Supprimer : Clé d'accès").count(), 2, "{}", home.html);
+    let mut other = Visitor::default();
+    let (_, csrf, options) = after_password(app, &mut other).await;
+    assert_eq!(options["allowCredentials"].as_array().unwrap().len(), 2);
+    assert_eq!(with_assertion(app, &mut other, &csrf, &second.assert(&options, &HONEST)).await.location, "/compte");
 }

@@ -30,19 +30,13 @@ fn invalid(code: ErrorCode) -> AppError {
     AppError::on(Field::SecondFacteur, code)
 }
 
-/// The app's label: the identifier the page proposes, as the app will show it (at most 64 characters of it).
-fn label(identifiant: &str) -> String {
-    let label: String = identifiant.chars().filter(|c| !c.is_control() && *c != ':').take(64).collect();
-    if label.trim().is_empty() { "messagerie".to_owned() } else { label }
-}
-
 pub async fn begin(
     State(state): State<AppState>,
     body: Result<Json<NewFactor>, axum::extract::rejection::JsonRejection>,
 ) -> Result<impl IntoResponse, AppError> {
     let Json(new) = body?;
     let handle = secret::token(32).map_err(AppError::internal)?;
-    let label = label(&new.identifiant);
+    let label = factors::label(&new.identifiant);
     let expires = state.now() + ENROLMENT_SECS;
     if new.kind == FactorKind::Cle {
         let webauthn = state.webauthn.as_ref().ok_or_else(|| invalid(ErrorCode::PasskeyUnavailable))?;

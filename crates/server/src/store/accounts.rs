@@ -111,6 +111,15 @@ pub async fn touch_session(store: &Store, id_hash: &str, now: i64) -> Result<(),
     Ok(())
 }
 
+/// Ends every session of the account (its lock, its password changed, its closure).
+pub async fn end_sessions(store: &Store, registration_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM account_sessions WHERE registration_id = $1")
+        .bind(registration_id)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
 /// Ends one session; false when it had ended already (a second use of a pending session finds it gone).
 pub async fn end_session(store: &Store, id_hash: &str) -> Result<bool, sqlx::Error> {
     let gone =
@@ -118,25 +127,22 @@ pub async fn end_session(store: &Store, id_hash: &str) -> Result<bool, sqlx::Err
     Ok(gone.rows_affected() == 1)
 }
 
-/// The account's authenticator app: its factor's id, secret and last time step used.
-pub async fn totp(store: &Store, registration_id: &str) -> Result<Option<(String, String, Option<i64>)>, sqlx::Error> {
+/// The account's authenticator apps: each factor's id and secret.
+pub async fn totps(store: &Store, registration_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, secret, last_step FROM account_factors WHERE registration_id = $1 AND kind = 'totp' \
-         ORDER BY created_at LIMIT 1",
+        "SELECT id, secret FROM account_factors WHERE registration_id = $1 AND kind = 'totp' ORDER BY created_at",
     )
     .bind(registration_id)
-    .fetch_optional(store.pool())
+    .fetch_all(store.pool())
     .await
 }
 
 /// The account's passkeys and security keys: each factor's id and key (JSON).
 pub async fn keys(store: &Store, registration_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT id, secret FROM account_factors WHERE registration_id = $1 AND kind = 'cle' ORDER BY created_at",
-    )
-    .bind(registration_id)
-    .fetch_all(store.pool())
-    .await
+    sqlx::query_as("SELECT id, secret FROM account_factors WHERE registration_id = $1 AND kind = 'cle' ORDER BY created_at")
+        .bind(registration_id)
+        .fetch_all(store.pool())
+        .await
 }
 
 /// A key after a sign-in (its counter moved on).
@@ -149,9 +155,9 @@ pub async fn update_key(store: &Store, factor_id: &str, key: &str) -> Result<(),
     Ok(())
 }
 
-/// Keeps a passkey sign-in's ceremony in its pending session (a new one replaces the last).
+/// Keeps a passkey's ceremony in its session (a new one replaces the last).
 pub async fn set_ceremony(store: &Store, id_hash: &str, ceremony: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE account_sessions SET webauthn_state = $1 WHERE id_hash = $2 AND complete = 0")
+    sqlx::query("UPDATE account_sessions SET webauthn_state = $1 WHERE id_hash = $2")
         .bind(ceremony)
         .bind(id_hash)
         .execute(store.pool())
@@ -159,7 +165,7 @@ pub async fn set_ceremony(store: &Store, id_hash: &str, ceremony: &str) -> Resul
     Ok(())
 }
 
-/// Takes the pending session's ceremony, once: a second assertion (replayed) finds none.
+/// Takes the session's ceremony, once: a second assertion (replayed) finds none.
 pub async fn take_ceremony(store: &Store, id_hash: &str) -> Result<Option<String>, sqlx::Error> {
     let Some(ceremony): Option<Option<String>> =
         sqlx::query_scalar("SELECT webauthn_state FROM account_sessions WHERE id_hash = $1")
@@ -170,12 +176,13 @@ pub async fn take_ceremony(store: &Store, id_hash: &str) -> Result<Option<String
         return Ok(None);
     };
     let Some(ceremony) = ceremony else { return Ok(None) };
-    let taken =
-        sqlx::query("UPDATE account_sessions SET webauthn_state = NULL WHERE id_hash = $1 AND webauthn_state = $2")
-            .bind(id_hash)
-            .bind(&ceremony)
-            .execute(store.pool())
-            .await?;
+    let taken = sqlx::query(
+        "UPDATE account_sessions SET webauthn_state = NULL WHERE id_hash = $1 AND webauthn_state = $2",
+    )
+    .bind(id_hash)
+    .bind(&ceremony)
+    .execute(store.pool())
+    .await?;
     Ok((taken.rows_affected() == 1).then_some(ceremony))
 }
 
@@ -251,7 +258,6 @@ pub struct Overview {
     pub preuve: Preuve,
     /// The mailbox is written to the mail system's directory.
     pub provisioned: bool,
-    pub factors: Vec<String>,
     pub recovery_left: i64,
 }
 
@@ -264,14 +270,13 @@ pub async fn overview(store: &Store, registration_id: &str) -> Result<Option<Ove
     .fetch_optional(store.pool())
     .await?;
     let Some((identifiant, adresse, email, carte, psc, provisioned)) = row else { return Ok(None) };
-    let (factors, recovery_left) = super::factors::of_account(store, registration_id).await?;
+    let recovery_left = super::factors::recovery_left(store, registration_id).await?;
     Ok(Some(Overview {
         identifiant,
         adresse,
         email,
         preuve: Preuve::of(carte, psc),
         provisioned: provisioned.is_some(),
-        factors,
         recovery_left,
     }))
 }

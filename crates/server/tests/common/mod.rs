@@ -332,6 +332,12 @@ pub fn encode(pairs: &[(&str, &str)]) -> String {
 
 /// The CSRF token of a page's form.
 pub fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").expect("a CSRF field") + "name=\"csrf\" value=\"".len();
+    field_of(html, "csrf")
+}
+
+/// The value of a page's (first) hidden field `name`.
+pub fn field_of(html: &str, name: &str) -> String {
+    let start = format!("name=\"{name}\" value=\"");
+    let at = html.find(&start).unwrap_or_else(|| panic!("a field {name}: {html}")) + start.len();
     html[at..].chars().take_while(|c| *c != '"').collect()
 }
