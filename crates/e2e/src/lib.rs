@@ -738,6 +738,13 @@ pub async fn authenticator_credentials(c: &Client, authenticator: &str) -> Vec<s
     listed.as_array().cloned().unwrap_or_default()
 }
 
+/// Empties a virtual authenticator (the key lost, or wiped).
+pub async fn remove_credentials(c: &Client, authenticator: &str) {
+    let path = format!("authenticator/{authenticator}/credentials");
+    let command = WebAuthnCommand { method: http::Method::DELETE, path, body: None };
+    c.issue_cmd(command).await.expect("the authenticator's credentials removed");
+}
+
 /// Step 3's second factor with a passkey (the browser's authenticator: a virtual one in the tests): the recovery
 /// codes shown, kept.
 pub async fn secure_with_a_passkey(c: &Client) -> Vec<String> {

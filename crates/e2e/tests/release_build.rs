@@ -456,9 +456,36 @@ async fn a_registration_secured_with_a_passkey_signs_in_to_the_account_with_it()
     click_text(&c, "Se déconnecter").await;
     until(h1, |t| t.contains("Connexion à mon compte")).await;
     // A recovery code of the passkey's set-up opens it too (the key lost).
+    // The key lost (the authenticator wiped): a recovery code opens the account, a new key is added and the lost one
+    // removed, each after another recovery code.
+    promess_e2e::remove_credentials(&c, &authenticator).await;
     promess_e2e::sign_in_to_the_account(&c, &local, JP, STRONG_64, &codes[0]).await;
     assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
     assert!(find(&c, "main").await.text().await.unwrap().contains("connexion (code de secours)"));
+    click_text(&c, "Ajouter une clé d'accès").await;
+    until(h1, |t| t.contains("Confirmez votre identité")).await;
+    audit.check(&c, "mon compte, second facteur demandé à nouveau").await;
+    fill(&c, "code", &codes[1]).await;
+    click_text(&c, "Confirmer").await;
+    until(h1, |t| t.contains("Ajouter une clé d'accès")).await;
+    audit.check(&c, "mon compte, ajout d'une clé").await;
+    find(&c, "#creer-cle").await.click().await.unwrap();
+    let said = || async { find(&c, "#fait").await.text().await.unwrap() };
+    assert_eq!(until(said, |t| !t.is_empty()).await, "Votre nouveau second facteur est ajouté.");
+    assert_eq!(promess_e2e::authenticator_credentials(&c, &authenticator).await.len(), 1, "the new key");
+    // The lost key removed (the oldest of the two), after a third recovery code.
+    click_text(&c, "Supprimer : Clé d'accès ou clé de sécurité").await;
+    until(h1, |t| t.contains("Confirmez votre identité")).await;
+    fill(&c, "code", &codes[2]).await;
+    click_text(&c, "Confirmer").await;
+    assert_eq!(until(said, |t| !t.is_empty()).await, "Le second facteur est supprimé.");
+    let listed = find(&c, "#facteurs").await.text().await.unwrap();
+    assert_eq!(listed.matches("Clé d'accès").count(), 1, "{listed}");
+    click_text(&c, "Se déconnecter").await;
+    until(h1, |t| t.contains("Connexion à mon compte")).await;
+    promess_e2e::sign_in_with_a_passkey(&c, &local, JP, STRONG_64).await;
+    let signed = until(h1, |t| t.contains("Mon compte")).await;
+    assert_eq!(signed, "Mon compte", "{}", find(&c, "main").await.text().await.unwrap());
     assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core");
     c.close().await.unwrap();
 }

@@ -461,7 +461,9 @@ pub(crate) async fn prove(
         for (factor, secret) in rows::totps(&state.store, registration_id).await? {
             let app = crate::factors::totp(&secret, "compte", crate::factors::ISSUER).map_err(sqlx::Error::Protocol)?;
             if let Some(step) = crate::factors::code_step(&app, &code, now) {
-                return Ok(rows::take_step(&state.store, &factor, step).await?.then_some("application d'authentification"));
+                return Ok(rows::take_step(&state.store, &factor, step)
+                    .await?
+                    .then_some("application d'authentification"));
             }
         }
         return Ok(None);
@@ -495,7 +497,11 @@ async fn pending(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(S
 
 /// A second factor refused: counted (and journalled) against the account; at the limit the account is locked and
 /// every session of it ends (the sign-in page, saying so). None: the failure is counted, the form to show again.
-pub(crate) async fn refused(state: &AppState, registration_id: &str, failures: i64) -> Result<Option<Response>, sqlx::Error> {
+pub(crate) async fn refused(
+    state: &AppState,
+    registration_id: &str,
+    failures: i64,
+) -> Result<Option<Response>, sqlx::Error> {
     Ok(match count_failure(state, registration_id, failures, "echec_second_facteur").await? {
         Some(until) => {
             rows::end_sessions(&state.store, registration_id).await?;
@@ -520,7 +526,9 @@ async fn conclude(
         return match refused(state, &id, failures).await {
             Ok(Some(locked)) => locked,
             Ok(None) => match has_passkey(state, &id).await {
-                Ok(passkey) => second_factor_form(StatusCode::UNAUTHORIZED, &session.csrf, passkey, Some(FACTOR_REFUSED)),
+                Ok(passkey) => {
+                    second_factor_form(StatusCode::UNAUTHORIZED, &session.csrf, passkey, Some(FACTOR_REFUSED))
+                }
                 Err(e) => failed(e),
             },
             Err(e) => failed(e),

@@ -253,17 +253,21 @@ async fn factors_change_only_with_the_second_factor_given_again_and_never_down_t
     // A second app: after the second factor, its key; its code (a wrong one first) adds it.
     let adding = change(&mut v, app, "ajouter", "totp", Some(&new_codes[0])).await;
     assert!(adding.html.contains("Ajouter une application d'authentification"), "{}", adding.html);
-    let read_key = |html: &str| html.split("id=\"cle-secrete\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+    let read_key =
+        |html: &str| html.split("id=\"cle-secrete\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
     let (first_key, setup) = (read_key(&adding.html), field_of(&adding.html, "setup"));
     let csrf = csrf_of(&adding.html);
-    let again = v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", "000000")]).await;
+    let again =
+        v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", "000000")]).await;
     assert!(again.html.contains("Ce code ne correspond pas"), "{}", again.html);
     let (key, setup) = (read_key(&again.html), field_of(&again.html, "setup"));
     assert_ne!(key, first_key, "a wrong code: a new key");
     let code = totp_code(&key, app.now());
-    let added = v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", &code)]).await;
+    let added =
+        v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", &code)]).await;
     assert_eq!(added.location, "/compte?fait=facteur_ajoute");
-    let replayed = v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", &code)]).await;
+    let replayed =
+        v.post(app, "/compte/facteurs/application", &[("csrf", &csrf), ("setup", &setup), ("code", &code)]).await;
     assert_eq!(replayed.location, "/compte?fait=ajout_expire", "a set-up adds once");
     let both = factor_ids(app).await;
     assert_eq!(both.len(), 2);

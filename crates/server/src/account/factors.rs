@@ -47,10 +47,18 @@ impl Change {
     /// What the professional is asked the second factor for.
     fn purpose(&self) -> &'static str {
         match self {
-            Change::Remove(_) => "Pour supprimer ce second facteur, confirmez votre identité avec un autre de vos facteurs ou un code de secours.",
-            Change::RecoveryCodes => "Pour obtenir de nouveaux codes de secours (les anciens ne serviront plus), confirmez votre identité avec votre second facteur.",
-            Change::Add(FactorKind::Cle) => "Pour ajouter une clé d'accès, confirmez d'abord votre identité avec votre second facteur actuel.",
-            Change::Add(FactorKind::Totp) => "Pour ajouter une application d'authentification, confirmez d'abord votre identité avec votre second facteur actuel.",
+            Change::Remove(_) => {
+                "Pour supprimer ce second facteur, confirmez votre identité avec un autre de vos facteurs ou un code de secours."
+            }
+            Change::RecoveryCodes => {
+                "Pour obtenir de nouveaux codes de secours (les anciens ne serviront plus), confirmez votre identité avec votre second facteur."
+            }
+            Change::Add(FactorKind::Cle) => {
+                "Pour ajouter une clé d'accès, confirmez d'abord votre identité avec votre second facteur actuel."
+            }
+            Change::Add(FactorKind::Totp) => {
+                "Pour ajouter une application d'authentification, confirmez d'abord votre identité avec votre second facteur actuel."
+            }
         }
     }
 }
@@ -83,7 +91,12 @@ fn change_button(csrf: &str, action: &str, cible: &str, label: &str) -> Markup {
 }
 
 /// The account page's factors: each with its removal (when it is not the only one), the additions, new codes.
-pub(super) async fn section(state: &AppState, registration_id: &str, csrf: &str, recovery_left: i64) -> Result<Markup, sqlx::Error> {
+pub(super) async fn section(
+    state: &AppState,
+    registration_id: &str,
+    csrf: &str,
+    recovery_left: i64,
+) -> Result<Markup, sqlx::Error> {
     let listed = factor_rows::listed(&state.store, registration_id).await?;
     let removable = listed.len() > 1;
     Ok(html! {
@@ -110,7 +123,11 @@ pub(super) async fn section(state: &AppState, registration_id: &str, csrf: &str,
 }
 
 /// `POST /compte/verification`: a change asked for, then the second factor given for it; the change made.
-pub(super) async fn verify(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<ChangeForm>) -> Response {
+pub(super) async fn verify(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ChangeForm>,
+) -> Response {
     let (session_hash, session) = match super::current(&state, &headers, true).await {
         Ok(Some(found)) => found,
         Ok(None) => return Redirect::to("/compte").into_response(),
@@ -123,7 +140,8 @@ pub(super) async fn verify(State(state): State<AppState>, headers: HeaderMap, Fo
     let id = session.registration_id.clone();
     let purpose = change.purpose();
     let asked = async |status: StatusCode, error: Option<&str>| -> Result<Response, sqlx::Error> {
-        let hidden = [("csrf", session.csrf.as_str()), ("action", form.action.as_str()), ("cible", form.cible.as_str())];
+        let hidden =
+            [("csrf", session.csrf.as_str()), ("action", form.action.as_str()), ("cible", form.cible.as_str())];
         let asking = Asking {
             title: "Confirmez votre identité",
             intro: Some(purpose),
@@ -155,7 +173,12 @@ pub(super) async fn verify(State(state): State<AppState>, headers: HeaderMap, Fo
 }
 
 /// The change, its second factor given (`used`).
-async fn perform(state: &AppState, session: &rows::Session, change: Change, used: &str) -> Result<Response, sqlx::Error> {
+async fn perform(
+    state: &AppState,
+    session: &rows::Session,
+    change: Change,
+    used: &str,
+) -> Result<Response, sqlx::Error> {
     let id = &session.registration_id;
     let now = state.now();
     match change {
@@ -185,9 +208,16 @@ async fn perform(state: &AppState, session: &rows::Session, change: Change, used
 }
 
 /// A new factor's set-up for the account: the app's QR code and key with its code's form, or the key's creation.
-async fn setup_page(state: &AppState, session: &rows::Session, kind: FactorKind, error: Option<&str>) -> Result<Response, sqlx::Error> {
+async fn setup_page(
+    state: &AppState,
+    session: &rows::Session,
+    kind: FactorKind,
+    error: Option<&str>,
+) -> Result<Response, sqlx::Error> {
     let id = &session.registration_id;
-    let Some(overview) = rows::overview(&state.store, id).await? else { return Ok(Redirect::to("/compte").into_response()) };
+    let Some(overview) = rows::overview(&state.store, id).await? else {
+        return Ok(Redirect::to("/compte").into_response());
+    };
     let label = factors::label(&overview.identifiant);
     let handle = crate::secret::token(32).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
     let expires = state.now() + SETUP_SECS;
@@ -199,7 +229,8 @@ async fn setup_page(state: &AppState, session: &rows::Session, kind: FactorKind,
             let uri = factors::totp(&secret, &label, ISSUER).map_err(sqlx::Error::Protocol)?.get_url();
             let qr = factors::qr_svg(&uri).map_err(sqlx::Error::Protocol)?;
             factor_rows::begin_for_account(&state.store, &handle, kind.key(), &secret, &label, id, expires).await?;
-            let grouped = promess_core::factor::FactorSetup { id: String::new(), secret, uri, qr_svg: String::new() }.grouped_secret();
+            let grouped = promess_core::factor::FactorSetup { id: String::new(), secret, uri, qr_svg: String::new() }
+                .grouped_secret();
             html! {
                 h1 { "Ajouter une application d'authentification" }
                 (error_markup)
@@ -221,7 +252,8 @@ async fn setup_page(state: &AppState, session: &rows::Session, kind: FactorKind,
         FactorKind::Cle => {
             let Some(webauthn) = state.webauthn.as_deref() else { return Ok(Redirect::to("/compte").into_response()) };
             let existing: Vec<String> = rows::keys(&state.store, id).await?.into_iter().map(|(_, k)| k).collect();
-            let (options, ceremony) = passkeys::registration(webauthn, &label, &existing).map_err(sqlx::Error::Protocol)?;
+            let (options, ceremony) =
+                passkeys::registration(webauthn, &label, &existing).map_err(sqlx::Error::Protocol)?;
             factor_rows::begin_for_account(&state.store, &handle, kind.key(), &ceremony, &label, id, expires).await?;
             html! {
                 h1 { "Ajouter une clé d'accès" }
@@ -279,7 +311,10 @@ pub(super) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(
                 let app = factors::totp(&setup.secret, &setup.label, ISSUER).map_err(sqlx::Error::Protocol)?;
                 let step = normalized_totp_code(&form.code).and_then(|c| factors::code_step(&app, &c, now));
                 match step {
-                    Some(step) => factor_rows::add_to_account(&state.store, &form.setup, id, Confirmation::Step(step), now).await?,
+                    Some(step) => {
+                        factor_rows::add_to_account(&state.store, &form.setup, id, Confirmation::Step(step), now)
+                            .await?
+                    }
                     None => {
                         factor_rows::wrong_code(&state.store, &form.setup).await?;
                         let error = "Ce code ne correspond pas : une nouvelle clé vous est proposée, ajoutez-la à votre application et saisissez le code qu'elle affiche.";
@@ -290,7 +325,9 @@ pub(super) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(
             FactorKind::Cle => {
                 let webauthn = state.webauthn.as_deref();
                 let made = webauthn.and_then(|w| {
-                    serde_json::from_str(&form.cle).ok().and_then(|cle| passkeys::registered(w, &setup.secret, cle).ok())
+                    serde_json::from_str(&form.cle)
+                        .ok()
+                        .and_then(|cle| passkeys::registered(w, &setup.secret, cle).ok())
                 });
                 let Some((key, credential_id)) = made else {
                     return Ok(Redirect::to("/compte?fait=cle_refusee").into_response());
@@ -316,8 +353,13 @@ pub(super) fn said(fait: &str) -> Option<(&'static str, bool)> {
     Some(match fait {
         "facteur_ajoute" => ("Votre nouveau second facteur est ajouté.", true),
         "facteur_supprime" => ("Le second facteur est supprimé.", true),
-        "dernier_facteur" => ("Ce second facteur n'a pas été supprimé : votre compte en garde toujours au moins un.", false),
-        "cle_refusee" => ("La clé d'accès n'a pas été ajoutée (opération annulée, délai dépassé ou clé déjà enregistrée) : réessayez.", false),
+        "dernier_facteur" => {
+            ("Ce second facteur n'a pas été supprimé : votre compte en garde toujours au moins un.", false)
+        }
+        "cle_refusee" => (
+            "La clé d'accès n'a pas été ajoutée (opération annulée, délai dépassé ou clé déjà enregistrée) : réessayez.",
+            false,
+        ),
         "ajout_expire" => ("L'ajout a expiré ou a déjà été fait : recommencez-le si besoin.", false),
         _ => return None,
     })

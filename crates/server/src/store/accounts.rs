@@ -139,10 +139,12 @@ pub async fn totps(store: &Store, registration_id: &str) -> Result<Vec<(String, 
 
 /// The account's passkeys and security keys: each factor's id and key (JSON).
 pub async fn keys(store: &Store, registration_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, secret FROM account_factors WHERE registration_id = $1 AND kind = 'cle' ORDER BY created_at")
-        .bind(registration_id)
-        .fetch_all(store.pool())
-        .await
+    sqlx::query_as(
+        "SELECT id, secret FROM account_factors WHERE registration_id = $1 AND kind = 'cle' ORDER BY created_at",
+    )
+    .bind(registration_id)
+    .fetch_all(store.pool())
+    .await
 }
 
 /// A key after a sign-in (its counter moved on).
@@ -176,13 +178,12 @@ pub async fn take_ceremony(store: &Store, id_hash: &str) -> Result<Option<String
         return Ok(None);
     };
     let Some(ceremony) = ceremony else { return Ok(None) };
-    let taken = sqlx::query(
-        "UPDATE account_sessions SET webauthn_state = NULL WHERE id_hash = $1 AND webauthn_state = $2",
-    )
-    .bind(id_hash)
-    .bind(&ceremony)
-    .execute(store.pool())
-    .await?;
+    let taken =
+        sqlx::query("UPDATE account_sessions SET webauthn_state = NULL WHERE id_hash = $1 AND webauthn_state = $2")
+            .bind(id_hash)
+            .bind(&ceremony)
+            .execute(store.pool())
+            .await?;
     Ok((taken.rows_affected() == 1).then_some(ceremony))
 }
 

@@ -245,7 +245,11 @@ pub async fn remove(store: &Store, registration_id: &str, factor_id: &str) -> Re
 }
 
 /// Replaces the account's unused recovery codes with these (hashes).
-pub async fn replace_recovery_codes(store: &Store, registration_id: &str, hashes: &[String]) -> Result<(), sqlx::Error> {
+pub async fn replace_recovery_codes(
+    store: &Store,
+    registration_id: &str,
+    hashes: &[String],
+) -> Result<(), sqlx::Error> {
     let mut tx = account_write(store, registration_id).await?;
     sqlx::query("DELETE FROM recovery_codes WHERE registration_id = $1 AND used_at IS NULL")
         .bind(registration_id)
