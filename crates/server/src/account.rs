@@ -132,6 +132,12 @@ fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Re
             }
             button type="submit" { "Continuer" }
         }
+        @if state.settings.psc.is_some() {
+            section aria-labelledby="t-psc" {
+                h2 id="t-psc" { "Votre identité a été prouvée par votre carte CPS ou Pro Santé Connect ?" }
+                p { a id="avec-psc" href={ (promess_core::psc::START_PATH) "?pour=compte" } { "Se connecter avec Pro Santé Connect (e-CPS ou carte CPS)" } }
+            }
+        }
     };
     let mut response = page(status, "Connexion", None, body);
     response.headers_mut().insert(header::SET_COOKIE, set(state, FORM, &csrf, 1800));
@@ -183,6 +189,8 @@ fn forbidden() -> Response {
 struct HomeQuery {
     #[serde(default)]
     fait: String,
+    #[serde(default)]
+    psc: String,
 }
 
 async fn home(
@@ -192,7 +200,7 @@ async fn home(
 ) -> Response {
     match current(&state, &headers, true).await {
         Ok(Some((_, session))) => account_page(&state, &session, &query.fait).await.unwrap_or_else(failed),
-        Ok(None) => sign_in_form(&state, StatusCode::OK, None),
+        Ok(None) => sign_in_form(&state, StatusCode::OK, psc_message(&query.psc)),
         Err(e) => failed(e),
     }
 }
@@ -521,7 +529,6 @@ async fn conclude(
     used: Option<&'static str>,
 ) -> Response {
     let id = session.registration_id.clone();
-    let now = state.now();
     let Some(used) = used else {
         return match refused(state, &id, failures).await {
             Ok(Some(locked)) => locked,
@@ -535,27 +542,70 @@ async fn conclude(
         };
     };
     // The pending session ends; the session itself has a new id (a cookie set before sign-in is never kept after).
+    match rows::end_session(&state.store, &pending).await {
+        Ok(true) => open(state, &id, used).await,
+        Ok(false) => Redirect::to("/compte").into_response(),
+        Err(e) => failed(e),
+    }
+}
+
+/// A session opened for the account `id`, proven by `used` (journalled): its new random id in the cookie.
+async fn open(state: &AppState, id: &str, used: &str) -> Response {
     let (cookie, csrf) = match (token(), token()) {
         (Ok(cookie), Ok(csrf)) => (cookie, csrf),
         (Err(r), _) | (_, Err(r)) => return r,
     };
+    let now = state.now();
     let opened = async {
-        if !rows::end_session(&state.store, &pending).await? {
-            return Ok(false);
-        }
-        rows::open_session(&state.store, &sha256_hex(cookie.as_bytes()), &id, &csrf, true, now).await?;
-        rows::set_failures(&state.store, &id, 0, None).await?;
-        rows::journal(&state.store, &id, "connexion", used, now).await?;
-        Ok::<_, sqlx::Error>(true)
+        rows::open_session(&state.store, &sha256_hex(cookie.as_bytes()), id, &csrf, true, now).await?;
+        rows::set_failures(&state.store, id, 0, None).await?;
+        rows::journal(&state.store, id, "connexion", used, now).await
     };
     match opened.await {
-        Ok(true) => {
+        Ok(()) => {
             let mut response = Redirect::to("/compte").into_response();
             response.headers_mut().insert(header::SET_COOKIE, set(state, SESSION, &cookie, MAX_SECS));
             response
         }
-        Ok(false) => Redirect::to("/compte").into_response(),
         Err(e) => failed(e),
+    }
+}
+
+/// Pro Santé Connect proved `national_id` (e-CPS or the card, eIDAS substantial): the account proven so (by the card
+/// or PSC) with that national id is signed in, strong on its own; otherwise the sign-in page says why.
+pub async fn psc_sign_in(state: &AppState, national_id: &str) -> Response {
+    let Some(national) = promess_core::card::NationalId::parse(national_id) else {
+        return psc_refused_key("sans_compte");
+    };
+    match rows::proven_by(&state.store, &national).await {
+        Ok(Some(id)) => open(state, &id, "Pro Santé Connect").await,
+        Ok(None) => psc_refused_key("sans_compte"),
+        Err(e) => failed(e),
+    }
+}
+
+/// A sign-in by Pro Santé Connect that did not succeed: the sign-in page, saying so.
+pub fn psc_refused(code: promess_core::ErrorCode) -> Response {
+    psc_refused_key(code.key())
+}
+
+fn psc_refused_key(key: &str) -> Response {
+    Redirect::to(&format!("/compte?psc={key}")).into_response()
+}
+
+/// What the sign-in page says after a sign-in by Pro Santé Connect that did not succeed (`?psc=`).
+fn psc_message(key: &str) -> Option<&'static str> {
+    match key {
+        "" => None,
+        "sans_compte" => Some(
+            "Aucun compte dont l'identité a été prouvée par la carte CPS ou Pro Santé Connect ne correspond à cette identité : connectez-vous avec votre identifiant et votre mot de passe.",
+        ),
+        "psc_cancelled" => Some(
+            "La connexion par Pro Santé Connect a été annulée : réessayez, ou connectez-vous avec votre identifiant et votre mot de passe.",
+        ),
+        _ => Some(
+            "La connexion par Pro Santé Connect n'a pas abouti : réessayez, ou connectez-vous avec votre identifiant et votre mot de passe.",
+        ),
     }
 }
 

@@ -178,7 +178,7 @@ fn see_other(to: &str, cookie: Option<HeaderValue>) -> Response {
 }
 
 /// Counted by outcome (`psc_retours_total`), and logged with the reason.
-fn outcome(result: &Result<String, (ErrorCode, String)>) -> &'static str {
+fn outcome(result: &Result<Proven, (ErrorCode, String)>) -> &'static str {
     match result {
         Ok(_) => "prouvee",
         Err((code, _)) => code.key(),
@@ -191,18 +191,34 @@ pub fn router(state: &AppState) -> Router<AppState> {
     Router::new().route(psc::START_PATH, get(start).route_layer(limited)).route(psc::RETURN_PATH, get(back))
 }
 
+/// What a journey is for: `?pour=compte` signs in to the account space; otherwise a registration.
+#[derive(Deserialize)]
+pub struct Start {
+    pour: Option<String>,
+}
+
+/// The account space's journeys.
+pub const FOR_ACCOUNT: &str = "compte";
+const FOR_REGISTRATION: &str = "inscription";
+
+/// Where a journey that failed goes back to, with why.
+fn refused_to(purpose: &str, code: ErrorCode) -> Response {
+    if purpose == FOR_ACCOUNT { crate::account::psc_refused(code) } else { to_step_1(code) }
+}
+
 /// `GET /psc/connexion`: to PSC's authorization endpoint.
-async fn start(State(state): State<AppState>) -> Response {
-    match begin(&state).await {
+async fn start(State(state): State<AppState>, Query(start): Query<Start>) -> Response {
+    let purpose = if start.pour.as_deref() == Some(FOR_ACCOUNT) { FOR_ACCOUNT } else { FOR_REGISTRATION };
+    match begin(&state, purpose).await {
         Ok(response) => response,
         Err((code, why)) => {
             tracing::warn!(reason = %why, code = code.key(), "Pro Santé Connect: the journey could not begin");
-            to_step_1(code)
+            refused_to(purpose, code)
         }
     }
 }
 
-async fn begin(state: &AppState) -> Result<Response, (ErrorCode, String)> {
+async fn begin(state: &AppState, purpose: &str) -> Result<Response, (ErrorCode, String)> {
     let psc = state.settings.psc.as_ref().ok_or((ErrorCode::PscNotConfigured, "not configured".into()))?;
     let metadata = psc.metadata(false).await.map_err(|e| (ErrorCode::PscUnavailable, e.0))?;
     let redirect = redirect_url(state).map_err(|code| (code, "redirect URL".into()))?;
@@ -221,7 +237,7 @@ async fn begin(state: &AppState) -> Result<Response, (ErrorCode, String)> {
         .url();
     let browser = secret::token(32).map_err(|e| (ErrorCode::PscUnavailable, e.to_string()))?;
     let expires_at = state.now() + psc::FLOW_SECS;
-    let flow = (nonce.secret().as_str(), verifier.secret().as_str());
+    let flow = (nonce.secret().as_str(), verifier.secret().as_str(), purpose);
     store::psc::begin(&state.store, csrf.secret(), &sha256_hex(browser.as_bytes()), flow, expires_at)
         .await
         .map_err(|e| (ErrorCode::PscUnavailable, e.to_string()))?;
@@ -239,20 +255,30 @@ pub struct Back {
     iss: Option<String>,
 }
 
-/// `GET /psc/retour`: on success, step 2 with the handle in the fragment; else step 1 with the reason.
+/// `GET /psc/retour`: on success, step 2 with the handle in the fragment (or, for the account space, its session);
+/// else where the journey began, with the reason.
 async fn back(State(state): State<AppState>, headers: HeaderMap, Query(answer): Query<Back>) -> Response {
-    let result = finish(&state, &headers, answer).await;
+    let mut purpose = FOR_REGISTRATION.to_owned();
+    let result = finish(&state, &headers, answer, &mut purpose).await;
     metrics::counter!(crate::metrics::PSC_RETURNS, "outcome" => outcome(&result)).increment(1);
     match result {
-        Ok(handle) => {
+        Ok(Proven::Handle(handle)) => {
             let to = format!("{}#{}={handle}", routes::route(Step::Donnees), psc::HANDLE_KEY);
             see_other(&to, None)
         }
+        Ok(Proven::Account(national_id)) => crate::account::psc_sign_in(&state, &national_id).await,
         Err((code, why)) => {
             tracing::warn!(reason = %why, code = code.key(), "Pro Santé Connect: the return is refused");
-            to_step_1(code)
+            refused_to(&purpose, code)
         }
     }
+}
+
+/// What a return proved: for a registration, the identity kept behind the page's handle; for the account space, the
+/// national id.
+enum Proven {
+    Handle(String),
+    Account(String),
 }
 
 type Refusal = (ErrorCode, String);
@@ -261,7 +287,7 @@ fn refused(e: impl std::fmt::Display) -> Refusal {
     (ErrorCode::PscRefused, e.to_string())
 }
 
-async fn finish(state: &AppState, headers: &HeaderMap, answer: Back) -> Result<String, Refusal> {
+async fn finish(state: &AppState, headers: &HeaderMap, answer: Back, purpose: &mut String) -> Result<Proven, Refusal> {
     let psc = state.settings.psc.as_ref().ok_or((ErrorCode::PscNotConfigured, "not configured".into()))?;
     let now = state.now();
     let expired = |why: &str| (ErrorCode::PscExpired, why.to_owned());
@@ -271,6 +297,7 @@ async fn finish(state: &AppState, headers: &HeaderMap, answer: Back) -> Result<S
         .await
         .map_err(|e| (ErrorCode::PscUnavailable, e.to_string()))?
         .ok_or_else(|| expired("unknown, expired or used state"))?;
+    purpose.clone_from(&flow.purpose);
     if !secret::same(&flow.browser_hash, &sha256_hex(browser.as_bytes())) {
         return Err(expired("the state of another browser"));
     }
@@ -330,6 +357,10 @@ async fn finish(state: &AppState, headers: &HeaderMap, answer: Back) -> Result<S
         .0
         .identity(family.as_deref(), given.as_deref())
         .map_err(|code| (code, "no RPPS or ADELI in SubjectNameID".to_owned()))?;
+    if flow.purpose == FOR_ACCOUNT {
+        tracing::info!(sub = %claims.subject().as_str(), "Pro Santé Connect: identity proven for the account space");
+        return Ok(Proven::Account(identity.identifiant_national));
+    }
     let proof = PscUse {
         identifiant_national: identity.identifiant_national.clone(),
         emetteur: psc.issuer.as_str().to_owned(),
@@ -346,7 +377,7 @@ async fn finish(state: &AppState, headers: &HeaderMap, answer: Back) -> Result<S
         .await
         .map_err(|e| (ErrorCode::PscUnavailable, e.to_string()))?;
     tracing::info!(sub = %proof.sujet, "Pro Santé Connect: identity proven");
-    Ok(handle)
+    Ok(Proven::Handle(handle))
 }
 
 /// The ID token's claims, checked against these keys: issuer, audience (and `azp` when several), expiry, nonce,

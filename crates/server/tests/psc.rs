@@ -161,6 +161,43 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
         assert_eq!((status, body["statut"].as_str()), (StatusCode::OK, Some("active")), "{body}");
         assert_eq!(statut_of(&app, &identifiant).await.as_deref(), Some("active"));
 
+        // The account space: Pro Santé Connect signs the proven account in, strong on its own; someone PSC proves
+        // without such an account is told so, and an account proven by no one is never opened this way.
+        let to_account = |login: &'static str| {
+            let app = &app;
+            async move {
+                let (status, authorize, cookies, _) = get(app, "/psc/connexion?pour=compte", None).await;
+                assert_eq!(status, StatusCode::SEE_OTHER, "{authorize}");
+                let cookie = cookies
+                    .iter()
+                    .find(|c| c.starts_with("promess-psc="))
+                    .unwrap()
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                let return_url = at_provider(&browser(), &authorize, Some(login)).await;
+                let path = return_url.strip_prefix(common::ORIGIN).unwrap().to_owned();
+                let from_psc = [("origin", "https://wallet.esw.esante.gouv.fr"), ("sec-fetch-site", "cross-site")];
+                let (_, location, set, _) = common::psc::get_from(app, &path, Some(&cookie), &from_psc).await;
+                (location, set.into_iter().find(|c| c.starts_with("promess-compte=")))
+            }
+        };
+        let (location, session) = to_account("sage-femme").await;
+        assert_eq!(location, "/compte");
+        let mut v = common::browser::Visitor::default();
+        let session = session.expect("a session").split(';').next().unwrap().split_once('=').unwrap().1.to_owned();
+        v.cookies.insert("promess-compte".into(), session);
+        let home = v.get(&app, "/compte").await.html;
+        assert!(home.contains("<h1>Mon compte</h1>") && home.contains("connexion (Pro Santé Connect)"), "{home}");
+        let (location, session) = to_account("infirmier").await;
+        assert_eq!((location.as_str(), session), ("/compte?psc=sans_compte", None));
+        let said = common::browser::Visitor::default().get(&app, &location).await.html;
+        assert!(said.contains("Aucun compte dont l'identité a été prouvée") && said.contains("?pour=compte"), "{said}");
+        sqlx::query("UPDATE registrations SET psc_verifiee_le = NULL").execute(&app.db).await.unwrap();
+        assert_eq!(to_account("sage-femme").await.0, "/compte?psc=sans_compte", "proven by no one: not this way");
+        sqlx::query("UPDATE registrations SET psc_verifiee_le = 1").execute(&app.db).await.unwrap();
+
         // The directory: the entry carries the national id, and the mailbox opens with the chosen password.
         if let Backend::Sqlite = backend {
             let ldap = Ldap {

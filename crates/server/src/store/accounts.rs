@@ -47,6 +47,25 @@ pub async fn set_failures(
     Ok(())
 }
 
+/// The active account whose identity was proven (by the card or Pro Santé Connect) with this national id.
+pub async fn proven_by(
+    store: &Store,
+    national: &promess_core::card::NationalId,
+) -> Result<Option<String>, sqlx::Error> {
+    let (column, number) = match national {
+        promess_core::card::NationalId::Rpps(n) => ("rpps", n),
+        promess_core::card::NationalId::Adeli(n) => ("adeli", n),
+    };
+    sqlx::query_scalar(&format!(
+        "SELECT id FROM registrations WHERE statut = $1 AND {column} = $2 \
+         AND (carte_verifiee_le IS NOT NULL OR psc_verifiee_le IS NOT NULL) ORDER BY created_at LIMIT 1"
+    ))
+    .bind(Statut::Active.key())
+    .bind(number)
+    .fetch_optional(store.pool())
+    .await
+}
+
 /// The account's failures and lock, read again (a second factor's check).
 pub async fn failures(store: &Store, id: &str) -> Result<(i64, Option<i64>), sqlx::Error> {
     sqlx::query_as("SELECT echecs_connexion, verrouille_jusqu_a FROM registrations WHERE id = $1")

@@ -10,6 +10,8 @@ pub struct Flow {
     pub browser_hash: String,
     pub nonce: String,
     pub pkce_verifier: String,
+    /// What the journey is for: `inscription` or `compte`.
+    pub purpose: String,
 }
 
 /// Records a journey begun by the browser whose cookie hashes to `browser_hash`.
@@ -17,18 +19,20 @@ pub async fn begin(
     store: &Store,
     state: &str,
     browser_hash: &str,
-    flow: (&str, &str),
+    flow: (&str, &str, &str),
     expires_at: i64,
 ) -> Result<(), sqlx::Error> {
-    let (nonce, verifier) = flow;
+    let (nonce, verifier, purpose) = flow;
     sqlx::query(
-        "INSERT INTO psc_flows (state_hash, browser_hash, nonce, pkce_verifier, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO psc_flows (state_hash, browser_hash, nonce, pkce_verifier, expires_at, purpose) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(sha256_hex(state.as_bytes()))
     .bind(browser_hash)
     .bind(nonce)
     .bind(verifier)
     .bind(expires_at)
+    .bind(purpose)
     .execute(store.pool())
     .await?;
     Ok(())
@@ -45,8 +49,8 @@ pub async fn take(store: &Store, state: &str, now: i64) -> Result<Option<Flow>, 
     .bind(now)
     .bind(&state_hash);
     // The row is read before it is spent, in the same write transaction.
-    let row: Option<(String, String, String)> = sqlx::query_as(
-        "SELECT browser_hash, nonce, pkce_verifier FROM psc_flows \
+    let row: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT browser_hash, nonce, pkce_verifier, purpose FROM psc_flows \
          WHERE state_hash = $1 AND spent_at IS NULL AND expires_at >= $2",
     )
     .bind(&state_hash)
@@ -55,7 +59,12 @@ pub async fn take(store: &Store, state: &str, now: i64) -> Result<Option<Flow>, 
     .await?;
     let taken = spent.execute(&mut *tx).await?.rows_affected() == 1;
     tx.commit().await?;
-    Ok(row.filter(|_| taken).map(|(browser_hash, nonce, pkce_verifier)| Flow { browser_hash, nonce, pkce_verifier }))
+    Ok(row.filter(|_| taken).map(|(browser_hash, nonce, pkce_verifier, purpose)| Flow {
+        browser_hash,
+        nonce,
+        pkce_verifier,
+        purpose,
+    }))
 }
 
 /// Records what PSC proved, for the page's `handle` and this browser, until `expires_at`.
