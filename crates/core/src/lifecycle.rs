@@ -9,6 +9,9 @@
 //!                         (purged)                                        │ operator refuses (a reason)
 //!                                                                         ▼
 //!                                                       refusee ── 30 days: deleted (purged)
+//!
+//!  active ──(the professional or an operator closes it)──▶ fermee   (kept: its identifier and address are never
+//!                                                                    given to anyone else)
 //! ```
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +22,7 @@ stable_codes! {
         EnVerification => "en_verification",
         Active => "active",
         Refusee => "refusee",
+        Fermee => "fermee",
     }
 }
 
@@ -32,6 +36,8 @@ pub enum Event {
     Accepted,
     /// An operator refuses, with a reason.
     Refused,
+    /// The account is closed, by its professional or by an operator.
+    Closed,
 }
 
 impl Statut {
@@ -43,6 +49,7 @@ impl Statut {
             (EmailAConfirmer, Event::EmailConfirmed { .. }) => Some(EnVerification),
             (EnVerification, Event::Accepted) => Some(Active),
             (EnVerification, Event::Refused) => Some(Refusee),
+            (Active, Event::Closed) => Some(Fermee),
             _ => None,
         }
     }
@@ -54,6 +61,7 @@ impl Statut {
             Statut::EnVerification => "À vérifier",
             Statut::Active => "Compte actif",
             Statut::Refusee => "Refusée",
+            Statut::Fermee => "Compte fermé",
         }
     }
 }
@@ -150,10 +158,14 @@ mod tests {
         assert_eq!(EmailAConfirmer.after(Accepted), None, "no decision before the email is proven");
         assert_eq!(EnVerification.after(Accepted), Some(Active));
         assert_eq!(EnVerification.after(Refused), Some(Refusee));
-        for done in [Active, Refusee] {
+        for done in [Active, Refusee, Fermee] {
             for event in [confirmed(true, true), Accepted, Refused] {
                 assert_eq!(done.after(event), None, "{done:?} is final");
             }
+        }
+        assert_eq!(Active.after(Closed), Some(Fermee), "an account is closed");
+        for not_an_account in [EmailAConfirmer, EnVerification, Refusee, Fermee] {
+            assert_eq!(not_an_account.after(Closed), None, "{not_an_account:?}");
         }
         assert_eq!(EnVerification.after(confirmed(true, true)), None, "a link confirms once");
     }

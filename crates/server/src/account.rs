@@ -27,8 +27,8 @@ use promess_core::{
 use serde::Deserialize;
 
 /// The session's cookie, and the sign-in form's CSRF token (before any session).
-const SESSION: &str = "promess-compte";
-const FORM: &str = "promess-compte-formulaire";
+pub(crate) const SESSION: &str = "promess-compte";
+pub(crate) const FORM: &str = "promess-compte-formulaire";
 /// Failed sign-ins in a row before an account is locked, and for how long.
 pub const MAX_FAILURES: i64 = 5;
 pub const LOCK_SECS: i64 = 15 * 60;
@@ -46,6 +46,7 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W+2Hq6yQHS6BZR/K0eCY3JQ3oEsgqPvSpQCDaFDLJ4I";
 
 mod factors;
+pub mod life;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -54,6 +55,14 @@ pub fn router() -> Router<AppState> {
         .route("/compte/second-facteur", get(second_factor_page).post(second_factor))
         .route("/compte/cle/options", post(passkey_options))
         .route("/compte/verification", post(factors::verify))
+        .route("/compte/mot-de-passe-oublie", get(life::forgotten_page).post(life::forgotten))
+        .route("/compte/reinitialisation", get(life::reset_factor_page))
+        .route("/compte/reinitialisation/facteur", post(life::reset_factor))
+        .route("/compte/reinitialisation/mot-de-passe", post(life::reset_password))
+        .route("/compte/reinitialisation/{jeton}", get(life::reset_page).post(life::reset_begin))
+        .route("/compte/mot-de-passe", post(life::change_password))
+        .route("/compte/adresse", post(life::new_address))
+        .route("/compte/adresse/{jeton}", get(life::address_page).post(life::confirm_address))
         .route("/compte/facteurs/application", post(factors::add))
         .route("/compte/facteurs/cle", post(factors::add))
         .route("/compte/cle.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], PASSKEY_JS) }))
@@ -73,7 +82,7 @@ const CSS: &str = include_str!("console/console.css");
 /// The second factor page's one script: a passkey's assertion, only where the account has a key.
 const PASSKEY_JS: &str = include_str!("account/cle.js");
 
-fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> Response {
+pub(crate) fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> Response {
     let banner = html! {
         p.marque { "Messagerie sécurisée Nouvelle-Aquitaine — mon compte" }
         @if let Some(csrf) = signed {
@@ -91,15 +100,15 @@ fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> 
     crate::html::page(status, title, site, "/compte/compte.css", banner, main)
 }
 
-fn failed(e: sqlx::Error) -> Response {
+pub(crate) fn failed(e: sqlx::Error) -> Response {
     crate::error::AppError::from(e).into_response()
 }
 
-fn token() -> Result<String, Response> {
+pub(crate) fn token() -> Result<String, Response> {
     crate::secret::token(32).map_err(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-fn set(state: &AppState, name: &str, value: &str, max_age: i64) -> axum::http::HeaderValue {
+pub(crate) fn set(state: &AppState, name: &str, value: &str, max_age: i64) -> axum::http::HeaderValue {
     cookies::set(&state.settings, name, value, max_age, cookies::SameSite::Strict)
 }
 
@@ -132,6 +141,7 @@ fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Re
             }
             button type="submit" { "Continuer" }
         }
+        p { a id="oubli" href="/compte/mot-de-passe-oublie" { "Mot de passe oublié ?" } }
         @if state.settings.psc.is_some() {
             section aria-labelledby="t-psc" {
                 h2 id="t-psc" { "Votre identité a été prouvée par votre carte CPS ou Pro Santé Connect ?" }
@@ -146,7 +156,7 @@ fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Re
 
 /// The current session of this request's cookie: complete and fresh (its idle time starts again), or pending and
 /// younger than `PENDING_SECS`. Its id's hash with it.
-async fn current(
+pub(crate) async fn current(
     state: &AppState,
     headers: &HeaderMap,
     complete: bool,
@@ -173,7 +183,7 @@ async fn current(
     Ok(Some((id_hash, session)))
 }
 
-fn forbidden() -> Response {
+pub(crate) fn forbidden() -> Response {
     page(
         StatusCode::FORBIDDEN,
         "Demande refusée",
@@ -218,6 +228,9 @@ async fn account_page(state: &AppState, session: &rows::Session, fait: &str) -> 
         }
     };
     let factors = factors::section(state, &session.registration_id, &session.csrf, o.recovery_left).await?;
+    let kinds = [crate::store::jobs::Kind::Password];
+    let password_on_its_way = crate::store::jobs::waiting(&state.store, &session.registration_id, &kinds).await?;
+    let change = |action: &str, label: &str| factors::change_button(&session.csrf, action, "", label);
     let body = html! {
         h1 { "Mon compte" }
         @if let Some((text, good)) = factors::said(fait) {
@@ -230,7 +243,14 @@ async fn account_page(state: &AppState, session: &rows::Session, fait: &str) -> 
             dt { "Identité" } dd { (proven) }
             dt { "Boîte aux lettres" }
             dd { @if o.provisioned { "ouverte dans la messagerie" } @else { "en cours de création dans la messagerie" } }
+            dt { "Mot de passe" }
+            dd id="mot-de-passe-etat" {
+                @if password_on_its_way {
+                    "votre nouveau mot de passe est en cours d'enregistrement dans la messagerie : votre logiciel de messagerie l'acceptera dans quelques instants (d'ici là, l'ancien reste valable pour lui)"
+                } @else { "enregistré dans la messagerie" }
+            }
         }
+        p { (change("mot_de_passe", "Changer mon mot de passe")) " " (change("adresse", "Changer mon adresse de notification")) }
         (factors)
         section aria-labelledby="t-journal" {
             h2 id="t-journal" { "Journal de mon compte" }
@@ -239,6 +259,11 @@ async fn account_page(state: &AppState, session: &rows::Session, fait: &str) -> 
                     li { (crate::console::date_time(*at)) " : " (event_label(event)) @if !detail.is_empty() { " (" (detail) ")" } }
                 }
             }
+        }
+        section aria-labelledby="t-fermer" {
+            h2 id="t-fermer" { "Fermer mon compte" }
+            p { "La fermeture est définitive : votre boîte aux lettres est supprimée de la messagerie et ses messages ne sont plus accessibles. Votre identifiant et votre adresse ne seront attribués à personne d'autre." }
+            (change("fermer", "Fermer mon compte"))
         }
     };
     Ok(page(StatusCode::OK, "Mon compte", Some(&session.csrf), body))
@@ -254,6 +279,12 @@ fn event_label(event: &str) -> &str {
         "facteur_ajoute" => "second facteur ajouté",
         "facteur_supprime" => "second facteur supprimé",
         "codes_secours_renouveles" => "nouveaux codes de secours",
+        "reinitialisation_demandee" => "lien de réinitialisation du mot de passe envoyé",
+        "reinitialisation_facteur" => "second facteur donné pour réinitialiser le mot de passe",
+        "mot_de_passe_change" => "mot de passe changé",
+        "adresse_demandee" => "nouvelle adresse de notification demandée",
+        "adresse_changee" => "adresse de notification changée",
+        "fermeture" => "compte fermé",
         other => other,
     }
 }
@@ -274,9 +305,9 @@ async fn count_failure(state: &AppState, id: &str, failures: i64, event: &str) -
     let failures = failures + 1;
     let lock = (failures >= MAX_FAILURES).then_some(now + LOCK_SECS);
     rows::set_failures(&state.store, id, if lock.is_some() { 0 } else { failures }, lock).await?;
-    rows::journal(&state.store, id, event, "", now).await?;
+    rows::journal(state.store.pool(), id, event, "", now).await?;
     if lock.is_some() {
-        rows::journal(&state.store, id, "verrouillage", &format!("{MAX_FAILURES} échecs de suite"), now).await?;
+        rows::journal(state.store.pool(), id, "verrouillage", &format!("{MAX_FAILURES} échecs de suite"), now).await?;
     }
     metrics::counter!(crate::metrics::SIGN_IN_FAILURES, "kind" => "compte").increment(1);
     Ok(lock)
@@ -423,7 +454,7 @@ pub(crate) async fn has_passkey(state: &AppState, registration_id: &str) -> Resu
 
 async fn second_factor_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let shown = async {
-        let Some((_, session)) = current(&state, &headers, false).await? else {
+        let Some((_, session)) = current(&state, &headers, false).await?.filter(|(_, s)| s.reset.is_none()) else {
             return Ok(Redirect::to("/compte").into_response());
         };
         let passkey = has_passkey(&state, &session.registration_id).await?;
@@ -488,8 +519,9 @@ pub(crate) async fn prove(
 /// its id's hash and row, and the account's failures so far. Otherwise the answer to give.
 async fn pending(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(String, rows::Session, i64), Response> {
     let (pending, session) = match current(state, headers, false).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return Err(Redirect::to("/compte").into_response()),
+        // A forgotten password's session is never a sign-in's: its password was not given.
+        Ok(Some(found)) if found.1.reset.is_none() => found,
+        Ok(_) => return Err(Redirect::to("/compte").into_response()),
         Err(e) => return Err(failed(e)),
     };
     if !same(&session.csrf, csrf) {
@@ -557,9 +589,14 @@ async fn open(state: &AppState, id: &str, used: &str) -> Response {
     };
     let now = state.now();
     let opened = async {
-        rows::open_session(&state.store, &sha256_hex(cookie.as_bytes()), id, &csrf, true, now).await?;
+        let id_hash = sha256_hex(cookie.as_bytes());
+        rows::open_session(&state.store, &id_hash, id, &csrf, true, now).await?;
+        if used == PSC {
+            // Proven again by Pro Santé Connect: its factors may be reset at once (a lost phone or key).
+            rows::set_psc(&state.store, &id_hash, now).await?;
+        }
         rows::set_failures(&state.store, id, 0, None).await?;
-        rows::journal(&state.store, id, "connexion", used, now).await
+        rows::journal(state.store.pool(), id, "connexion", used, now).await
     };
     match opened.await {
         Ok(()) => {
@@ -571,6 +608,9 @@ async fn open(state: &AppState, id: &str, used: &str) -> Response {
     }
 }
 
+/// What a sign-in by Pro Santé Connect is journalled as.
+pub(crate) const PSC: &str = "Pro Santé Connect";
+
 /// Pro Santé Connect proved `national_id` (e-CPS or the card, eIDAS substantial): the account proven so (by the card
 /// or PSC) with that national id is signed in, strong on its own; otherwise the sign-in page says why.
 pub async fn psc_sign_in(state: &AppState, national_id: &str) -> Response {
@@ -578,7 +618,7 @@ pub async fn psc_sign_in(state: &AppState, national_id: &str) -> Response {
         return psc_refused_key("sans_compte");
     };
     match rows::proven_by(&state.store, &national).await {
-        Ok(Some(id)) => open(state, &id, "Pro Santé Connect").await,
+        Ok(Some(id)) => open(state, &id, PSC).await,
         Ok(None) => psc_refused_key("sans_compte"),
         Err(e) => failed(e),
     }
@@ -665,7 +705,7 @@ async fn sign_out(State(state): State<AppState>, headers: HeaderMap, Form(form):
     }
     let ended = async {
         rows::end_session(&state.store, &id_hash).await?;
-        rows::journal(&state.store, &session.registration_id, "deconnexion", "", state.now()).await
+        rows::journal(state.store.pool(), &session.registration_id, "deconnexion", "", state.now()).await
     };
     if let Err(e) = ended.await {
         return failed(e);

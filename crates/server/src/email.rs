@@ -17,6 +17,16 @@ pub enum Kind<'a> {
     InReview,
     /// An operator refused, with a reason.
     Refused { reason: RefusalReason, detail: &'a str },
+    /// A forgotten password: this link (30 minutes, once) to choose a new one.
+    PasswordReset { link: &'a str },
+    /// The password was changed (by the professional, after their second factor).
+    PasswordChanged,
+    /// To the new notification address: confirm it with this link (signed in to the account).
+    NewAddress { link: &'a str },
+    /// To the old notification address: the notifications now go to `new`.
+    AddressChanged { new: &'a str },
+    /// The account is closed: by its professional (no reason) or by the operator (a reason).
+    Closed { reason: Option<&'a str> },
 }
 
 /// One email to one professional.
@@ -72,6 +82,11 @@ impl Email<'_> {
             Kind::Accepted { .. } => "Votre demande d'adhésion",
             Kind::InReview => "Votre demande d'adhésion est en cours de vérification",
             Kind::Refused { .. } => "Votre demande d'adhésion n'a pas été acceptée",
+            Kind::PasswordReset { .. } => "Réinitialisation de votre mot de passe",
+            Kind::PasswordChanged => "Votre mot de passe a été changé",
+            Kind::NewAddress { .. } => "Confirmez votre nouvelle adresse de notification",
+            Kind::AddressChanged { .. } => "Votre adresse de notification a été changée",
+            Kind::Closed { .. } => "Votre compte de messagerie sécurisée est fermé",
         };
         format!("[{SERVICE}] {what}")
     }
@@ -131,6 +146,59 @@ impl Email<'_> {
                 p([vec![t("Si vous pensez qu'il s'agit d'une erreur, ou pour toute question, contactez ")], contact()]
                     .concat()),
             ],
+            Kind::PasswordReset { link } => vec![
+                p(vec![
+                    t("Une réinitialisation du mot de passe de votre compte (identifiant : "),
+                    id(),
+                    t(") a été demandée."),
+                ]),
+                p(vec![t(
+                    "Pour choisir un nouveau mot de passe, ouvrez le lien suivant : votre second facteur (clé d'accès, application d'authentification ou code de secours) vous sera demandé.",
+                )]),
+                p(vec![Link(link.to_string())]),
+                p(vec![t("Ce lien est valable 30 minutes et ne sert qu'une fois.")]),
+                p([vec![t("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste inchangé. En cas de doute, contactez ")], contact()].concat()),
+            ],
+            Kind::PasswordChanged => vec![
+                p(vec![t("Le mot de passe de votre compte (identifiant : "), id(), t(") vient d'être changé.")]),
+                p(vec![t(
+                    "Toutes vos sessions ont été fermées. Le nouveau mot de passe sert aussi à votre logiciel de messagerie, dès qu'il est enregistré dans la messagerie (quelques instants).",
+                )]),
+                p([vec![t("Si vous n'êtes pas à l'origine de ce changement, contactez sans attendre ")], contact()].concat()),
+            ],
+            Kind::NewAddress { link } => vec![
+                p(vec![
+                    t("Vous avez demandé que les notifications de votre compte (identifiant : "),
+                    id(),
+                    t(") soient envoyées à cette adresse."),
+                ]),
+                p(vec![t("Pour la confirmer, ouvrez le lien suivant, connecté à votre compte, puis cliquez sur « Confirmer ma nouvelle adresse » :")]),
+                p(vec![Link(link.to_string())]),
+                p(vec![t("Ce lien est valable 48 heures et ne sert qu'une fois. Si vous n'êtes pas à l'origine de cette demande, ignorez ce message.")]),
+            ],
+            Kind::AddressChanged { new } => vec![
+                p(vec![
+                    t("Les notifications de votre compte (identifiant : "),
+                    id(),
+                    t(") sont désormais envoyées à "),
+                    Strong(new.to_string()),
+                    t(". Cette adresse-ci n'en recevra plus."),
+                ]),
+                p([vec![t("Si vous n'êtes pas à l'origine de ce changement, contactez sans attendre ")], contact()].concat()),
+            ],
+            Kind::Closed { reason } => {
+                let mut blocks = vec![p(vec![
+                    t(format!("Votre compte de {SERVICE} (identifiant : ")),
+                    id(),
+                    t(") est fermé : sa boîte aux lettres est supprimée de la messagerie et aucun mot de passe ne l'ouvre plus."),
+                ])];
+                if let Some(reason) = reason {
+                    blocks.push(p(vec![t("Motif de la fermeture par l'opérateur : "), Strong(reason.to_string()), t(".")]));
+                }
+                blocks.push(p(vec![t("Votre identifiant et votre adresse de messagerie ne seront attribués à personne d'autre.")]));
+                blocks.push(p([vec![t("Pour toute question, contactez ")], contact()].concat()));
+                blocks
+            }
         }
     }
 

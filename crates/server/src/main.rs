@@ -38,8 +38,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let pool = PoolSettings { max_connections: config.db_pool.max(1), ..PoolSettings::default() };
     let db = Store::connect_with(&config.database_url, pool).await?;
     match &config.command {
-        Some(Command::Outbox { action }) => return jobs_command(&db, Kind::Email, action, "email(s)").await,
-        Some(Command::Comptes { action }) => return jobs_command(&db, Kind::Account, action, "compte(s)").await,
+        Some(Command::Outbox { action }) => return jobs_command(&db, &[Kind::Email], action, "email(s)").await,
+        Some(Command::Comptes { action }) => {
+            return jobs_command(&db, &Kind::DIRECTORY, action, "changement(s) d'annuaire").await;
+        }
         Some(Command::Sauvegarde { fichier }) => {
             db.backup(fichier).await?;
             println!("base copiée dans {}", fichier.display());
@@ -66,6 +68,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         base_dn: config.base_dn(),
         webmail: config.webmail.clone().into(),
     };
+    queue::spawn_worker(db.clone(), provisioning::PasswordWriter(provisioner.clone()), every);
+    queue::spawn_worker(db.clone(), provisioning::Remover(provisioner.clone()), every);
     queue::spawn_worker(db.clone(), provisioner, every);
     // Bound first: with port 0 the system picks a free one, and the origins and the log say which.
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -99,6 +103,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!("Pro Santé Connect is not configured (PROMESS_PSC_ISSUER…): the wizard does not offer it");
     }
     let state = AppState::new(settings, db);
+    let reset_links = promess_server::account::life::ResetLinks { public_url: state.settings.public_url().to_owned() };
+    queue::spawn_worker(state.store.clone(), reset_links, every);
     if let Some(address) = config.metrics_listen {
         let handle = promess_server::metrics::install()?;
         let metrics = tokio::net::TcpListener::bind(address).await?;
@@ -115,19 +121,24 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// `promess-server outbox|comptes [relancer]`: a kind of job's pending and dead, or its dead retried.
 async fn jobs_command(
     db: &Store,
-    kind: Kind,
+    kinds: &[Kind],
     action: &Option<Relancer>,
     what: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(Relancer::Relancer) = action {
-        let n = jobs::retry_dead(db, kind, now_secs()).await?;
+        let mut n = 0;
+        for kind in kinds {
+            n += jobs::retry_dead(db, *kind, now_secs()).await?;
+        }
         println!("{n} {what} relancé(s)");
         return Ok(());
     }
-    for p in jobs::pending(db, kind).await? {
-        let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
-        let error = p.last_error.unwrap_or_default();
-        println!("{state}\t{}\t{}\t{} attempts\t{error}", p.id, p.what, p.attempts);
+    for kind in kinds {
+        for p in jobs::pending(db, *kind).await? {
+            let state = if p.dead_at.is_some() { "DEAD" } else { "waiting" };
+            let error = p.last_error.unwrap_or_default();
+            println!("{state}\t{}\t{}\t{}\t{} attempts\t{error}", kind.key(), p.id, p.what, p.attempts);
+        }
     }
     Ok(())
 }

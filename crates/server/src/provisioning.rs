@@ -92,9 +92,14 @@ pub const PASSWORD_SCHEME: &str = "{ARGON2ID}";
 
 const OBJECT_CLASSES: [&str; 4] = ["top", "person", "organizationalPerson", "inetOrgPerson"];
 
+/// The entry of the account `uid` under `base_dn`.
+pub fn dn(uid: &str, base_dn: &str) -> String {
+    format!("uid={},{base_dn}", ldap3::dn_escape(uid))
+}
+
 impl Account {
     pub fn dn(&self, base_dn: &str) -> String {
-        format!("uid={},{base_dn}", ldap3::dn_escape(&self.uid))
+        dn(&self.uid, base_dn)
     }
 
     /// Its attributes but the object classes, each with its one value.
@@ -152,6 +157,40 @@ const WRITE_LIMIT: Duration = Duration::from_secs(30);
 
 /// LDAP's entryAlreadyExists.
 const ALREADY_EXISTS: u32 = 68;
+/// LDAP's noSuchObject.
+const NO_SUCH_OBJECT: u32 = 32;
+
+/// A change of an entry that exists: its new password, or its removal.
+#[derive(Clone, Copy, Debug)]
+pub enum Change<'a> {
+    Password(&'a str),
+    Removal,
+}
+
+impl Change<'_> {
+    /// The change as LDIF (`ldapmodify -f`).
+    fn ldif(&self, dn: &str) -> String {
+        let mut out =
+            String::from("# ProMess Inscription : modification d'un compte de l'annuaire (ldapmodify -f ce fichier)\n");
+        out.push_str(&ldif_line("dn", dn));
+        match self {
+            Change::Password(hash) => {
+                out.push_str("changetype: modify\nreplace: userPassword\n");
+                out.push_str(&ldif_line("userPassword", &format!("{PASSWORD_SCHEME}{hash}")));
+                out.push_str("-\n");
+            }
+            Change::Removal => out.push_str("changetype: delete\n"),
+        }
+        out
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Change::Password(_) => "mot-de-passe",
+            Change::Removal => "suppression",
+        }
+    }
+}
 
 impl Directory {
     /// Writes `account`: created, or updated when an entry with its uid is there.
@@ -175,8 +214,29 @@ impl Directory {
     }
 }
 
+impl Directory {
+    /// Applies `change` to the entry `dn`, once: the job `job`'s file in a folder (written again by a retry, never
+    /// twice), or the directory's entry (a removal of an entry already gone is done).
+    pub async fn change(&self, dn: &str, uid: &str, change: Change<'_>, job: &str) -> Result<(), WriteError> {
+        match self {
+            Directory::Folder(dir) => {
+                let name = format!("{uid}.{}.{job}.ldif", change.name());
+                let tmp = dir.join(format!(".{name}.tmp"));
+                let failed = |e: std::io::Error| WriteError(format!("{}: {e}", dir.display()));
+                tokio::fs::create_dir_all(dir).await.map_err(failed)?;
+                tokio::fs::write(&tmp, change.ldif(dn)).await.map_err(failed)?;
+                tokio::fs::rename(&tmp, dir.join(name)).await.map_err(failed)
+            }
+            Directory::Ldap(ldap) => match tokio::time::timeout(WRITE_LIMIT, ldap.change(dn, change)).await {
+                Ok(done) => done.map_err(|e| WriteError(format!("{}: {e}", ldap.url))),
+                Err(_) => Err(WriteError(format!("{}: no answer in {WRITE_LIMIT:?}", ldap.url))),
+            },
+        }
+    }
+}
+
 impl Ldap {
-    async fn write(&self, account: &Account, base_dn: &str) -> Result<(), ldap3::LdapError> {
+    async fn bound(&self) -> Result<ldap3::Ldap, ldap3::LdapError> {
         let mut settings =
             LdapConnSettings::new().set_conn_timeout(Duration::from_secs(10)).set_starttls(self.starttls);
         if let Some(tls) = &self.tls {
@@ -185,6 +245,31 @@ impl Ldap {
         let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &self.url).await?;
         ldap3::drive!(conn);
         ldap.simple_bind(&self.bind_dn, &self.password).await?.success()?;
+        Ok(ldap)
+    }
+
+    async fn change(&self, dn: &str, change: Change<'_>) -> Result<(), ldap3::LdapError> {
+        let mut ldap = self.bound().await?;
+        match change {
+            Change::Password(hash) => {
+                let value = format!("{PASSWORD_SCHEME}{hash}");
+                ldap.modify(dn, vec![Mod::Replace("userPassword", HashSet::from([value.as_str()]))])
+                    .await?
+                    .success()?;
+            }
+            Change::Removal => {
+                let removed = ldap.delete(dn).await?;
+                if removed.rc != NO_SUCH_OBJECT {
+                    removed.success()?;
+                }
+            }
+        }
+        let _ = ldap.unbind().await;
+        Ok(())
+    }
+
+    async fn write(&self, account: &Account, base_dn: &str) -> Result<(), ldap3::LdapError> {
+        let mut ldap = self.bound().await?;
         let dn = account.dn(base_dn);
         let attributes = account.attributes();
         let mut entry: Vec<(&str, HashSet<&str>)> = vec![("objectClass", OBJECT_CLASSES.into_iter().collect())];
@@ -236,6 +321,8 @@ impl Job for Provisioner {
                 };
                 self.directory.write(&account, &self.base_dn).await.map_err(|f| Failure::Transient(f.0))
             }
+            // Closed before it was written: nothing to write (its removal's job has nothing to remove).
+            Some(p) if p.statut == Statut::Fermee => Ok(()),
             Some(_) => Err(Failure::Transient("the registration is not active".into())),
             None => Err(Failure::Transient("the registration is gone".into())),
         }
@@ -244,6 +331,9 @@ impl Job for Provisioner {
     async fn done(&self, tx: &mut AnyConnection, job: &Due, now: i64) -> Result<(), sqlx::Error> {
         let id = job.registration_id.as_deref().unwrap_or_default();
         let Some(p) = registrations::person(&mut *tx, id).await? else { return Ok(()) };
+        if p.statut != Statut::Active {
+            return Ok(());
+        }
         registrations::set_provisioned(tx, id, now).await?;
         let detail = "Boîte aux lettres créée dans l'annuaire de la messagerie.";
         registrations::record_event(tx, id, Statut::Active, Some("annuaire"), Some(detail), now).await?;
@@ -255,9 +345,73 @@ impl Job for Provisioner {
     }
 }
 
-/// Writes every account due at `now`, each then followed by its acceptance email; returns how many were written.
+/// The directory's job for a new password: the entry's `userPassword` replaced by the account's hash as it is when
+/// the job runs (two changes in a row: the last one written, twice).
+#[derive(Clone)]
+pub struct PasswordWriter(pub Provisioner);
+
+/// The directory's job for a closed account: its entry removed.
+#[derive(Clone)]
+pub struct Remover(pub Provisioner);
+
+/// The person of a directory job, as it is now.
+async fn person_of(store: &Store, job: &Due) -> Result<registrations::Person, Failure> {
+    let id = job.registration_id.as_deref().unwrap_or_default();
+    let person = registrations::person(store.pool(), id).await.map_err(|e| Failure::Transient(e.to_string()))?;
+    person.ok_or_else(|| Failure::Permanent("the registration is gone".into()))
+}
+
+impl Job for PasswordWriter {
+    const KIND: Kind = Kind::Password;
+    const MAX_ATTEMPTS: i64 = 30;
+    const WHAT: (&'static str, &'static str) = ("new password", "promess-server comptes");
+
+    async fn run(&self, store: &Store, job: &Due) -> Result<(), Failure> {
+        let p = person_of(store, job).await?;
+        if p.statut != Statut::Active {
+            return Ok(()); // Closed meanwhile: its entry is removed by the closure's job.
+        }
+        let Provisioner { directory, base_dn, .. } = &self.0;
+        let dn = dn(&p.identifiant, base_dn);
+        let change = Change::Password(&p.password_hash);
+        directory.change(&dn, &p.identifiant, change, &job.id).await.map_err(|f| Failure::Transient(f.0))
+    }
+
+    async fn done(&self, tx: &mut AnyConnection, job: &Due, now: i64) -> Result<(), sqlx::Error> {
+        let id = job.registration_id.as_deref().unwrap_or_default();
+        let detail = "Nouveau mot de passe enregistré dans l'annuaire de la messagerie.";
+        registrations::record_event(tx, id, Statut::Active, Some("annuaire"), Some(detail), now).await
+    }
+}
+
+impl Job for Remover {
+    const KIND: Kind = Kind::Closure;
+    const MAX_ATTEMPTS: i64 = 30;
+    const WHAT: (&'static str, &'static str) = ("account removal", "promess-server comptes");
+
+    async fn run(&self, store: &Store, job: &Due) -> Result<(), Failure> {
+        let p = person_of(store, job).await?;
+        if p.statut != Statut::Fermee {
+            return Err(Failure::Permanent("the account is not closed".into()));
+        }
+        let Provisioner { directory, base_dn, .. } = &self.0;
+        let dn = dn(&p.identifiant, base_dn);
+        directory.change(&dn, &p.identifiant, Change::Removal, &job.id).await.map_err(|f| Failure::Transient(f.0))
+    }
+
+    async fn done(&self, tx: &mut AnyConnection, job: &Due, now: i64) -> Result<(), sqlx::Error> {
+        let id = job.registration_id.as_deref().unwrap_or_default();
+        let detail = "Boîte aux lettres supprimée de l'annuaire de la messagerie.";
+        registrations::record_event(tx, id, Statut::Fermee, Some("annuaire"), Some(detail), now).await
+    }
+}
+
+/// Writes every account due at `now`, each then followed by its acceptance email, then the new passwords and the
+/// removals due; returns how many jobs were done.
 pub async fn provision_due(store: &Store, p: &Provisioner, now: i64) -> Result<usize, sqlx::Error> {
-    queue::run_due(store, p, now).await
+    let written = queue::run_due(store, p, now).await?;
+    let passwords = queue::run_due(store, &PasswordWriter(p.clone()), now).await?;
+    Ok(written + passwords + queue::run_due(store, &Remover(p.clone()), now).await?)
 }
 
 #[cfg(test)]

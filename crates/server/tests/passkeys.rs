@@ -149,7 +149,8 @@ async fn assertions_for_another_origin_or_relying_party_or_from_an_unknown_key_a
     let mut key = Authenticator::new();
     active_account(app, &mut key).await;
     let mut stranger = Authenticator::new();
-    let lies: [(&str, Box<dyn Fn(&mut Authenticator, &mut Authenticator, &Value) -> Value>); 4] = [
+    type Lie = Box<dyn Fn(&mut Authenticator, &mut Authenticator, &Value) -> Value>;
+    let lies: [(&str, Lie); 4] = [
         (
             "another origin",
             Box::new(|k, _, o| k.assert(o, &Ceremony { origin: "https://hameconnage.example", ..HONEST })),

@@ -26,12 +26,17 @@ use serde::Deserialize;
 
 /// How long a set-up begun in the account space waits for its code or key.
 const SETUP_SECS: i64 = 10 * 60;
+/// How long after a sign-in by Pro Santé Connect its factors may be reset without one.
+const PSC_RESET_SECS: i64 = 10 * 60;
 
 /// A change of the account's factors, asked for by a form of the account page.
 enum Change {
     Remove(String),
     RecoveryCodes,
     Add(FactorKind),
+    Password,
+    Address,
+    Closure,
 }
 
 impl Change {
@@ -40,6 +45,9 @@ impl Change {
             "supprimer" if !cible.is_empty() => Some(Change::Remove(cible.to_owned())),
             "codes" => Some(Change::RecoveryCodes),
             "ajouter" => FactorKind::from_key(cible).map(Change::Add),
+            "mot_de_passe" => Some(Change::Password),
+            "adresse" => Some(Change::Address),
+            "fermer" => Some(Change::Closure),
             _ => None,
         }
     }
@@ -59,7 +67,22 @@ impl Change {
             Change::Add(FactorKind::Totp) => {
                 "Pour ajouter une application d'authentification, confirmez d'abord votre identité avec votre second facteur actuel."
             }
+            Change::Password => {
+                "Pour changer votre mot de passe, confirmez d'abord votre identité avec votre second facteur."
+            }
+            Change::Address => {
+                "Pour changer votre adresse de notification, confirmez d'abord votre identité avec votre second facteur."
+            }
+            Change::Closure => {
+                "Pour fermer définitivement votre compte, confirmez votre identité avec votre second facteur. Votre boîte aux lettres sera supprimée de la messagerie et ses messages ne seront plus accessibles ; votre identifiant ne sera attribué à personne d'autre."
+            }
         }
+    }
+
+    /// Whether a session opened by Pro Santé Connect just now may make it without a factor: its factors (the
+    /// professional proved their identity again, having lost them).
+    fn by_psc(&self) -> bool {
+        matches!(self, Change::Add(_) | Change::RecoveryCodes | Change::Remove(_))
     }
 }
 
@@ -79,7 +102,7 @@ pub(super) struct ChangeForm {
 }
 
 /// A button of the account page asking for a change (the second factor is asked next).
-fn change_button(csrf: &str, action: &str, cible: &str, label: &str) -> Markup {
+pub(super) fn change_button(csrf: &str, action: &str, cible: &str, label: &str) -> Markup {
     html! {
         form.en-ligne method="post" action="/compte/verification" {
             input type="hidden" name="csrf" value=(csrf);
@@ -155,6 +178,11 @@ pub(super) async fn verify(
         Ok(asking_page(status, &asking))
     };
     let done = async {
+        let psc_recent =
+            rows::psc_at(&state.store, &session_hash).await?.is_some_and(|at| at >= state.now() - PSC_RESET_SECS);
+        if psc_recent && change.by_psc() && form.code.is_empty() && form.cle.is_empty() {
+            return perform(&state, &session_hash, &session, change, super::PSC).await;
+        }
         if form.code.is_empty() && form.cle.is_empty() {
             return asked(StatusCode::OK, None).await;
         }
@@ -167,7 +195,7 @@ pub(super) async fn verify(
             return asked(StatusCode::UNAUTHORIZED, Some(FACTOR_REFUSED)).await;
         };
         rows::set_failures(&state.store, &id, 0, None).await?;
-        perform(&state, &session, change, used).await
+        perform(&state, &session_hash, &session, change, used).await
     };
     done.await.unwrap_or_else(failed)
 }
@@ -175,6 +203,7 @@ pub(super) async fn verify(
 /// The change, its second factor given (`used`).
 async fn perform(
     state: &AppState,
+    session_hash: &str,
     session: &rows::Session,
     change: Change,
     used: &str,
@@ -182,10 +211,19 @@ async fn perform(
     let id = &session.registration_id;
     let now = state.now();
     match change {
+        Change::Password => {
+            rows::set_verified(&state.store, session_hash, now).await?;
+            Ok(super::life::change_password_form(session))
+        }
+        Change::Address => {
+            rows::set_verified(&state.store, session_hash, now).await?;
+            Ok(super::life::address_form(session, None))
+        }
+        Change::Closure => super::life::close(state, session).await,
         Change::Remove(factor) => match factor_rows::remove(&state.store, id, &factor).await? {
             Some(kind) => {
                 let label = FactorKind::from_key(&kind).map_or(kind.as_str(), |k| k.label());
-                rows::journal(&state.store, id, "facteur_supprime", label, now).await?;
+                rows::journal(state.store.pool(), id, "facteur_supprime", label, now).await?;
                 Ok(Redirect::to("/compte?fait=facteur_supprime").into_response())
             }
             None => Ok(Redirect::to("/compte?fait=dernier_facteur").into_response()),
@@ -194,7 +232,7 @@ async fn perform(
             let codes = factors::recovery_codes().map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
             let hashes: Vec<String> = codes.iter().filter_map(|c| factors::recovery_hash(c)).collect();
             factor_rows::replace_recovery_codes(&state.store, id, &hashes).await?;
-            rows::journal(&state.store, id, "codes_secours_renouveles", used, now).await?;
+            rows::journal(state.store.pool(), id, "codes_secours_renouveles", used, now).await?;
             let body = html! {
                 h1 { "Vos nouveaux codes de secours" }
                 p { "Les anciens codes ne servent plus. Chacun de ceux-ci ouvre une seule connexion si vous n'avez plus votre second facteur. Ils ne seront plus affichés : imprimez-les ou enregistrez-les en lieu sûr, à l'écart de votre mot de passe." }
@@ -342,7 +380,7 @@ pub(super) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(
         if !confirmed {
             return Ok(Redirect::to("/compte?fait=ajout_expire").into_response());
         }
-        rows::journal(&state.store, id, "facteur_ajoute", kind.label(), now).await?;
+        rows::journal(state.store.pool(), id, "facteur_ajoute", kind.label(), now).await?;
         Ok::<_, sqlx::Error>(Redirect::to("/compte?fait=facteur_ajoute").into_response())
     };
     added.await.unwrap_or_else(failed)
@@ -351,6 +389,16 @@ pub(super) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(
 /// What the account page says after a change (`?fait=`).
 pub(super) fn said(fait: &str) -> Option<(&'static str, bool)> {
     Some(match fait {
+        "adresse_envoyee" => (
+            "Un lien de confirmation vient d'être envoyé à votre nouvelle adresse : ouvrez-le connecté à votre compte.",
+            true,
+        ),
+        "adresse_changee" => {
+            ("Votre nouvelle adresse de notification est enregistrée ; l'ancienne en a été informée.", true)
+        }
+        "facteur_a_redonner" => {
+            ("Ce changement demande de donner à nouveau votre second facteur : recommencez-le.", false)
+        }
         "facteur_ajoute" => ("Votre nouveau second facteur est ajouté.", true),
         "facteur_supprime" => ("Le second facteur est supprimé.", true),
         "dernier_facteur" => {

@@ -81,6 +81,10 @@ pub struct Session {
     pub complete: bool,
     pub created_at: i64,
     pub seen_at: i64,
+    /// The second factor given again at (a change allowed for a while).
+    pub verified_at: Option<i64>,
+    /// A forgotten password's pending session: its link's hash (never a sign-in's).
+    pub reset: Option<String>,
 }
 
 pub async fn open_session(
@@ -106,18 +110,22 @@ pub async fn open_session(
 }
 
 pub async fn session(store: &Store, id_hash: &str) -> Result<Option<Session>, sqlx::Error> {
-    let row: Option<(String, String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT registration_id, csrf, complete, created_at, seen_at FROM account_sessions WHERE id_hash = $1",
+    type Row = (String, String, i64, i64, i64, Option<i64>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT registration_id, csrf, complete, created_at, seen_at, verified_at, reset_token_hash \
+         FROM account_sessions WHERE id_hash = $1",
     )
     .bind(id_hash)
     .fetch_optional(store.pool())
     .await?;
-    Ok(row.map(|(registration_id, csrf, complete, created_at, seen_at)| Session {
+    Ok(row.map(|(registration_id, csrf, complete, created_at, seen_at, verified_at, reset)| Session {
         registration_id,
         csrf,
         complete: complete == 1,
         created_at,
         seen_at,
+        verified_at,
+        reset,
     }))
 }
 
@@ -236,9 +244,9 @@ pub async fn use_recovery_code(
     Ok(used.rows_affected() == 1)
 }
 
-/// A line of the professional's journal.
+/// A line of the professional's journal (on the pool, or in the caller's transaction).
 pub async fn journal(
-    store: &Store,
+    db: impl sqlx::AnyExecutor<'_>,
     registration_id: &str,
     event: &str,
     detail: &str,
@@ -250,7 +258,7 @@ pub async fn journal(
         .bind(now)
         .bind(event)
         .bind(detail)
-        .execute(store.pool())
+        .execute(db)
         .await?;
     Ok(())
 }
@@ -299,4 +307,320 @@ pub async fn overview(store: &Store, registration_id: &str) -> Result<Option<Ove
         provisioned: provisioned.is_some(),
         recovery_left,
     }))
+}
+
+/// What an email link is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A forgotten password.
+    Password,
+    /// A new notification address.
+    Address,
+}
+
+impl Purpose {
+    fn key(self) -> &'static str {
+        match self {
+            Purpose::Password => "mot_de_passe",
+            Purpose::Address => "adresse",
+        }
+    }
+}
+
+/// Forgotten-password links an account may be sent an hour, whatever is asked.
+pub const RESETS_PER_HOUR: i64 = 3;
+
+/// A forgotten-password request for `login`, recorded with its job whether an account matches or not (the same
+/// write either way).
+pub async fn reset_requested(store: &Store, login: &str, now: i64) -> Result<(), sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    let id = new_id()?;
+    sqlx::query("INSERT INTO reset_requests (id, login, at) VALUES ($1, $2, $3)")
+        .bind(&id)
+        .bind(login.trim().to_lowercase())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    super::jobs::enqueue_as(&mut tx, &id, super::jobs::Kind::ResetLink, now).await?;
+    tx.commit().await
+}
+
+/// A request's account, in the job's transaction: its id, identifier, notification address and civility, if it
+/// matches an active one and was sent fewer than `RESETS_PER_HOUR` links this hour. The login is blanked (kept no
+/// longer than needed) and the account recorded.
+pub async fn reset_account(
+    tx: &mut sqlx::AnyConnection,
+    request: &str,
+    now: i64,
+) -> Result<Option<(String, String, String, String)>, sqlx::Error> {
+    let login: Option<String> = sqlx::query_scalar("SELECT login FROM reset_requests WHERE id = $1")
+        .bind(request)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(login) = login.filter(|l| !l.is_empty()) else { return Ok(None) };
+    let account: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT id, identifiant, email, civilite FROM registrations WHERE statut = $1 \
+         AND (identifiant = $2 OR LOWER(adresse) = $2 OR LOWER(email) = $2) ORDER BY created_at LIMIT 1",
+    )
+    .bind(Statut::Active.key())
+    .bind(&login)
+    .fetch_optional(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE reset_requests SET login = '', registration_id = $1 WHERE id = $2")
+        .bind(account.as_ref().map(|a| a.0.as_str()))
+        .bind(request)
+        .execute(&mut *tx)
+        .await?;
+    let Some(account) = account else { return Ok(None) };
+    let (sent,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM account_tokens WHERE registration_id = $1 AND purpose = $2 AND created_at > $3",
+    )
+    .bind(&account.0)
+    .bind(Purpose::Password.key())
+    .bind(now - 3600)
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok((sent < RESETS_PER_HOUR).then_some(account))
+}
+
+/// A forgotten password's link for the account `id` (`token_hash`, until `expires_at`) and its email, in the job's
+/// transaction.
+pub async fn reset_link(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    link: (&str, i64),
+    (recipient, email): (&str, &crate::email::Rendered),
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    insert_token(tx, link, id, Purpose::Password, None, now).await?;
+    super::jobs::enqueue_email(tx, id, recipient, email, now).await?;
+    journal(&mut *tx, id, "reinitialisation_demandee", "", now).await
+}
+
+async fn insert_token(
+    tx: &mut sqlx::AnyConnection,
+    (token_hash, expires_at): (&str, i64),
+    registration_id: &str,
+    purpose: Purpose,
+    new_email: Option<&str>,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO account_tokens (token_hash, registration_id, purpose, new_email, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token_hash)
+    .bind(registration_id)
+    .bind(purpose.key())
+    .bind(new_email)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// An email link, as its page finds it.
+pub struct Token {
+    pub registration_id: String,
+    pub new_email: Option<String>,
+}
+
+/// The unused, unexpired link `token_hash` for `purpose`, of an active account.
+pub async fn token(store: &Store, token_hash: &str, purpose: Purpose, now: i64) -> Result<Option<Token>, sqlx::Error> {
+    let row: Option<(String, Option<String>)> = sqlx::query_as(
+        "SELECT t.registration_id, t.new_email FROM account_tokens t JOIN registrations r ON r.id = t.registration_id \
+         WHERE t.token_hash = $1 AND t.purpose = $2 AND t.used_at IS NULL AND t.expires_at >= $3 AND r.statut = $4",
+    )
+    .bind(token_hash)
+    .bind(purpose.key())
+    .bind(now)
+    .bind(Statut::Active.key())
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(row.map(|(registration_id, new_email)| Token { registration_id, new_email }))
+}
+
+/// Uses a link, once: false when it was used meanwhile.
+async fn use_token(tx: &mut sqlx::AnyConnection, token_hash: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let used = sqlx::query("UPDATE account_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL")
+        .bind(now)
+        .bind(token_hash)
+        .execute(&mut *tx)
+        .await?;
+    Ok(used.rows_affected() == 1)
+}
+
+/// A pending session opened by a forgotten password's link (`token_hash`): the second factor is asked next.
+pub async fn open_reset_session(
+    store: &Store,
+    id_hash: &str,
+    registration_id: &str,
+    csrf: &str,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    open_session(store, id_hash, registration_id, csrf, false, now).await?;
+    sqlx::query("UPDATE account_sessions SET reset_token_hash = $1 WHERE id_hash = $2")
+        .bind(token_hash)
+        .bind(id_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// The session's second factor given again, now: a change is allowed for a while, once.
+pub async fn set_verified(store: &Store, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_sessions SET verified_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// Takes the session's second factor given since `since`, once: false when it was not, or was taken.
+pub async fn take_verified(store: &Store, id_hash: &str, since: i64) -> Result<bool, sqlx::Error> {
+    let taken = sqlx::query(
+        "UPDATE account_sessions SET verified_at = NULL WHERE id_hash = $1 AND verified_at IS NOT NULL \
+         AND verified_at >= $2",
+    )
+    .bind(id_hash)
+    .bind(since)
+    .execute(store.pool())
+    .await?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// Marks a session opened by Pro Santé Connect.
+pub async fn set_psc(store: &Store, id_hash: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE account_sessions SET psc_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
+
+/// When the session was opened by Pro Santé Connect, if it was.
+pub async fn psc_at(store: &Store, id_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    let found: Option<Option<i64>> = sqlx::query_scalar("SELECT psc_at FROM account_sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .fetch_optional(store.pool())
+        .await?;
+    Ok(found.flatten())
+}
+
+/// The account's password as it is now (its argon2id hash), and its notification address and civility.
+pub async fn credentials(store: &Store, id: &str) -> Result<Option<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT password_hash, email, civilite FROM registrations WHERE id = $1 AND statut = $2")
+        .bind(id)
+        .bind(Statut::Active.key())
+        .fetch_optional(store.pool())
+        .await
+}
+
+/// A new password (its hash), in one transaction: the link used (a reset's, once), every session ended, the
+/// directory's job queued, the notification address told, the journal written. False when the link was used
+/// meanwhile.
+pub async fn set_password(
+    store: &Store,
+    id: &str,
+    hash: &str,
+    link: Option<&str>,
+    (recipient, email): (&str, &crate::email::Rendered),
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    if let Some(link) = link
+        && !use_token(&mut tx, link, now).await?
+    {
+        return Ok(false);
+    }
+    sqlx::query(
+        "UPDATE registrations SET password_hash = $1, echecs_connexion = 0, verrouille_jusqu_a = NULL WHERE id = $2",
+    )
+    .bind(hash)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM account_sessions WHERE registration_id = $1").bind(id).execute(&mut *tx).await?;
+    super::jobs::enqueue(&mut tx, super::jobs::Kind::Password, id, now).await?;
+    super::jobs::enqueue_email(&mut tx, id, recipient, email, now).await?;
+    let how = if link.is_some() { "mot de passe oublié" } else { "depuis mon compte" };
+    journal(&mut *tx, id, "mot_de_passe_change", how, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A new notification address asked for: its link (to that address) recorded and sent.
+pub async fn new_address_requested(
+    store: &Store,
+    id: &str,
+    new_email: &str,
+    link: (&str, i64),
+    email: &crate::email::Rendered,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    insert_token(&mut tx, link, id, Purpose::Address, Some(new_email), now).await?;
+    super::jobs::enqueue_email(&mut tx, id, new_email, email, now).await?;
+    journal(&mut *tx, id, "adresse_demandee", new_email, now).await?;
+    tx.commit().await
+}
+
+/// The new notification address confirmed by its link (once): the old one told. False when the link was used
+/// meanwhile.
+pub async fn change_address(
+    store: &Store,
+    id: &str,
+    link: &str,
+    (new_email, old_email): (&str, &str),
+    email: &crate::email::Rendered,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    if !use_token(&mut tx, link, now).await? {
+        return Ok(false);
+    }
+    sqlx::query("UPDATE registrations SET email = $1 WHERE id = $2").bind(new_email).bind(id).execute(&mut *tx).await?;
+    super::jobs::enqueue_email(&mut tx, id, old_email, email, now).await?;
+    journal(&mut *tx, id, "adresse_changee", new_email, now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Closes an active account, in one transaction: its state (`fermee`, by whom, why), its sessions ended, its
+/// directory entry's removal queued, its professional told, the journals written. False when it was not active.
+pub async fn close(
+    store: &Store,
+    id: &str,
+    (by, reason): (&str, Option<&str>),
+    (recipient, email): (&str, &crate::email::Rendered),
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    let closed = sqlx::query(
+        "UPDATE registrations SET statut = $1, ferme_le = $2, ferme_par = $3, motif_fermeture = $4 \
+         WHERE id = $5 AND statut = $6",
+    )
+    .bind(Statut::Fermee.key())
+    .bind(now)
+    .bind(by)
+    .bind(reason)
+    .bind(id)
+    .bind(Statut::Active.key())
+    .execute(&mut *tx)
+    .await?;
+    if closed.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM account_sessions WHERE registration_id = $1").bind(id).execute(&mut *tx).await?;
+    super::jobs::enqueue(&mut tx, super::jobs::Kind::Closure, id, now).await?;
+    super::jobs::enqueue_email(&mut tx, id, recipient, email, now).await?;
+    let detail = reason.map_or_else(|| "par le professionnel".to_owned(), |r| format!("par l'opérateur : {r}"));
+    journal(&mut *tx, id, "fermeture", &detail, now).await?;
+    super::registrations::record_event(&mut tx, id, Statut::Fermee, Some(by), reason, now).await?;
+    tx.commit().await?;
+    Ok(true)
 }

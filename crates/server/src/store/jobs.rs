@@ -13,17 +13,42 @@ pub enum Kind {
     Email,
     /// Write an activated request's account to the mail system's directory, then queue its acceptance email.
     Account,
+    /// Write an account's new password (its hash) to its directory entry.
+    Password,
+    /// Remove a closed account's entry from the directory.
+    Closure,
+    /// A forgotten-password request (the job's id is the request's): its link sent when an account matches.
+    ResetLink,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 2] = [Kind::Email, Kind::Account];
+    pub const ALL: [Kind; 5] = [Kind::Email, Kind::Account, Kind::Password, Kind::Closure, Kind::ResetLink];
+    /// The directory's kinds (`promess-server comptes`).
+    pub const DIRECTORY: [Kind; 3] = [Kind::Account, Kind::Password, Kind::Closure];
 
     pub fn key(self) -> &'static str {
         match self {
             Kind::Email => "email",
             Kind::Account => "annuaire_compte",
+            Kind::Password => "annuaire_mot_de_passe",
+            Kind::Closure => "annuaire_fermeture",
+            Kind::ResetLink => "lien_reinitialisation",
         }
     }
+}
+
+/// Whether a job of one of these kinds about the registration is not done yet (a change on its way to the
+/// directory).
+pub async fn waiting(store: &Store, registration_id: &str, kinds: &[Kind]) -> Result<bool, sqlx::Error> {
+    let keys: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.key())).collect();
+    let found: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM jobs WHERE registration_id = $1 AND done_at IS NULL AND kind IN ({}) LIMIT 1",
+        keys.join(", ")
+    ))
+    .bind(registration_id)
+    .fetch_optional(store.pool())
+    .await?;
+    Ok(found.is_some())
 }
 
 /// Queues a job about a registration, in the caller's transaction; answers its id.
@@ -34,15 +59,20 @@ pub async fn enqueue(
     now: i64,
 ) -> Result<String, sqlx::Error> {
     let id = new_id()?;
-    insert(tx, &id, kind, registration_id, now).await?;
+    insert(tx, &id, kind, Some(registration_id), now).await?;
     Ok(id)
+}
+
+/// Queues a job of this id (the row it is about, of another table), in the caller's transaction.
+pub async fn enqueue_as(tx: &mut AnyConnection, id: &str, kind: Kind, now: i64) -> Result<(), sqlx::Error> {
+    insert(tx, id, kind, None, now).await
 }
 
 async fn insert(
     tx: &mut AnyConnection,
     id: &str,
     kind: Kind,
-    registration_id: &str,
+    registration_id: Option<&str>,
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -80,7 +110,7 @@ pub async fn enqueue_email(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    insert(tx, &id, Kind::Email, registration_id, now).await
+    insert(tx, &id, Kind::Email, Some(registration_id), now).await
 }
 
 /// A job due, as read before it is claimed.

@@ -2,6 +2,7 @@
 //! the server named by PROMESS_TEST_POSTGRES, which `scripts/test` starts and stops), the app through its router,
 //! and requests.
 #![allow(dead_code)]
+pub mod account;
 pub mod authenticator;
 pub mod browser;
 pub mod card;
