@@ -121,6 +121,39 @@ async fn imap_login_after_the_directory_was_down_during_the_activation() {
     assert_eq!(entries(&mail, &cecile).await, 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn imap_after_a_reset_only_the_new_password_opens_and_after_closure_none_does() {
+    let mut mail = MailSystem::start("life");
+    let app = test_app(Backend::Sqlite, "imap_life").await.unwrap();
+    let directory = to_directory(&mail);
+    let (secret, codes) = common::account::active_account(&app).await;
+    assert_eq!(provision_to(&app, &directory).await, 1);
+    assert!(mail.imap_login("cecile.sage", STRONG_PASSWORD).is_ok(), "{}", mail.log());
+
+    // Reset while the directory is down: the change waits in the queue, and arrives once it is back.
+    mail.stop_directory();
+    let new = "Nouvelle-Phrase-De-Passe-2026";
+    common::account::reset_password(&app, &codes[0], new).await;
+    assert_eq!(provision_to(&app, &directory).await, 0, "the directory is down");
+    mail.start_directory();
+    app.advance(promess_server::queue::backoff(1));
+    assert_eq!(provision_to(&app, &directory).await, 1, "the new password, written once back");
+    let login = mail.imap_login("cecile.sage", new);
+    assert!(login.is_ok(), "{login:?}\n{}", mail.log());
+    assert!(mail.imap_login("cecile.sage", STRONG_PASSWORD).is_err(), "the old password opens nothing");
+    assert_eq!(provision_to(&app, &directory).await, 0, "done once");
+
+    // Closed: the entry removed; no password opens the mailbox.
+    let mut v = common::account::signed_in_visitor(&app, &secret, new).await;
+    let closed = common::account::change(&mut v, &app, "fermer", Some(&codes[1])).await;
+    assert!(closed.html.contains("Votre compte est fermé"), "{}", closed.html);
+    assert_eq!(provision_to(&app, &directory).await, 1);
+    assert_eq!(entries(&mail, "cecile.sage").await, 0);
+    for password in [new, STRONG_PASSWORD] {
+        assert!(mail.imap_login("cecile.sage", password).is_err(), "closed: {password}");
+    }
+}
+
 /// A mail system whose directory has a certificate of a private authority (TLS on), a test app, and the authority's
 /// certificate in a file (as PROMESS_LDAP_CA names it).
 async fn of_a_private_authority(name: &str) -> (MailSystem, TestApp, std::path::PathBuf) {
