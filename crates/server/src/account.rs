@@ -219,7 +219,7 @@ async fn account_page(state: &AppState, session: &rows::Session, fait: &str) -> 
     let Some(o) = rows::overview(&state.store, &session.registration_id).await? else {
         return Ok(Redirect::to("/compte").into_response());
     };
-    let journal = rows::journal_lines(&state.store, &session.registration_id, 20).await?;
+    let journal = rows::journal_lines(state.store.pool(), &session.registration_id, 20).await?;
     let proven = match o.preuve {
         crate::store::registrations::Preuve::Carte => "Identité prouvée par votre carte CPS",
         crate::store::registrations::Preuve::Psc => "Identité prouvée par Pro Santé Connect",

@@ -22,6 +22,7 @@ on_both!(
     five_failures_lock_the_account_for_15_minutes,
     an_idle_session_ends_after_30_minutes,
     the_operator_checks_a_request_against_the_directory_and_decides,
+    the_operator_sees_the_accounts_outside_the_directory_and_closes_one_with_a_reason,
 );
 
 const LOGIN: &str = "agent.esea";
@@ -329,4 +330,62 @@ async fn the_operator_checks_a_request_against_the_directory_and_decides(app: &T
     let journal = call(app, "GET", "/operateur/journal", &session, None).await;
     assert!(journal.html.contains(&format!("demande {sage} acceptée")), "{}", journal.html);
     assert!(journal.html.contains("refusée (Numéro RPPS ou ADELI introuvable dans l'annuaire national)"));
+}
+
+async fn the_operator_sees_the_accounts_outside_the_directory_and_closes_one_with_a_reason(app: &TestApp) {
+    let secret = operator(app).await;
+    for (rpps, email) in [("99700771191", "cecile.sage@exemple.fr"), ("10003378428", "autre@exemple.fr")] {
+        let answer = register(app, &request(rpps, email)).await;
+        let identifiant = answer["identifiant"].as_str().unwrap().to_owned();
+        confirm(app, &token_of(app, &identifiant).await).await;
+        common::decide(app, &identifiant, promess_server::lifecycle::Decision::Accept).await.unwrap();
+    }
+    let extract = app.dir.join("PS_LibreAcces_Personne_activite_202612010900.txt");
+    let mut out = std::fs::File::create(&extract).unwrap();
+    std::io::Write::write_all(&mut out, format!("{}\n", annuaire::synthetic::HEADER).as_bytes()).unwrap();
+    annuaire::synthetic::line(&mut out, "8", "99700771191", "SAGE", "CECILE", "50", "Sage-Femme", "BORDEAUX").unwrap();
+    annuaire::import(&app.store, &extract, "op", app.now()).await.unwrap();
+
+    let session = signed_in(app, &secret).await;
+    let all = call(app, "GET", "/operateur/comptes", &session, None).await;
+    assert!(all.html.contains("<strong>2</strong> comptes"), "{}", all.html);
+    let outside = call(app, "GET", "/operateur/comptes?hors_annuaire=1", &session, None).await;
+    assert!(outside.html.contains("<strong>1</strong> compte dont"), "{}", outside.html);
+    assert!(outside.html.contains("10003378428") && !outside.html.contains("99700771191"), "{}", outside.html);
+    let id: String =
+        sqlx::query_scalar("SELECT id FROM registrations WHERE rpps = '10003378428'").fetch_one(&app.db).await.unwrap();
+    let page = call(app, "GET", &format!("/operateur/comptes/{id}"), &session, None).await;
+    let csrf = csrf_of(&page.html);
+    let path = format!("/operateur/comptes/{id}/fermeture");
+    let unconfirmed =
+        call(app, "POST", &path, &session, Some(&[("csrf", &csrf), ("motif", "Cessation d'activité")])).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let forged = call(app, "POST", &path, &session, Some(&[("motif", "x"), ("confirme", "oui")])).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let form = [("csrf", csrf.as_str()), ("motif", "Cessation d'activité"), ("confirme", "oui")];
+    let closed = call(app, "POST", &path, &session, Some(&form)).await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.html);
+    let statut: String = sqlx::query_scalar("SELECT statut FROM registrations WHERE id = $1")
+        .bind(&id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(statut, "fermee");
+    let told: String = sqlx::query_scalar(
+        "SELECT text_body FROM outbox WHERE recipient = 'autre@exemple.fr' AND subject LIKE '%fermé%'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(told.contains("Cessation d'activité"), "{told}");
+    assert!(audit_actions(app).await.contains(&"fermeture".to_owned()));
+    let shown = call(app, "GET", &format!("/operateur/comptes/{id}"), &session, None).await;
+    assert!(
+        shown.html.contains("Compte fermé") && shown.html.contains("fermeture (par l&#39;opérateur")
+            || shown.html.contains("fermeture (par l'opérateur"),
+        "{}",
+        shown.html
+    );
+    let left = call(app, "GET", "/operateur/comptes", &session, None).await;
+    assert!(left.html.contains("<strong>1</strong> compte."), "{}", left.html);
 }

@@ -5,6 +5,7 @@
 //! One module a resource: `sign_in` (the sign-in, sessions and sign-out), `queue` (the requests to check),
 //! `request` (a request and its decision), `journal` (the audit log); here, what they share: the routes, the
 //! session's cookie and extractor, and the page's frame.
+mod accounts;
 mod journal;
 mod queue;
 mod request;
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .merge(queue::routes())
         .merge(request::routes())
         .merge(journal::routes())
+        .merge(accounts::routes())
         .route("/operateur/console.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }))
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -51,6 +53,9 @@ pub const GUARDED: &[(&str, &str)] = &[
     ("GET", "/operateur/demandes/x"),
     ("POST", "/operateur/demandes/x/decision"),
     ("GET", "/operateur/journal"),
+    ("GET", "/operateur/comptes"),
+    ("GET", "/operateur/comptes/x"),
+    ("POST", "/operateur/comptes/x/fermeture"),
 ];
 
 const SESSION: &str = "promess-operateur";
@@ -120,6 +125,7 @@ fn page_status(status: StatusCode, title: &str, who: Option<&Signed>, body: Mark
             nav aria-label="Console" {
                 ul {
                     li { a href="/operateur/demandes" { "Demandes" } }
+                    li { a href="/operateur/comptes" { "Comptes" } }
                     li { a href="/operateur/journal" { "Journal" } }
                 }
                 form method="post" action="/operateur/deconnexion" {

@@ -265,7 +265,7 @@ pub async fn journal(
 
 /// The journal's latest lines, newest first: (at, event, detail).
 pub async fn journal_lines(
-    store: &Store,
+    db: impl sqlx::AnyExecutor<'_>,
     registration_id: &str,
     limit: i64,
 ) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
@@ -274,7 +274,7 @@ pub async fn journal_lines(
     )
     .bind(registration_id)
     .bind(limit)
-    .fetch_all(store.pool())
+    .fetch_all(db)
     .await
 }
 
@@ -623,4 +623,35 @@ pub async fn close(
     super::registrations::record_event(&mut tx, id, Statut::Fermee, Some(by), reason, now).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// An active account, as the operator's list shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Listed {
+    pub id: String,
+    pub identifiant: String,
+    pub prenom: String,
+    pub nom: String,
+    pub rpps: Option<String>,
+    pub adeli: Option<String>,
+    pub email: String,
+    /// Its number is in the current import of the national directory (1), or not (0); None without an import.
+    pub in_extract: Option<i64>,
+}
+
+/// The active accounts, by name; `outside`: only those whose RPPS or ADELI is not in the current import of the
+/// national directory (professionals who stopped practising, or whose number changed).
+pub async fn listed(store: &Store, outside: bool) -> Result<Vec<Listed>, sqlx::Error> {
+    let present = "CAST(CASE WHEN NOT EXISTS (SELECT 1 FROM annuaire_imports WHERE courant = 1) THEN NULL \
+         WHEN EXISTS (SELECT 1 FROM annuaire a JOIN annuaire_imports i ON i.id = a.import_id AND i.courant = 1 \
+         WHERE (a.type_identifiant = '8' AND a.identifiant = r.rpps) OR (a.type_identifiant = '0' AND a.identifiant = r.adeli)) \
+         THEN 1 ELSE 0 END AS BIGINT)";
+    let rows: Vec<Listed> = sqlx::query_as(&format!(
+        "SELECT r.id, r.identifiant, r.prenom, r.nom, r.rpps, r.adeli, r.email, {present} AS in_extract \
+         FROM registrations r WHERE r.statut = $1 ORDER BY r.nom, r.prenom, r.identifiant"
+    ))
+    .bind(Statut::Active.key())
+    .fetch_all(store.pool())
+    .await?;
+    Ok(rows.into_iter().filter(|r| !outside || r.in_extract == Some(0)).collect())
 }
