@@ -22,6 +22,9 @@ use common::{
     request, send, statut_of, test_app_with, token_of,
 };
 
+/// The password chosen again after a sign-in by Pro Santé Connect.
+const NEW_PASSWORD: &str = "Nouvelle-Phrase-De-Passe-2026";
+
 async fn psc_app(backend: Backend, name: &str, provider: &Provider) -> Option<TestApp> {
     let client = provider.client();
     test_app_with(backend, name, move |settings, _| promess_server::Settings { psc: Some(client), ..settings }).await
@@ -190,6 +193,23 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
         v.cookies.insert("promess-compte".into(), session);
         let home = v.get(&app, "/compte").await.html;
         assert!(home.contains("<h1>Mon compte</h1>") && home.contains("connexion (Pro Santé Connect)"), "{home}");
+        // Proven again just now: a lost factor is replaced, a forgotten password changed, with no factor asked.
+        let csrf = common::csrf_of(&home);
+        let add =
+            v.post(&app, "/compte/verification", &[("csrf", &csrf), ("action", "ajouter"), ("cible", "totp")]).await;
+        assert!(add.html.contains("Ajouter une application d'authentification"), "{}", add.html);
+        let change = [("csrf", csrf.as_str()), ("action", "mot_de_passe"), ("cible", "")];
+        let form = v.post(&app, "/compte/verification", &change).await.html;
+        assert!(form.contains("Nouveau mot de passe") && !form.contains("Mot de passe actuel"), "{form}");
+        let new = NEW_PASSWORD;
+        let typed = [("mot_de_passe", new), ("mot_de_passe_confirmation", new), ("csrf", csrf.as_str())];
+        assert!(v.post(&app, "/compte/mot-de-passe", &typed).await.html.contains("Votre mot de passe est changé"));
+        let (location, session) = to_account("sage-femme").await;
+        assert_eq!(location, "/compte");
+        v.cookies.insert(
+            "promess-compte".into(),
+            session.unwrap().split(';').next().unwrap().split_once('=').unwrap().1.to_owned(),
+        );
         let (location, session) = to_account("infirmier").await;
         assert_eq!((location.as_str(), session), ("/compte?psc=sans_compte", None));
         let said = common::browser::Visitor::default().get(&app, &location).await.html;
@@ -212,7 +232,7 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
                 base_dn: PEOPLE.into(),
                 webmail: "https://mail.sante-na.fr/".into(),
             };
-            assert_eq!(provision_to(&app, &to).await, 1);
+            assert_eq!(provision_to(&app, &to).await, 2, "the account, then its new password");
             let (conn, mut ldap) = ldap3::LdapConnAsync::new(&mail.ldap_url()).await.unwrap();
             ldap3::drive!(conn);
             ldap.simple_bind(ADMIN_DN, ADMIN_PASSWORD).await.unwrap().success().unwrap();
@@ -221,8 +241,9 @@ async fn a_professional_proven_by_psc_is_active_once_the_email_is_confirmed_with
                 ldap.search(PEOPLE, ldap3::Scope::Subtree, filter, vec!["uid"]).await.unwrap().success().unwrap();
             let entry = ldap3::SearchEntry::construct(found.into_iter().next().expect("the entry by its national id"));
             assert_eq!(entry.attrs["uid"], ["cecile.sage"]);
-            let login = mail.imap_login("cecile.sage", STRONG_PASSWORD);
+            let login = mail.imap_login("cecile.sage", NEW_PASSWORD);
             assert!(login.is_ok(), "{login:?}\n{}", mail.log());
+            assert!(mail.imap_login("cecile.sage", STRONG_PASSWORD).is_err(), "the forgotten password opens nothing");
         }
     }
 }

@@ -27,7 +27,7 @@ use serde::Deserialize;
 /// How long a set-up begun in the account space waits for its code or key.
 const SETUP_SECS: i64 = 10 * 60;
 /// How long after a sign-in by Pro Santé Connect its factors may be reset without one.
-const PSC_RESET_SECS: i64 = 10 * 60;
+pub(super) const PSC_RESET_SECS: i64 = 10 * 60;
 
 /// A change of the account's factors, asked for by a form of the account page.
 enum Change {
@@ -79,10 +79,10 @@ impl Change {
         }
     }
 
-    /// Whether a session opened by Pro Santé Connect just now may make it without a factor: its factors (the
-    /// professional proved their identity again, having lost them).
+    /// Whether a session opened by Pro Santé Connect just now may make it without a factor: its factors and its
+    /// password (the professional proved their identity again, having lost them or forgotten it).
     fn by_psc(&self) -> bool {
-        matches!(self, Change::Add(_) | Change::RecoveryCodes | Change::Remove(_))
+        matches!(self, Change::Add(_) | Change::RecoveryCodes | Change::Remove(_) | Change::Password)
     }
 }
 
@@ -213,7 +213,8 @@ async fn perform(
     match change {
         Change::Password => {
             rows::set_verified(&state.store, session_hash, now).await?;
-            Ok(super::life::change_password_form(session))
+            // Proven again by Pro Santé Connect, a forgotten password need not be typed.
+            Ok(super::life::change_password_form(session, used != super::PSC))
         }
         Change::Address => {
             rows::set_verified(&state.store, session_hash, now).await?;

@@ -437,8 +437,8 @@ pub(super) async fn reset_password(
 }
 
 /// After the second factor given again (`factors::verify`): the form of the change asked for.
-pub(super) fn change_password_form(session: &rows::Session) -> Response {
-    password_form(StatusCode::OK, "/compte/mot-de-passe", &session.csrf, true, &[], Some(&session.csrf))
+pub(super) fn change_password_form(session: &rows::Session, current: bool) -> Response {
+    password_form(StatusCode::OK, "/compte/mot-de-passe", &session.csrf, current, &[], Some(&session.csrf))
 }
 
 /// The complete session of this request, its form's token right, and its second factor given again within
@@ -474,7 +474,7 @@ pub(super) async fn change_password(
     Form(form): Form<PasswordForm>,
 ) -> Response {
     let done = async {
-        let (_, session) = match verified_session(&state, &headers, &form.csrf, false).await? {
+        let (id_hash, session) = match verified_session(&state, &headers, &form.csrf, false).await? {
             Ok(found) => found,
             Err(response) => return Ok(response),
         };
@@ -482,14 +482,18 @@ pub(super) async fn change_password(
         let Some((hash, ..)) = rows::credentials(&state.store, id).await? else {
             return Ok(Redirect::to("/compte").into_response());
         };
+        // A session proven again by Pro Santé Connect just now changes a forgotten password without it.
+        let since = state.now() - super::factors::PSC_RESET_SECS;
+        let by_psc = rows::psc_at(&state.store, &id_hash).await?.is_some_and(|at| at >= since);
         let typed = form.mot_de_passe_actuel.clone();
-        let right = state
-            .limits
-            .hashing
-            .run(move || crate::password::verify(&typed, &hash))
-            .await
-            .and_then(Result::ok)
-            .unwrap_or(false);
+        let right = by_psc
+            || state
+                .limits
+                .hashing
+                .run(move || crate::password::verify(&typed, &hash))
+                .await
+                .and_then(Result::ok)
+                .unwrap_or(false);
         let errors = match (right, new_password(&state, id, &form).await?) {
             (true, Ok(hash)) => return write_password(&state, id, &hash, None).await,
             (true, Err(errors)) => errors,
@@ -503,7 +507,7 @@ pub(super) async fn change_password(
             StatusCode::UNPROCESSABLE_ENTITY,
             "/compte/mot-de-passe",
             &session.csrf,
-            true,
+            !by_psc,
             &errors,
             Some(&session.csrf),
         ))
