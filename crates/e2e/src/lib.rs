@@ -247,6 +247,11 @@ impl Backend {
     /// The link of the latest email to `to`, as the professional reads it: the outbox sent to a folder of .eml files
     /// (what `./scripts/run` does), the message read there.
     pub async fn email_link(&self, to: &str) -> String {
+        self.email_link_to(to, "/confirmer#").await
+    }
+
+    /// The link of the latest email to `to` whose address begins with `path` (after the origin).
+    pub async fn email_link_to(&self, to: &str, path: &str) -> String {
         let folder = self.dir.join("outbox");
         let mailer = promess_server::outbox::Mailer::from_url(&format!("file://{}", folder.display())).unwrap();
         let from = "ESEA <notification@esea-na.fr>".parse().unwrap();
@@ -256,12 +261,16 @@ impl Backend {
         let mut emails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&folder)
             .unwrap()
             .flatten()
-            .map(|e| (e.metadata().unwrap().modified().unwrap(), std::fs::read_to_string(e.path()).unwrap()))
-            .filter(|(_, eml)| eml.contains(&format!("To: {to}")))
+            // Quoted-printable's soft line breaks joined: a long link is one line again.
+            .map(|e| {
+                let eml = std::fs::read_to_string(e.path()).unwrap().replace("=\r\n", "").replace("=\n", "");
+                (e.metadata().unwrap().modified().unwrap(), eml)
+            })
+            .filter(|(_, eml)| eml.contains(&format!("To: {to}")) && eml.contains(&format!("{}{path}", self.base)))
             .collect();
         emails.sort();
-        let (_, eml) = emails.last().expect("an email to this address");
-        let start = eml.find(&format!("{}/confirmer#", self.base)).expect("a link in the email");
+        let (_, eml) = emails.last().expect("an email with such a link to this address");
+        let start = eml.find(&format!("{}{path}", self.base)).expect("a link in the email");
         eml[start..].chars().take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<').collect()
     }
 
@@ -271,9 +280,15 @@ impl Backend {
         promess_server::provisioning::provision_due(&self.store, to, now).await.unwrap()
     }
 
+    /// The forgotten-password requests' round of the queue (the server's worker does it every few seconds).
+    pub async fn send_reset_links(&self) {
+        let job = promess_server::account::life::ResetLinks { public_url: self.base.clone() };
+        promess_server::queue::run_due(&self.store, &job, promess_server::queue::now_secs() + 1).await.unwrap();
+    }
+
     /// A request from another professional, straight to the API as the wizard sends it (`body`, JSON), then its
-    /// email link followed: a request in review. Its identifier.
-    pub async fn request_in_review(&self, body: &str, email: &str) -> String {
+    /// email link followed: a request in review. Its identifier and the recovery codes of its app.
+    pub async fn request_in_review(&self, body: &str, email: &str) -> (String, Vec<String>) {
         let post = |path: &str, body: &str| {
             let port = self.base.rsplit(':').next().unwrap();
             let mut stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
@@ -295,6 +310,8 @@ impl Backend {
         let id = setup["id"].as_str().unwrap();
         let confirmed = post(&format!("/api/facteurs/{id}/confirmation"), &format!("{{\"code\":\"{code}\"}}"));
         assert!(confirmed.starts_with("HTTP/1.1 200"), "{confirmed}");
+        let codes: serde_json::Value = serde_json::from_str(confirmed.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let codes = codes["codes_secours"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_owned()).collect();
         let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
         body["donnees"]["facteur"] = id.into();
         let answer = post("/api/registrations", &body.to_string());
@@ -304,7 +321,7 @@ impl Backend {
         let token = link.split('#').nth(1).unwrap();
         let confirmed = post("/api/confirmations", &format!("{{\"jeton\":\"{token}\"}}"));
         assert!(confirmed.starts_with("HTTP/1.1 200") && confirmed.contains("en_verification"), "{confirmed}");
-        identifiant
+        (identifiant, codes)
     }
 
     /// The subjects of the emails to `identifiant`'s request, oldest first.

@@ -302,7 +302,7 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
         "secret": { "mot_de_passe": promess_core::registration::examples::STRONG_PASSWORD,
                     "mot_de_passe_confirmation": promess_core::registration::examples::STRONG_PASSWORD },
     });
-    let cecile = backend.request_in_review(&other.to_string(), "cecile.sage@exemple.fr").await;
+    let (cecile, _) = backend.request_in_review(&other.to_string(), "cecile.sage@exemple.fr").await;
     let extract = backend.dir.join("PS_LibreAcces_Personne_activite_202611280900.txt");
     let mut out = std::fs::File::create(&extract).unwrap();
     std::io::Write::write_all(&mut out, format!("{}\n", promess_server::annuaire::synthetic::HEADER).as_bytes())
@@ -486,6 +486,112 @@ async fn a_registration_secured_with_a_passkey_signs_in_to_the_account_with_it()
     promess_e2e::sign_in_with_a_passkey(&c, &local, JP, STRONG_64).await;
     let signed = until(h1, |t| t.contains("Mon compte")).await;
     assert_eq!(signed, "Mon compte", "{}", find(&c, "main").await.text().await.unwrap());
+    assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forgotten_password_is_reset_then_the_address_and_password_changed_and_the_account_closed() {
+    let backend = Backend::start("reset").await;
+    let other = serde_json::json!({
+        "donnees": promess_core::registration::examples::valid_draft(),
+        "secret": { "mot_de_passe": promess_core::registration::examples::STRONG_PASSWORD,
+                    "mot_de_passe_confirmation": promess_core::registration::examples::STRONG_PASSWORD },
+    });
+    let (cecile, codes) = backend.request_in_review(&other.to_string(), "cecile.sage@exemple.fr").await;
+    let id: String = sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
+        .bind(&cecile)
+        .fetch_one(&backend.db)
+        .await
+        .unwrap();
+    let decisions = promess_server::lifecycle::Decisions { refused_retention_secs: 86_400 };
+    let accept = promess_server::lifecycle::Decision::Accept;
+    let now = promess_server::queue::now_secs();
+    promess_server::lifecycle::decide(&backend.store, &id, accept, "operateur.test", &decisions, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let h1 = || heading(&c);
+    let audit = Audit::default();
+
+    // « Mot de passe oublié ? », the link in the email, the second factor (a recovery code), the new password.
+    open(&c, &format!("{}/compte", backend.base)).await;
+    click_text(&c, "Mot de passe oublié ?").await;
+    until(h1, |t| t.contains("Mot de passe oublié")).await;
+    audit.check(&c, "mot de passe oublié").await;
+    fill(&c, "identifiant", "cecile.sage@exemple.fr").await;
+    click_text(&c, "Recevoir le lien").await;
+    let said = || async { find(&c, "#oubli-message").await.text().await.unwrap() };
+    assert!(until(said, |t| !t.is_empty()).await.contains("Si un compte correspond"));
+    backend.send_reset_links().await;
+    open(&c, &backend.email_link_to("cecile.sage@exemple.fr", "/compte/reinitialisation/").await).await;
+    let opened = until(h1, |t| t.contains("Choisir un nouveau mot de passe")).await;
+    assert_eq!(opened, "Choisir un nouveau mot de passe", "{}", c.current_url().await.unwrap());
+    click_text(&c, "Continuer").await;
+    let asked = until(h1, |t| t.contains("Confirmez votre identité")).await;
+    assert_eq!(asked, "Confirmez votre identité", "{}", find(&c, "main").await.text().await.unwrap());
+    audit.check(&c, "réinitialisation, second facteur").await;
+    fill(&c, "code", &codes[0]).await;
+    click_text(&c, "Continuer").await;
+    until(h1, |t| t.contains("Nouveau mot de passe")).await;
+    fill(&c, "mot_de_passe", "Bordeaux2024").await;
+    fill(&c, "mot_de_passe_confirmation", "Bordeaux2024").await;
+    click_text(&c, "Changer mon mot de passe").await;
+    let error = || async { find(&c, "#mot_de_passe-erreur").await.text().await.unwrap() };
+    assert!(!until(error, |t| !t.is_empty()).await.is_empty(), "a weak password is refused on its field");
+    audit.check(&c, "réinitialisation, mot de passe refusé").await;
+    fill(&c, "mot_de_passe", STRONG_64).await;
+    fill(&c, "mot_de_passe_confirmation", STRONG_64).await;
+    click_text(&c, "Changer mon mot de passe").await;
+    until(h1, |t| t.contains("Votre mot de passe est changé")).await;
+
+    // Signed in with the new password; then the account closed after the second factor given again.
+    promess_e2e::sign_in_to_the_account(&c, &backend.base, &cecile, STRONG_64, &codes[1]).await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+    let account = find(&c, "main").await.text().await.unwrap();
+    assert!(account.contains("mot de passe changé (mot de passe oublié)"), "{account}");
+    audit.check(&c, "mon compte, après la réinitialisation").await;
+
+    // A new notification address: its link, opened signed in, confirms it.
+    click_text(&c, "Changer mon adresse de notification").await;
+    until(h1, |t| t.contains("Confirmez votre identité")).await;
+    fill(&c, "code", &codes[2]).await;
+    click_text(&c, "Confirmer").await;
+    until(h1, |t| t.contains("Nouvelle adresse de notification")).await;
+    audit.check(&c, "mon compte, nouvelle adresse").await;
+    fill(&c, "email", "c.sage@nouvelle.fr").await;
+    fill(&c, "email_confirmation", "c.sage@nouvelle.fr").await;
+    click_text(&c, "Recevoir le lien de confirmation").await;
+    let said = || async { find(&c, "#fait").await.text().await.unwrap() };
+    assert!(until(said, |t| !t.is_empty()).await.contains("Un lien de confirmation"));
+    open(&c, &backend.email_link_to("c.sage@nouvelle.fr", "/compte/adresse/").await).await;
+    click_text(&c, "Confirmer ma nouvelle adresse").await;
+    assert!(until(said, |t| t.contains("nouvelle adresse")).await.contains("l'ancienne en a été informée"));
+    assert!(find(&c, "#compte").await.text().await.unwrap().contains("c.sage@nouvelle.fr"));
+
+    // A new password, with the current one; every session ends.
+    click_text(&c, "Changer mon mot de passe").await;
+    until(h1, |t| t.contains("Confirmez votre identité")).await;
+    fill(&c, "code", &codes[3]).await;
+    click_text(&c, "Confirmer").await;
+    until(h1, |t| t.contains("Nouveau mot de passe")).await;
+    let newer = "Une-Autre-Phrase-De-Passe-Solide-2026";
+    fill(&c, "mot_de_passe_actuel", STRONG_64).await;
+    fill(&c, "mot_de_passe", newer).await;
+    fill(&c, "mot_de_passe_confirmation", newer).await;
+    click_text(&c, "Changer mon mot de passe").await;
+    until(h1, |t| t.contains("Votre mot de passe est changé")).await;
+    promess_e2e::sign_in_to_the_account(&c, &backend.base, &cecile, newer, &codes[4]).await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+
+    click_text(&c, "Fermer mon compte").await;
+    until(h1, |t| t.contains("Confirmez votre identité")).await;
+    fill(&c, "code", &codes[5]).await;
+    click_text(&c, "Confirmer").await;
+    assert_eq!(until(h1, |t| t.contains("fermé")).await, "Votre compte est fermé");
+    assert_eq!(backend.statut(&cecile).await, "fermee");
     assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core");
     c.close().await.unwrap();
 }
