@@ -47,6 +47,7 @@ const DUMMY_HASH: &str =
 
 mod factors;
 pub mod life;
+mod lost;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -55,6 +56,8 @@ pub fn router() -> Router<AppState> {
         .route("/compte/second-facteur", get(second_factor_page).post(second_factor))
         .route("/compte/cle/options", post(passkey_options))
         .route("/compte/verification", post(factors::verify))
+        .route("/compte/perte-facteur", post(lost::request))
+        .route("/compte/nouveau-facteur", get(lost::setup_page).post(lost::setup))
         .route("/compte/mot-de-passe-oublie", get(life::forgotten_page).post(life::forgotten))
         .route("/compte/reinitialisation", get(life::reset_factor_page))
         .route("/compte/reinitialisation/facteur", post(life::reset_factor))
@@ -372,7 +375,13 @@ async fn sign_in(
     {
         return failed(e);
     }
-    let mut response = Redirect::to("/compte/second-facteur").into_response();
+    // Its lost factors removed by the operator: a new one is set up first.
+    let next = match rows::factor_to_redo(&state.store, &account.id).await {
+        Ok(true) => "/compte/nouveau-facteur",
+        Ok(false) => "/compte/second-facteur",
+        Err(e) => return failed(e),
+    };
+    let mut response = Redirect::to(next).into_response();
     let headers = response.headers_mut();
     headers.append(header::SET_COOKIE, set(&state, SESSION, &cookie, PENDING_SECS));
     headers.append(header::SET_COOKIE, set(&state, FORM, "", 0));
@@ -393,6 +402,9 @@ pub(crate) struct Asking<'a> {
     pub submit: &'a str,
     /// The CSRF token of a complete session (its sign-out form), when the page is for one signed in.
     pub signed: Option<&'a str>,
+    /// The sign-in's page: a professional who lost every factor may ask the operator for a new one (this form's
+    /// CSRF token).
+    pub lost: Option<&'a str>,
 }
 
 /// The second factor's forms: the passkey (the page's one script relays its assertion in `cle`), or a code (`code`:
@@ -427,7 +439,17 @@ pub(crate) fn asking_page(status: StatusCode, a: &Asking) -> Response {
             }
             button type="submit" { (a.submit) }
         }
-        p { "Vous n'avez plus votre téléphone, votre clé ni vos codes de secours ? Contactez l'assistance au " (SUPPORT_PHONE) " ou à " (SUPPORT_EMAIL) "." }
+        @if let Some(csrf) = a.lost {
+            section aria-labelledby="t-perte" {
+                h2 id="t-perte" { "Vous avez perdu votre second facteur et vos codes de secours ?" }
+                p { "Si votre identité a été prouvée par votre carte CPS ou Pro Santé Connect, connectez-vous plutôt avec Pro Santé Connect depuis la page de connexion : vous remplacerez aussitôt votre second facteur. Sinon, l'équipe de l'opérateur vérifiera votre identité (elle peut vous appeler) avant de vous permettre d'en configurer un nouveau." }
+                form method="post" action="/compte/perte-facteur" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button type="submit" { "Demander un nouveau second facteur à l'opérateur" }
+                }
+            }
+        }
+        p { "Une question ? Contactez l'assistance au " (SUPPORT_PHONE) " ou à " (SUPPORT_EMAIL) "." }
     };
     page(status, a.title, a.signed, body)
 }
@@ -443,6 +465,7 @@ fn second_factor_form(status: StatusCode, csrf: &str, passkey: bool, error: Opti
         error,
         submit: "Se connecter",
         signed: None,
+        lost: Some(csrf),
     };
     asking_page(status, &asking)
 }
@@ -517,7 +540,11 @@ pub(crate) async fn prove(
 
 /// A pending session (the password given) of this request, its form's CSRF token right and its account unlocked:
 /// its id's hash and row, and the account's failures so far. Otherwise the answer to give.
-async fn pending(state: &AppState, headers: &HeaderMap, csrf: &str) -> Result<(String, rows::Session, i64), Response> {
+pub(crate) async fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(String, rows::Session, i64), Response> {
     let (pending, session) = match current(state, headers, false).await {
         // A forgotten password's session is never a sign-in's: its password was not given.
         Ok(Some(found)) if found.1.reset.is_none() => found,
@@ -583,10 +610,19 @@ async fn conclude(
 
 /// A session opened for the account `id`, proven by `used` (journalled): its new random id in the cookie.
 async fn open(state: &AppState, id: &str, used: &str) -> Response {
-    let (cookie, csrf) = match (token(), token()) {
-        (Ok(cookie), Ok(csrf)) => (cookie, csrf),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
+    match open_cookie(state, id, used).await {
+        Ok(cookie) => {
+            let mut response = Redirect::to("/compte").into_response();
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            response
+        }
+        Err(response) => response,
+    }
+}
+
+/// A session opened for the account `id`, proven by `used` (journalled): the cookie of its new random id.
+pub(crate) async fn open_cookie(state: &AppState, id: &str, used: &str) -> Result<axum::http::HeaderValue, Response> {
+    let (cookie, csrf) = (token()?, token()?);
     let now = state.now();
     let opened = async {
         let id_hash = sha256_hex(cookie.as_bytes());
@@ -598,14 +634,8 @@ async fn open(state: &AppState, id: &str, used: &str) -> Response {
         rows::set_failures(&state.store, id, 0, None).await?;
         rows::journal(state.store.pool(), id, "connexion", used, now).await
     };
-    match opened.await {
-        Ok(()) => {
-            let mut response = Redirect::to("/compte").into_response();
-            response.headers_mut().insert(header::SET_COOKIE, set(state, SESSION, &cookie, MAX_SECS));
-            response
-        }
-        Err(e) => failed(e),
-    }
+    opened.await.map_err(failed)?;
+    Ok(set(state, SESSION, &cookie, MAX_SECS))
 }
 
 /// What a sign-in by Pro Santé Connect is journalled as.

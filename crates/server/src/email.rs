@@ -27,6 +27,8 @@ pub enum Kind<'a> {
     AddressChanged { new: &'a str },
     /// The account is closed: by its professional (no reason) or by the operator (a reason).
     Closed { reason: Option<&'a str> },
+    /// The lost second factor's request, decided by the operator: accepted (`None`) or refused with a reason.
+    FactorLoss { refused: Option<&'a str> },
 }
 
 /// One email to one professional.
@@ -87,6 +89,8 @@ impl Email<'_> {
             Kind::NewAddress { .. } => "Confirmez votre nouvelle adresse de notification",
             Kind::AddressChanged { .. } => "Votre adresse de notification a été changée",
             Kind::Closed { .. } => "Votre compte de messagerie sécurisée est fermé",
+            Kind::FactorLoss { refused: None } => "Votre nouveau second facteur : demande acceptée",
+            Kind::FactorLoss { refused: Some(_) } => "Votre demande de nouveau second facteur n'a pas été acceptée",
         };
         format!("[{SERVICE}] {what}")
     }
@@ -199,6 +203,26 @@ impl Email<'_> {
                 blocks.push(p([vec![t("Pour toute question, contactez ")], contact()].concat()));
                 blocks
             }
+            Kind::FactorLoss { refused: None } => vec![
+                p(vec![
+                    t("Votre demande de nouveau second facteur pour votre compte (identifiant : "),
+                    id(),
+                    t(") a été acceptée après vérification de votre identité."),
+                ]),
+                p(vec![t(
+                    "Connectez-vous à votre compte avec votre mot de passe : vous configurerez alors votre nouveau second facteur et recevrez de nouveaux codes de secours.",
+                )]),
+                p([vec![t("Si vous n'êtes pas à l'origine de cette demande, contactez sans attendre ")], contact()].concat()),
+            ],
+            Kind::FactorLoss { refused: Some(reason) } => vec![
+                p(vec![
+                    t("Votre demande de nouveau second facteur pour votre compte (identifiant : "),
+                    id(),
+                    t(") n'a pas été acceptée."),
+                ]),
+                p(vec![t("Motif : "), Strong(reason.to_string()), t(".")]),
+                p([vec![t("Pour toute question, contactez ")], contact()].concat()),
+            ],
         }
     }
 

@@ -23,6 +23,7 @@ on_both!(
     an_idle_session_ends_after_30_minutes,
     the_operator_checks_a_request_against_the_directory_and_decides,
     the_operator_sees_the_accounts_outside_the_directory_and_closes_one_with_a_reason,
+    a_professional_who_lost_every_factor_sets_a_new_one_up_once_the_operator_accepts,
 );
 
 const LOGIN: &str = "agent.esea";
@@ -388,4 +389,69 @@ async fn the_operator_sees_the_accounts_outside_the_directory_and_closes_one_wit
     );
     let left = call(app, "GET", "/operateur/comptes", &session, None).await;
     assert!(left.html.contains("<strong>1</strong> compte."), "{}", left.html);
+}
+
+async fn a_professional_who_lost_every_factor_sets_a_new_one_up_once_the_operator_accepts(app: &TestApp) {
+    use common::account::{AccountSteps, active_account, signed_in as account_open};
+    let (old_secret, old_codes) = active_account(app).await;
+    let mut v = common::browser::Visitor::default();
+    let password = promess_core::registration::examples::STRONG_PASSWORD;
+    v.password(app, "cecile.sage", password).await;
+    let asked = v.get(app, "/compte/second-facteur").await;
+    assert!(asked.html.contains("Demander un nouveau second facteur"), "{}", asked.html);
+    let sent = v.post(app, "/compte/perte-facteur", &[("csrf", &csrf_of(&asked.html))]).await;
+    assert!(
+        sent.html.contains("transmise à l&#39;équipe") || sent.html.contains("transmise à l'équipe"),
+        "{}",
+        sent.html
+    );
+    // Without a decision, the password alone still leads to the second factor only.
+    assert_eq!(v.password(app, "cecile.sage", password).await.location, "/compte/second-facteur");
+
+    let secret = operator(app).await;
+    let session = signed_in(app, &secret).await;
+    let listed = call(app, "GET", "/operateur/pertes", &session, None).await;
+    assert!(listed.html.contains("<strong>1</strong> demande en attente"), "{}", listed.html);
+    let request: String = sqlx::query_scalar("SELECT id FROM factor_losses").fetch_one(&app.db).await.unwrap();
+    let path = format!("/operateur/pertes/{request}");
+    let csrf = csrf_of(&listed.html);
+    let unconfirmed = call(app, "POST", &path, &session, Some(&[("csrf", &csrf), ("decision", "accepter")])).await;
+    assert_eq!(unconfirmed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let form = [("csrf", csrf.as_str()), ("decision", "accepter"), ("confirme", "oui")];
+    assert_eq!(call(app, "POST", &path, &session, Some(&form)).await.status, StatusCode::SEE_OTHER);
+    assert!(audit_actions(app).await.contains(&"perte_facteur".to_owned()));
+    let factors: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM account_factors").fetch_one(&app.db).await.unwrap();
+    assert_eq!(factors, 0, "the lost factors removed");
+
+    // The next sign-in sets a new app up (a wrong code first), then shows new recovery codes and opens the account.
+    let mut v = common::browser::Visitor::default();
+    assert_eq!(v.password(app, "cecile.sage", password).await.location, "/compte/nouveau-facteur");
+    let page = v.get(app, "/compte/nouveau-facteur").await;
+    let key =
+        |html: &str| html.split("id=\"cle-secrete\">").nth(1).unwrap().split('<').next().unwrap().replace(' ', "");
+    let csrf = csrf_of(&page.html);
+    let wrong = [("csrf", csrf.as_str()), ("setup", &common::field_of(&page.html, "setup")), ("code", "000000")];
+    let again = v.post(app, "/compte/nouveau-facteur", &wrong).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let new_secret = key(&again.html);
+    let code = common::totp_code(&new_secret, app.now());
+    let right = [("csrf", csrf.as_str()), ("setup", &common::field_of(&again.html, "setup")), ("code", code.as_str())];
+    let done = v.post(app, "/compte/nouveau-facteur", &right).await;
+    assert_eq!(done.html.matches("<li><code>").count(), 10, "{}", done.html);
+    assert!(account_open(&v.get(app, "/compte").await));
+    // The lost ones open nothing any more.
+    let mut other = common::browser::Visitor::default();
+    assert_eq!(other.password(app, "cecile.sage", password).await.location, "/compte/second-facteur");
+    app.advance(30);
+    assert_eq!(
+        other.second_factor(app, &common::totp_code(&old_secret, app.now())).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(other.second_factor(app, &old_codes[0]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(other.second_factor(app, &common::totp_code(&new_secret, app.now())).await.location, "/compte");
+    let told: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE subject LIKE '%demande acceptée%'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(told, 1);
 }

@@ -174,6 +174,7 @@ pub(super) async fn verify(
             error,
             submit: "Confirmer",
             signed: Some(&session.csrf),
+            lost: None,
         };
         Ok(asking_page(status, &asking))
     };
@@ -264,27 +265,11 @@ async fn setup_page(
     let error_markup = html! { @if let Some(error) = error { p.erreur role="alert" id="ajout-erreur" { (error) } } };
     let body = match kind {
         FactorKind::Totp => {
-            let secret = factors::new_secret();
-            let uri = factors::totp(&secret, &label, ISSUER).map_err(sqlx::Error::Protocol)?.get_url();
-            let qr = factors::qr_svg(&uri).map_err(sqlx::Error::Protocol)?;
-            factor_rows::begin_for_account(&state.store, &handle, kind.key(), &secret, &label, id, expires).await?;
-            let grouped = promess_core::factor::FactorSetup { id: String::new(), secret, uri, qr_svg: String::new() }
-                .grouped_secret();
+            let form = app_setup(state, (id, &label), "/compte/facteurs/application", csrf).await?;
             html! {
                 h1 { "Ajouter une application d'authentification" }
                 (error_markup)
-                p { "Scannez ce QR code avec votre application, ou saisissez-y la clé ci-dessous (compte de type « basé sur le temps »)." }
-                div.qr-code role="img" aria-label="QR code de configuration de votre application d'authentification" { (PreEscaped(qr)) }
-                p { "Clé à saisir dans l'application : " code id="cle-secrete" { (grouped) } }
-                form method="post" action="/compte/facteurs/application" {
-                    input type="hidden" name="csrf" value=(csrf);
-                    input type="hidden" name="setup" value=(handle);
-                    p {
-                        label for="code" { "Code à 6 chiffres affiché par l'application" }
-                        input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required;
-                    }
-                    button type="submit" { "Ajouter cette application" }
-                }
+                (form)
                 p { a href="/compte" { "Annuler" } }
             }
         }
@@ -312,6 +297,53 @@ async fn setup_page(
         }
     };
     Ok(page(StatusCode::OK, "Ajouter un second facteur", Some(csrf), body))
+}
+
+/// An authenticator app's set-up for the account (`id`, labelled `label`), begun: its QR code and key, and the form
+/// (to `action`) of the code it then shows.
+pub(super) async fn app_setup(
+    state: &AppState,
+    (id, label): (&str, &str),
+    action: &str,
+    csrf: &str,
+) -> Result<Markup, sqlx::Error> {
+    let handle = crate::secret::token(32).map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+    let secret = factors::new_secret();
+    let uri = factors::totp(&secret, label, ISSUER).map_err(sqlx::Error::Protocol)?.get_url();
+    let qr = factors::qr_svg(&uri).map_err(sqlx::Error::Protocol)?;
+    let expires = state.now() + SETUP_SECS;
+    factor_rows::begin_for_account(&state.store, &handle, FactorKind::Totp.key(), &secret, label, id, expires).await?;
+    let grouped =
+        promess_core::factor::FactorSetup { id: String::new(), secret, uri, qr_svg: String::new() }.grouped_secret();
+    Ok(html! {
+        p { "Scannez ce QR code avec votre application, ou saisissez-y la clé ci-dessous (compte de type « basé sur le temps »)." }
+        div.qr-code role="img" aria-label="QR code de configuration de votre application d'authentification" { (PreEscaped(qr)) }
+        p { "Clé à saisir dans l'application : " code id="cle-secrete" { (grouped) } }
+        form method="post" action=(action) {
+            input type="hidden" name="csrf" value=(csrf);
+            input type="hidden" name="setup" value=(handle);
+            p {
+                label for="code" { "Code à 6 chiffres affiché par l'application" }
+                input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required;
+            }
+            button type="submit" { "Ajouter cette application" }
+        }
+    })
+}
+
+/// The new app's code for the account's set-up `setup`: its time step, if the code is right (a wrong one counted).
+pub(super) async fn app_code_step(
+    state: &AppState,
+    setup: &factor_rows::Setup,
+    handle: &str,
+    code: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let app = factors::totp(&setup.secret, &setup.label, ISSUER).map_err(sqlx::Error::Protocol)?;
+    let step = normalized_totp_code(code).and_then(|c| factors::code_step(&app, &c, state.now()));
+    if step.is_none() {
+        factor_rows::wrong_code(&state.store, handle).await?;
+    }
+    Ok(step)
 }
 
 /// A new factor's confirmation: the set-up's handle, and the new app's code or the new key's credential.
@@ -346,21 +378,15 @@ pub(super) async fn add(State(state): State<AppState>, headers: HeaderMap, Form(
         };
         let kind = FactorKind::from_key(&setup.kind).unwrap_or(FactorKind::Totp);
         let confirmed = match kind {
-            FactorKind::Totp => {
-                let app = factors::totp(&setup.secret, &setup.label, ISSUER).map_err(sqlx::Error::Protocol)?;
-                let step = normalized_totp_code(&form.code).and_then(|c| factors::code_step(&app, &c, now));
-                match step {
-                    Some(step) => {
-                        factor_rows::add_to_account(&state.store, &form.setup, id, Confirmation::Step(step), now)
-                            .await?
-                    }
-                    None => {
-                        factor_rows::wrong_code(&state.store, &form.setup).await?;
-                        let error = "Ce code ne correspond pas : une nouvelle clé vous est proposée, ajoutez-la à votre application et saisissez le code qu'elle affiche.";
-                        return setup_page(&state, &session, kind, Some(error)).await;
-                    }
+            FactorKind::Totp => match app_code_step(&state, &setup, &form.setup, &form.code).await? {
+                Some(step) => {
+                    factor_rows::add_to_account(&state.store, &form.setup, id, Confirmation::Step(step), now).await?
                 }
-            }
+                None => {
+                    let error = "Ce code ne correspond pas : une nouvelle clé vous est proposée, ajoutez-la à votre application et saisissez le code qu'elle affiche.";
+                    return setup_page(&state, &session, kind, Some(error)).await;
+                }
+            },
             FactorKind::Cle => {
                 let webauthn = state.webauthn.as_deref();
                 let made = webauthn.and_then(|w| {

@@ -254,6 +254,7 @@ async fn reset_asking(
         error,
         submit: "Continuer",
         signed: None,
+        lost: None,
     };
     Ok(asking_page(status, &asking))
 }

@@ -1,6 +1,7 @@
 //! The active accounts: every one, or those whose RPPS or ADELI is no longer in the latest import of the national
-//! directory (a professional who stopped practising); an account's journal; and its closure by the operator, with a
-//! reason sent to the professional, audited.
+//! directory (a professional who stopped practising); an account's journal; its closure by the operator, with a
+//! reason sent to the professional; and the requests of professionals who lost every second factor, decided as a
+//! manual registration is. Each decision audited.
 use super::{Signed, date_time, failed, page, page_status};
 use crate::{
     AppState,
@@ -23,6 +24,101 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/operateur/comptes", get(list))
         .route("/operateur/comptes/{id}", get(account))
         .route("/operateur/comptes/{id}/fermeture", post(close))
+        .route("/operateur/pertes", get(losses))
+        .route("/operateur/pertes/{id}", post(decide_loss))
+}
+
+async fn losses_page(state: &AppState, signed: &Signed, status: StatusCode, said: Option<&str>) -> Response {
+    let waiting = match rows::factor_losses(&state.store).await {
+        Ok(waiting) => waiting,
+        Err(e) => return failed(e),
+    };
+    let body = html! {
+        h1 { "Pertes de second facteur" }
+        @if let Some(said) = said { p role="status" id="fait" { (said) } }
+        p { "Des professionnels dont l'identité n'a été prouvée ni par la carte CPS ni par Pro Santé Connect ont perdu leur second facteur et leurs codes de secours (leur mot de passe donné). Vérifiez leur identité comme pour une inscription sans carte (par exemple en les appelant au numéro de leur inscription) ; accepté, le compte configure un nouveau second facteur à sa prochaine connexion." }
+        p id="nombre" { strong { (waiting.len()) } " demande" @if waiting.len() > 1 { "s" } " en attente." }
+        @for w in &waiting {
+            section aria-labelledby={ "t-" (w.id) } {
+                h2 id={ "t-" (w.id) } { (w.prenom) " " (w.nom) " (" (w.identifiant) ")" }
+                p { "Demandée le " (date_time(w.demande_le)) " ; RPPS / ADELI : " (w.rpps.as_deref().or(w.adeli.as_deref()).unwrap_or("—")) ". " a href={ "/operateur/comptes/" (w.registration_id) } { "Le compte et son journal" } }
+                form method="post" action={ "/operateur/pertes/" (w.id) } {
+                    input type="hidden" name="csrf" value=(signed.operator.csrf);
+                    fieldset {
+                        legend { "Décision" }
+                        p { input type="radio" id={ "accepter-" (w.id) } name="decision" value="accepter"; label for={ "accepter-" (w.id) } { "Accepter : identité vérifiée" } }
+                        p { input type="radio" id={ "refuser-" (w.id) } name="decision" value="refuser"; label for={ "refuser-" (w.id) } { "Refuser" } }
+                    }
+                    p { label for={ "motif-" (w.id) } { "Motif d'un refus (envoyé au professionnel)" } textarea id={ "motif-" (w.id) } name="motif" {} }
+                    p { input type="checkbox" id={ "confirme-" (w.id) } name="confirme" value="oui"; label for={ "confirme-" (w.id) } { "Je confirme cette décision" } }
+                    button type="submit" { "Enregistrer la décision" }
+                }
+            }
+        }
+    };
+    page_status(status, "Pertes de second facteur", Some(signed), body)
+}
+
+async fn losses(State(state): State<AppState>, signed: Signed) -> Response {
+    losses_page(&state, &signed, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+struct LossForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    motif: String,
+    confirme: Option<String>,
+}
+
+async fn decide_loss(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(form): Form<LossForm>,
+) -> Response {
+    if let Err(refused) = signed.check(&form.csrf) {
+        return refused;
+    }
+    let reason = form.motif.trim();
+    let refused = match (form.decision.as_str(), form.confirme.as_deref()) {
+        ("accepter", Some("oui")) => None,
+        ("refuser", Some("oui")) if !reason.is_empty() => Some(reason),
+        _ => {
+            let said = "Choisissez la décision, donnez le motif d'un refus et cochez la case de confirmation.";
+            return losses_page(&state, &signed, StatusCode::UNPROCESSABLE_ENTITY, Some(said)).await;
+        }
+    };
+    let login = signed.operator.login.clone();
+    let now = state.now();
+    let email = |civilite: &str, identifiant: &str| {
+        Email { civilite, identifiant, kind: Kind::FactorLoss { refused } }.render()
+    };
+    let decided = async {
+        let Some(account) = rows::decide_factor_loss(&state.store, &id, (&login, refused), email, now).await? else {
+            return Ok(false);
+        };
+        let what = if refused.is_some() { "refusée" } else { "acceptée" };
+        operators::audit(
+            state.store.pool(),
+            &login,
+            "perte_facteur",
+            &format!("compte {account} : demande {what}"),
+            now,
+        )
+        .await?;
+        Ok::<_, sqlx::Error>(true)
+    };
+    match decided.await {
+        Ok(true) => Redirect::to("/operateur/pertes").into_response(),
+        Ok(false) => {
+            losses_page(&state, &signed, StatusCode::CONFLICT, Some("Cette demande n'est plus en attente.")).await
+        }
+        Err(e) => failed(e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -56,6 +56,8 @@ pub const GUARDED: &[(&str, &str)] = &[
     ("GET", "/operateur/comptes"),
     ("GET", "/operateur/comptes/x"),
     ("POST", "/operateur/comptes/x/fermeture"),
+    ("GET", "/operateur/pertes"),
+    ("POST", "/operateur/pertes/x"),
 ];
 
 const SESSION: &str = "promess-operateur";
@@ -126,6 +128,7 @@ fn page_status(status: StatusCode, title: &str, who: Option<&Signed>, body: Mark
                 ul {
                     li { a href="/operateur/demandes" { "Demandes" } }
                     li { a href="/operateur/comptes" { "Comptes" } }
+                    li { a href="/operateur/pertes" { "Pertes de second facteur" } }
                     li { a href="/operateur/journal" { "Journal" } }
                 }
                 form method="post" action="/operateur/deconnexion" {

@@ -655,3 +655,110 @@ pub async fn listed(store: &Store, outside: bool) -> Result<Vec<Listed>, sqlx::E
     .await?;
     Ok(rows.into_iter().filter(|r| !outside || r.in_extract == Some(0)).collect())
 }
+
+/// A lost second factor's request for the account `id` (its password given), unless one is waiting already:
+/// true when recorded.
+pub async fn factor_loss_requested(store: &Store, id: &str, now: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    let waiting: Option<String> =
+        sqlx::query_scalar("SELECT id FROM factor_losses WHERE registration_id = $1 AND statut = 'en_attente'")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    if waiting.is_some() {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO factor_losses (id, registration_id, demande_le, statut) VALUES ($1, $2, $3, 'en_attente')",
+    )
+    .bind(new_id()?)
+    .bind(id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    journal(&mut *tx, id, "perte_facteur_demandee", "", now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// A lost second factor's request, as the operator's list shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct FactorLoss {
+    pub id: String,
+    pub registration_id: String,
+    pub demande_le: i64,
+    pub identifiant: String,
+    pub prenom: String,
+    pub nom: String,
+    pub rpps: Option<String>,
+    pub adeli: Option<String>,
+}
+
+/// The requests waiting for the operator, oldest first.
+pub async fn factor_losses(store: &Store) -> Result<Vec<FactorLoss>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT f.id, f.registration_id, f.demande_le, r.identifiant, r.prenom, r.nom, r.rpps, r.adeli \
+         FROM factor_losses f JOIN registrations r ON r.id = f.registration_id \
+         WHERE f.statut = 'en_attente' AND r.statut = $1 ORDER BY f.demande_le",
+    )
+    .bind(Statut::Active.key())
+    .fetch_all(store.pool())
+    .await
+}
+
+/// The operator's decision on a waiting request (`refused`: its reason), in one transaction: accepted, the
+/// account's factors and recovery codes removed and a new factor asked at its next sign-in; the professional told;
+/// the journal written. The account's id, or None when the request was not waiting.
+pub async fn decide_factor_loss(
+    store: &Store,
+    request: &str,
+    (by, refused): (&str, Option<&str>),
+    email: impl FnOnce(&str, &str) -> crate::email::Rendered,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let mut tx = store.begin_write().await?;
+    let found: Option<(String, String, String, String)> = sqlx::query_as(
+        "SELECT r.id, r.identifiant, r.email, r.civilite FROM factor_losses f JOIN registrations r \
+         ON r.id = f.registration_id WHERE f.id = $1 AND f.statut = 'en_attente' AND r.statut = $2",
+    )
+    .bind(request)
+    .bind(Statut::Active.key())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((id, identifiant, recipient, civilite)) = found else { return Ok(None) };
+    let statut = if refused.is_some() { "refusee" } else { "acceptee" };
+    sqlx::query("UPDATE factor_losses SET statut = $1, decide_par = $2, decide_le = $3, motif = $4 WHERE id = $5")
+        .bind(statut)
+        .bind(by)
+        .bind(now)
+        .bind(refused)
+        .bind(request)
+        .execute(&mut *tx)
+        .await?;
+    if refused.is_none() {
+        sqlx::query("DELETE FROM account_factors WHERE registration_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM recovery_codes WHERE registration_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM account_sessions WHERE registration_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE registrations SET facteur_a_refaire = 1 WHERE id = $1").bind(&id).execute(&mut *tx).await?;
+    }
+    super::jobs::enqueue_email(&mut tx, &id, &recipient, &email(&civilite, &identifiant), now).await?;
+    let event = if refused.is_some() { "perte_facteur_refusee" } else { "perte_facteur_acceptee" };
+    journal(&mut *tx, &id, event, refused.unwrap_or(""), now).await?;
+    tx.commit().await?;
+    Ok(Some(id))
+}
+
+/// Whether the account must set a new second factor up at sign-in (its lost factors removed by the operator).
+pub async fn factor_to_redo(store: &Store, id: &str) -> Result<bool, sqlx::Error> {
+    let redo: i64 = sqlx::query_scalar("SELECT facteur_a_refaire FROM registrations WHERE id = $1")
+        .bind(id)
+        .fetch_one(store.pool())
+        .await?;
+    Ok(redo == 1)
+}
+
+/// The new second factor set up at sign-in: no more to redo.
+pub async fn factor_redone(store: &Store, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE registrations SET facteur_a_refaire = 0 WHERE id = $1").bind(id).execute(store.pool()).await?;
+    Ok(())
+}
