@@ -9,7 +9,7 @@ use crate::{
 use leptos::prelude::*;
 use promess_core::{
     Field, Step,
-    password::{Assessment, Rule, score_label},
+    password::{Assessment, Rule, meter_level, meter_text},
     registration::Credentials,
 };
 
@@ -83,17 +83,7 @@ fn StrengthMeter(password: ReadSignal<String>) -> impl IntoView {
     let empty = move || password.with(String::is_empty);
     let ok = move || assessment.with(Assessment::satisfactory);
     let score = move || assessment.with(|a| a.score);
-    let text = move || {
-        if empty() {
-            "Sécurité du mot de passe : saisissez un mot de passe".to_owned()
-        } else {
-            let verdict = if ok() { "satisfaisante" } else { "insuffisante" };
-            match score() {
-                Some(s) => format!("Sécurité du mot de passe : {verdict} ({})", score_label(s)),
-                None => format!("Sécurité du mot de passe : {verdict} (évaluation en cours…)"),
-            }
-        }
-    };
+    let text = move || assessment.with(|a| meter_text(empty(), a));
     let rules = Rule::ALL
         .into_iter()
         .map(|rule| {
@@ -130,7 +120,7 @@ fn StrengthMeter(password: ReadSignal<String>) -> impl IntoView {
             aria-valuetext=text
             class=move || if ok() { "jauge satisfaisante" } else { "jauge insuffisante" }
         >
-            <div class="jauge-barre" aria-hidden="true" data-niveau=move || if empty() { 0 } else { score().unwrap_or(0) + 1 }.to_string()>
+            <div class="jauge-barre" aria-hidden="true" data-niveau=move || assessment.with(|a| meter_level(empty(), a)).to_string()>
                 <span></span>
             </div>
             <p class="jauge-texte" aria-live="polite">{text}</p>

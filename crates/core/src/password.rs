@@ -26,6 +26,18 @@ impl Rule {
     pub const ALL: [Rule; 6] =
         [Rule::Length, Rule::Lowercase, Rule::Uppercase, Rule::Digit, Rule::NoPersonalData, Rule::Unguessable];
 
+    /// Its name in the meter's answers and pages.
+    pub const fn key(self) -> &'static str {
+        match self {
+            Rule::Length => "longueur",
+            Rule::Lowercase => "minuscule",
+            Rule::Uppercase => "majuscule",
+            Rule::Digit => "chiffre",
+            Rule::NoPersonalData => "donnees_personnelles",
+            Rule::Unguessable => "difficile_a_deviner",
+        }
+    }
+
     pub const fn label(self) -> &'static str {
         match self {
             Rule::Length => "Au moins 12 caractères",
@@ -125,6 +137,23 @@ pub fn check(password: &str, personal: &[String], score: Option<u8>) -> Result<(
         return Err(ErrorCode::PasswordTooLong);
     }
     Assessment::new(password, personal, score).errors().into_iter().next().map_or(Ok(()), Err)
+}
+
+/// What the strength meter says of a password (`empty`: none typed yet), read aloud and shown under its bar.
+pub fn meter_text(empty: bool, assessment: &Assessment) -> String {
+    if empty {
+        return "Sécurité du mot de passe : saisissez un mot de passe".to_owned();
+    }
+    let verdict = if assessment.satisfactory() { "satisfaisante" } else { "insuffisante" };
+    match assessment.score {
+        Some(s) => format!("Sécurité du mot de passe : {verdict} ({})", score_label(s)),
+        None => format!("Sécurité du mot de passe : {verdict} (évaluation en cours…)"),
+    }
+}
+
+/// The meter's bar: 0 empty, then the zxcvbn score plus one.
+pub fn meter_level(empty: bool, assessment: &Assessment) -> u8 {
+    if empty { 0 } else { assessment.score.unwrap_or(0) + 1 }
 }
 
 /// The meter's text for a zxcvbn score.

@@ -543,6 +543,10 @@ async fn a_forgotten_password_is_reset_then_the_address_and_password_changed_and
     assert!(!until(error, |t| !t.is_empty()).await.is_empty(), "a weak password is refused on its field");
     audit.check(&c, "réinitialisation, mot de passe refusé").await;
     fill(&c, "mot_de_passe", STRONG_64).await;
+    // Step 3's meter, green once every rule holds.
+    let meter = || async { find(&c, "#jauge").await.attr("class").await.unwrap().unwrap_or_default() };
+    assert!(until(meter, |m| m.contains("satisfaisante")).await.contains("satisfaisante"), "the meter turns green");
+    audit.check(&c, "réinitialisation, jauge verte").await;
     fill(&c, "mot_de_passe_confirmation", STRONG_64).await;
     click_text(&c, "Changer mon mot de passe").await;
     until(h1, |t| t.contains("Votre mot de passe est changé")).await;

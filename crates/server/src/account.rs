@@ -69,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/compte/facteurs/application", post(factors::add))
         .route("/compte/facteurs/cle", post(factors::add))
         .route("/compte/cle.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], PASSKEY_JS) }))
+        .route("/compte/force.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], METER_JS) }))
+        .route("/compte/force", post(life::meter_verdict))
         .route("/compte/deconnexion", post(sign_out))
         .route("/compte/compte.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }))
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
@@ -81,9 +83,12 @@ pub fn router() -> Router<AppState> {
         ))
 }
 
-const CSS: &str = include_str!("console/console.css");
+/// The console's style, and the wizard's strength meter (the account space's password pages show it).
+const CSS: &str = concat!(include_str!("console/console.css"), include_str!("../../../style/jauge.css"));
 /// The second factor page's one script: a passkey's assertion, only where the account has a key.
 const PASSKEY_JS: &str = include_str!("account/cle.js");
+/// The new password's strength meter (step 3's, with the server's verdict).
+const METER_JS: &str = include_str!("account/force.js");
 
 pub(crate) fn page(status: StatusCode, title: &str, signed: Option<&str>, body: Markup) -> Response {
     let banner = html! {

@@ -73,6 +73,21 @@ async fn a_forgotten_password_is_reset_after_the_second_factor_and_every_session
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
     let form = v.post(app, "/compte/reinitialisation/facteur", &[("code", &codes[0]), ("csrf", &csrf)]).await;
     assert!(form.html.contains("Nouveau mot de passe"), "{}", form.html);
+    // The meter's verdict as the password is typed: the account's own words count, as at step 3.
+    let rate = |password: &'static str| [("mot_de_passe", password), ("csrf", csrf.as_str())];
+    let weak: serde_json::Value =
+        serde_json::from_str(&v.post(app, "/compte/force", &rate("Cecile-Sage-2026")).await.html).unwrap();
+    assert_eq!(
+        (weak["satisfaisant"].as_bool(), weak["regles"][4]["tient"].as_bool()),
+        (Some(false), Some(false)),
+        "{weak}"
+    );
+    let strong: serde_json::Value =
+        serde_json::from_str(&v.post(app, "/compte/force", &rate(NEW_PASSWORD)).await.html).unwrap();
+    assert_eq!((strong["satisfaisant"].as_bool(), strong["niveau"].as_u64()), (Some(true), Some(5)), "{strong}");
+    assert!(strong["texte"].as_str().unwrap().contains("satisfaisante"));
+    let stranger = Visitor::default().post(app, "/compte/force", &[("mot_de_passe", "x"), ("csrf", "x")]).await;
+    assert_eq!(stranger.status, StatusCode::FORBIDDEN, "no session, no verdict");
     // Step 3's rules, in French on the field.
     let weak = [("mot_de_passe", "cecile.sage1A"), ("mot_de_passe_confirmation", "cecile.sage1A"), ("csrf", &csrf)];
     let weak = v.post(app, "/compte/reinitialisation/mot-de-passe", &weak).await;

@@ -334,11 +334,87 @@ fn password_form(
             input type="hidden" name="csrf" value=(csrf);
             @if current { (field(CURRENT)) }
             (field(NEW))
+            (meter())
             (field(AGAIN))
             button type="submit" { "Changer mon mot de passe" }
         }
     };
     page(status, "Nouveau mot de passe", signed, body)
+}
+
+/// Step 3's strength meter and checklist, empty: `/compte/force.js` keeps it up to date as the password is typed,
+/// from the server's verdict (the same rules and zxcvbn, the account's own words).
+fn meter() -> Markup {
+    use promess_core::password::{Assessment, Rule, meter_text};
+    let empty = Assessment::new("", &[], None);
+    html! {
+        div #jauge .jauge.insuffisante role="meter" aria-label="Sécurité du mot de passe" aria-valuemin="0" aria-valuemax="4"
+            aria-valuenow="0" aria-valuetext=(meter_text(true, &empty)) {
+            div.jauge-barre aria-hidden="true" data-niveau="0" { span {} }
+            p.jauge-texte aria-live="polite" { (meter_text(true, &empty)) }
+        }
+        ul.regles aria-label="Règles du mot de passe" {
+            @for rule in Rule::ALL {
+                li.regle.attente data-regle=(rule.key()) { span.marque-regle aria-hidden="true" { "…" } (rule.label()) span.sr-only { " : en cours d'évaluation" } }
+            }
+        }
+        script src="/compte/force.js" defer {}
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct MeterForm {
+    #[serde(default)]
+    mot_de_passe: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /compte/force`: the meter's verdict on a password being typed, for this session's account (a reset's
+/// pending session or a signed-in one), with its own words: the level, the text, each rule held or not.
+pub(super) async fn meter_verdict(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<MeterForm>,
+) -> Response {
+    use promess_core::password::{Assessment, Rule, meter_level, meter_text};
+    let found = match current(&state, &headers, true).await {
+        Ok(None) => current(&state, &headers, false).await.map(|s| s.filter(|(_, s)| s.reset.is_some())),
+        other => other,
+    };
+    let session = match found {
+        Ok(Some((_, session))) if same(&session.csrf, &form.csrf) => session,
+        Ok(_) => return StatusCode::FORBIDDEN.into_response(),
+        Err(e) => return failed(e),
+    };
+    let person = match registrations::person(state.store.pool(), &session.registration_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return StatusCode::FORBIDDEN.into_response(),
+        Err(e) => return failed(e),
+    };
+    let words = promess_core::password::personal_words(&person.prenom, &person.nom, &person.identifiant);
+    let password = form.mot_de_passe;
+    let rated = state
+        .limits
+        .hashing
+        .run(move || {
+            let score = (!password.is_empty()).then(|| promess_strength::estimate(&password, &words));
+            let a = Assessment::new(&password, &words, score);
+            let rules: Vec<serde_json::Value> =
+                Rule::ALL.iter().map(|r| serde_json::json!({ "regle": r.key(), "tient": a.holds(*r) })).collect();
+            serde_json::json!({
+                "niveau": meter_level(password.is_empty(), &a),
+                "score": a.score,
+                "satisfaisant": a.satisfactory(),
+                "texte": meter_text(password.is_empty(), &a),
+                "regles": rules,
+            })
+        })
+        .await;
+    match rated.and_then(Result::ok) {
+        Some(verdict) => axum::Json(verdict).into_response(),
+        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 #[derive(Deserialize)]
