@@ -6,6 +6,16 @@ pub async fn stored_factor(store: &promess_server::store::Store) -> String {
     let (handle, now) = (promess_server::secret::token(32).unwrap(), promess_server::queue::now_secs());
     let secret = promess_server::factors::new_secret();
     promess_server::store::factors::begin(store, &handle, "totp", &secret, "banc", now + 3600).await.unwrap();
-    assert!(promess_server::store::factors::confirm(store, &handle, now / 30, &[], now).await.unwrap());
+    assert!(
+        promess_server::store::factors::confirm(
+            store,
+            &handle,
+            promess_server::store::factors::Confirmation::Step(now / 30),
+            &[],
+            now
+        )
+        .await
+        .unwrap()
+    );
     handle
 }
