@@ -154,6 +154,19 @@ async fn a_registration_with_the_simulated_cps_card_opens_its_mailbox_over_imap(
     let login = mail.imap_login("paul.martin", STRONG_64);
     assert!(login.is_ok(), "{login:?}\n{}", mail.log());
 
+    // The account space: the card signs the doctor in (its PIN to the agent only, a challenge of the server signed).
+    open(&c, &format!("{}/compte", backend.base)).await;
+    fill(&c, "code-porteur", PIN).await;
+    find(&c, "#avec-carte").await.click().await.unwrap();
+    let signed_in = until(h1, |t| t.contains("Mon compte")).await;
+    assert_eq!(signed_in, "Mon compte", "{}", text(&c, "main").await);
+    assert!(text(&c, "main").await.contains("connexion (carte CPS)"));
+    let (spent,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM card_challenges WHERE spent_at IS NOT NULL")
+        .fetch_one(&backend.db)
+        .await
+        .unwrap();
+    assert_eq!(spent, 2, "the sign-in's challenge spent too");
+
     // The secrets typed (the password, the PIN) are nowhere: not in the database's files, the emails, the mail
     // directory, the logs of the server and the agent, the browser's storage.
     let storage =

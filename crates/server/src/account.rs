@@ -45,6 +45,7 @@ pub const REFUSED: &str = "Identifiant ou mot de passe incorrect.";
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$W+2Hq6yQHS6BZR/K0eCY3JQ3oEsgqPvSpQCDaFDLJ4I";
 
+mod card;
 mod factors;
 pub mod life;
 mod lost;
@@ -71,6 +72,8 @@ pub fn router() -> Router<AppState> {
         .route("/compte/cle.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], PASSKEY_JS) }))
         .route("/compte/force.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], METER_JS) }))
         .route("/compte/force", post(life::meter_verdict))
+        .route("/compte/carte", post(card::sign_in))
+        .route("/compte/carte.js", get(|| async { ([(header::CONTENT_TYPE, "text/javascript")], card::SCRIPT) }))
         .route("/compte/deconnexion", post(sign_out))
         .route("/compte/compte.css", get(|| async { ([(header::CONTENT_TYPE, "text/css")], CSS) }))
         .layer(tower_http::set_header::SetResponseHeaderLayer::overriding(
@@ -128,7 +131,7 @@ fn locked_message(until: i64) -> String {
     )
 }
 
-fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Response {
+pub(crate) fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Response {
     let csrf = match token() {
         Ok(t) => t,
         Err(r) => return r,
@@ -150,6 +153,24 @@ fn sign_in_form(state: &AppState, status: StatusCode, error: Option<&str>) -> Re
             button type="submit" { "Continuer" }
         }
         p { a id="oubli" href="/compte/mot-de-passe-oublie" { "Mot de passe oublié ?" } }
+        @if state.settings.card_trust.is_some() {
+            section aria-labelledby="t-carte" {
+                h2 id="t-carte" { "Avec votre carte CPS" }
+                p { "Pour les comptes dont l'identité a été prouvée par la carte CPS ou Pro Santé Connect : la carte dans le lecteur, le logiciel de lecture de carte en marche. Votre code porteur ne va qu'à ce logiciel, jamais à nos serveurs." }
+                form id="carte-formulaire" method="post" action="/compte/carte"
+                    data-agent=(crate::web::agent_of(&state.settings.dist).unwrap_or_else(|| "http://127.0.0.1:8765".into())) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="preuve";
+                    p {
+                        label for="code-porteur" { "Code porteur de la carte" }
+                        input id="code-porteur" type="password" inputmode="numeric" autocomplete="off" aria-describedby="carte-message";
+                    }
+                    button type="button" id="avec-carte" hidden { "Se connecter avec ma carte CPS" }
+                    p id="carte-message" role="status" { "La connexion par carte demande JavaScript." }
+                }
+                script src="/compte/carte.js" defer {}
+            }
+        }
         @if state.settings.psc.is_some() {
             section aria-labelledby="t-psc" {
                 h2 id="t-psc" { "Votre identité a été prouvée par votre carte CPS ou Pro Santé Connect ?" }
@@ -614,7 +635,7 @@ async fn conclude(
 }
 
 /// A session opened for the account `id`, proven by `used` (journalled): its new random id in the cookie.
-async fn open(state: &AppState, id: &str, used: &str) -> Response {
+pub(crate) async fn open(state: &AppState, id: &str, used: &str) -> Response {
     match open_cookie(state, id, used).await {
         Ok(cookie) => {
             let mut response = Redirect::to("/compte").into_response();

@@ -26,7 +26,7 @@ mod routes;
 pub mod secret;
 pub mod serve;
 pub mod store;
-mod web;
+pub mod web;
 
 use axum::{Router, extract::DefaultBodyLimit};
 use promess_core::OperatorConfig;

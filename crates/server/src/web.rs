@@ -86,6 +86,12 @@ fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
         .collect()
 }
 
+/// The local card agent of the built app (`dist`), read once: the account space's card sign-in calls it too.
+pub fn agent_of(dist: &Path) -> Option<String> {
+    static AGENT: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    AGENT.get_or_init(|| card_agent(&std::fs::read_to_string(dist.join("index.html")).unwrap_or_default())).clone()
+}
+
 /// The local card agent the page calls, from index.html's `<meta name="promess:agent">`: an http(s) origin on a
 /// loopback address, or nothing.
 fn card_agent(html: &str) -> Option<String> {

@@ -60,7 +60,38 @@ on_both!(
     the_locked_answers_must_be_the_certificate_s,
     an_ecdsa_card_is_verified_too,
     a_card_request_is_an_account_once_its_email_is_confirmed_whoever_claimed_the_number_first,
+    the_card_signs_its_proven_account_in_with_a_fresh_proof_of_this_origin_only,
 );
+
+async fn the_card_signs_its_proven_account_in_with_a_fresh_proof_of_this_origin_only(app: &CardApp) {
+    let nonce = challenge(app).await;
+    let (status, body) = register_card(app, app.pki.proof(&nonce, ORIGIN)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    common::confirm(&app.app, &common::token_of(&app.app, "cecile.sage").await).await;
+    assert_eq!(common::statut_of(&app.app, "cecile.sage").await.as_deref(), Some("active"));
+    let mut v = common::browser::Visitor::default();
+    let with_card = async |v: &mut common::browser::Visitor, proof: &str| {
+        let form = v.get(&app.app, "/compte").await;
+        assert!(form.html.contains("avec-carte"), "{}", form.html);
+        let csrf = common::csrf_of(&form.html);
+        v.post(&app.app, "/compte/carte", &[("preuve", proof), ("csrf", &csrf)]).await
+    };
+    let proof = serde_json::to_string(&app.pki.proof(&challenge(app).await, ORIGIN)).unwrap();
+    let signed = with_card(&mut v, &proof).await;
+    assert_eq!(signed.location, "/compte", "{}", signed.html);
+    let home = v.get(&app.app, "/compte").await.html;
+    assert!(home.contains("<h1>Mon compte</h1>") && home.contains("connexion (carte CPS)"), "{home}");
+    // The same proof again, a proof for another site, anything else: refused, no session.
+    let elsewhere =
+        serde_json::to_string(&app.pki.proof(&challenge(app).await, "https://hameconnage.example")).unwrap();
+    for (what, proof) in [("replayed", proof.as_str()), ("another origin", elsewhere.as_str()), ("garbage", "{}")] {
+        let mut stranger = common::browser::Visitor::default();
+        let page = with_card(&mut stranger, proof).await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{what}");
+        assert!(page.html.contains("La connexion par carte a échoué"), "{what}: {}", page.html);
+        assert!(!stranger.get(&app.app, "/compte").await.html.contains("<h1>Mon compte</h1>"), "{what}");
+    }
+}
 
 async fn challenge(app: &CardApp) -> String {
     let request = Request::post("/api/card-challenges").body(Body::empty()).unwrap();
