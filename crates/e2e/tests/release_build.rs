@@ -601,6 +601,88 @@ async fn a_forgotten_password_is_reset_then_the_address_and_password_changed_and
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn every_factor_lost_the_operator_accepts_and_the_next_sign_in_sets_a_new_one_up() {
+    let backend = Backend::start("perte").await;
+    let other = serde_json::json!({
+        "donnees": promess_core::registration::examples::valid_draft(),
+        "secret": { "mot_de_passe": STRONG_64, "mot_de_passe_confirmation": STRONG_64 },
+    });
+    let (cecile, _) = backend.request_in_review(&other.to_string(), "cecile.sage@exemple.fr").await;
+    let id: String = sqlx::query_scalar("SELECT id FROM registrations WHERE identifiant = $1")
+        .bind(&cecile)
+        .fetch_one(&backend.db)
+        .await
+        .unwrap();
+    let decisions = promess_server::lifecycle::Decisions { refused_retention_secs: 86_400 };
+    let accept = promess_server::lifecycle::Decision::Accept;
+    let now = promess_server::queue::now_secs();
+    promess_server::lifecycle::decide(&backend.store, &id, accept, "operateur.test", &decisions, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let driver = ChromeDriver::start();
+    let c = driver.browser().await;
+    let h1 = || heading(&c);
+    let audit = Audit::default();
+
+    // The password given, no factor: the request to the operator.
+    open(&c, &format!("{}/compte", backend.base)).await;
+    fill(&c, "identifiant", &cecile).await;
+    fill(&c, "mot_de_passe", STRONG_64).await;
+    click_text(&c, "Continuer").await;
+    until(h1, |t| t.contains("Second facteur")).await;
+    audit.check(&c, "second facteur, avec la demande de perte").await;
+    click_text(&c, "Demander un nouveau second facteur à l'opérateur").await;
+    assert_eq!(until(h1, |t| t.contains("transmise")).await, "Demande transmise à l'opérateur");
+
+    // The operator checks and accepts, in the console.
+    let (operator, secret) = ("agent.esea", "une phrase de passe d'opérateur");
+    let enrolment =
+        promess_server::operators::add(&backend.store, operator, secret, secret, now).await.unwrap().unwrap();
+    let totp = promess_server::operators::totp(&enrolment.secret, operator).unwrap();
+    open(&c, &format!("{}/operateur", backend.base)).await;
+    fill(&c, "login", operator).await;
+    fill(&c, "mot_de_passe", secret).await;
+    fill(&c, "code", &totp.generate(promess_server::queue::now_secs() as u64)).await;
+    click_text(&c, "Se connecter").await;
+    until(h1, |t| t.contains("Demandes")).await;
+    click_text(&c, "Pertes de second facteur").await;
+    until(h1, |t| t.contains("Pertes de second facteur")).await;
+    audit.check(&c, "console, pertes de second facteur").await;
+    let request: String = sqlx::query_scalar("SELECT id FROM factor_losses").fetch_one(&backend.db).await.unwrap();
+    find(&c, &format!("#accepter-{request}")).await.click().await.unwrap();
+    find(&c, &format!("#confirme-{request}")).await.click().await.unwrap();
+    click_text(&c, "Enregistrer la décision").await;
+    let count = || async { find(&c, "#nombre").await.text().await.unwrap() };
+    assert_eq!(until(count, |t| t.starts_with('0')).await, "0 demande en attente.");
+    click_text(&c, "Se déconnecter").await;
+    until(h1, |t| t.contains("Connexion")).await;
+
+    // The next sign-in: a new app set up, new recovery codes, the account open.
+    open(&c, &format!("{}/compte", backend.base)).await;
+    fill(&c, "identifiant", &cecile).await;
+    fill(&c, "mot_de_passe", STRONG_64).await;
+    click_text(&c, "Continuer").await;
+    until(h1, |t| t.contains("Configurer votre nouveau second facteur")).await;
+    audit.check(&c, "nouveau second facteur").await;
+    let key = find(&c, "#cle-secrete").await.text().await.unwrap();
+    fill(&c, "code", &promess_e2e::app_code(&key)).await;
+    click_text(&c, "Ajouter cette application").await;
+    until(h1, |t| t.contains("est configuré")).await;
+    let codes = find(&c, "#codes-secours").await.text().await.unwrap();
+    assert_eq!(codes.split_whitespace().count(), 10, "{codes}");
+    click_text(&c, "Accéder à mon compte").await;
+    assert_eq!(until(h1, |t| t.contains("Mon compte")).await, "Mon compte");
+    let journal = find(&c, "#journal").await.text().await.unwrap();
+    for said in ["nouveau second facteur demandé", "acceptée par l'opérateur", "connexion (nouveau second facteur)"]
+    {
+        assert!(journal.contains(said), "{said}: {journal}");
+    }
+    assert_eq!(audit.violations(), Vec::<String>::new(), "axe-core");
+    c.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
     let backend = Backend::start("refused").await;
     let driver = ChromeDriver::start();

@@ -314,6 +314,9 @@ fn event_label(event: &str) -> &str {
         "adresse_demandee" => "nouvelle adresse de notification demandée",
         "adresse_changee" => "adresse de notification changée",
         "fermeture" => "compte fermé",
+        "perte_facteur_demandee" => "nouveau second facteur demandé à l'opérateur",
+        "perte_facteur_acceptee" => "demande de nouveau second facteur acceptée par l'opérateur",
+        "perte_facteur_refusee" => "demande de nouveau second facteur refusée par l'opérateur",
         other => other,
     }
 }
