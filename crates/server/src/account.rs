@@ -656,8 +656,9 @@ pub(crate) async fn open_cookie(state: &AppState, id: &str, used: &str) -> Resul
     let opened = async {
         let id_hash = sha256_hex(cookie.as_bytes());
         rows::open_session(&state.store, &id_hash, id, &csrf, true, now).await?;
-        if used == PSC {
-            // Proven again by Pro Santé Connect: its factors may be reset at once (a lost phone or key).
+        if used == PSC || used == CARD {
+            // The identity proven again (Pro Santé Connect, the card): its factors may be replaced and a forgotten
+            // password changed at once (a lost phone or key).
             rows::set_psc(&state.store, &id_hash, now).await?;
         }
         rows::set_failures(&state.store, id, 0, None).await?;
@@ -667,8 +668,9 @@ pub(crate) async fn open_cookie(state: &AppState, id: &str, used: &str) -> Resul
     Ok(set(state, SESSION, &cookie, MAX_SECS))
 }
 
-/// What a sign-in by Pro Santé Connect is journalled as.
+/// What a sign-in by Pro Santé Connect, or by the card, is journalled as.
 pub(crate) const PSC: &str = "Pro Santé Connect";
+pub(crate) const CARD: &str = "carte CPS";
 
 /// Pro Santé Connect proved `national_id` (e-CPS or the card, eIDAS substantial): the account proven so (by the card
 /// or PSC) with that national id is signed in, strong on its own; otherwise the sign-in page says why.

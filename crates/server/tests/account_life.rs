@@ -188,6 +188,8 @@ async fn the_password_the_address_and_closure_change_only_after_the_second_facto
     );
     assert!(v.post(app, "/compte/mot-de-passe", &new).await.html.contains("Votre mot de passe est changé"));
     assert!(!signed_in(&v.get(app, "/compte").await), "every session ends");
+    let folder = common::ldif_folder(app);
+    assert_eq!(common::provision_to(app, &folder).await, 2, "the account, then its new password");
     let mut v = signed_in_visitor(app, &secret, NEW_PASSWORD).await;
 
     // The notification address: its link goes to the new address, and only the account signed in confirms it.
@@ -222,6 +224,19 @@ async fn the_password_the_address_and_closure_change_only_after_the_second_facto
     assert!(!signed_in(&v.get(app, "/compte").await));
     assert_eq!(Visitor::default().password(app, "cecile.sage", NEW_PASSWORD).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(jobs_of(app, "annuaire_fermeture").await, 1);
+    // LDIF mode: the account's file, then its changes as LDIF modify and delete files, each job once.
+    assert_eq!(common::provision_to(app, &folder).await, 1, "its removal");
+    assert_eq!(common::provision_to(app, &folder).await, 0, "once");
+    let promess_server::provisioning::Directory::Folder(dir) = &folder.directory else { unreachable!() };
+    let files: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.contains("changetype: modify\nreplace: userPassword\nuserPassword: {ARGON2ID}$argon2id$"))
+    );
+    assert!(files.iter().any(|f| f.contains("dn: uid=cecile.sage,") && f.contains("changetype: delete")));
     assert_eq!(emails_to(app, "c.sage@nouvelle.fr", "est fermé").await, 1);
     let (_, proposal, _) = common::send(
         app,

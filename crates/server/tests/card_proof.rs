@@ -81,6 +81,11 @@ async fn the_card_signs_its_proven_account_in_with_a_fresh_proof_of_this_origin_
     assert_eq!(signed.location, "/compte", "{}", signed.html);
     let home = v.get(&app.app, "/compte").await.html;
     assert!(home.contains("<h1>Mon compte</h1>") && home.contains("connexion (carte CPS)"), "{home}");
+    // Proven again by the card just now: a forgotten password is changed with no factor nor old password asked.
+    let change = [("csrf", common::csrf_of(&home)), ("action", "mot_de_passe".into()), ("cible", String::new())];
+    let change: Vec<(&str, &str)> = change.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let form = v.post(&app.app, "/compte/verification", &change).await.html;
+    assert!(form.contains("Nouveau mot de passe") && !form.contains("Mot de passe actuel"), "{form}");
     // The same proof again, a proof for another site, anything else: refused, no session.
     let elsewhere =
         serde_json::to_string(&app.pki.proof(&challenge(app).await, "https://hameconnage.example")).unwrap();

@@ -84,7 +84,7 @@ pub(super) async fn sign_in(
         return refused(&state, ErrorCode::CardUntrusted);
     };
     match rows::proven_by(&state.store, &national).await {
-        Ok(Some(id)) => open(&state, &id, "carte CPS").await,
+        Ok(Some(id)) => open(&state, &id, super::CARD).await,
         Ok(None) => sign_in_form(
             &state,
             StatusCode::UNAUTHORIZED,

@@ -182,7 +182,7 @@ pub(super) async fn verify(
         let psc_recent =
             rows::psc_at(&state.store, &session_hash).await?.is_some_and(|at| at >= state.now() - PSC_RESET_SECS);
         if psc_recent && change.by_psc() && form.code.is_empty() && form.cle.is_empty() {
-            return perform(&state, &session_hash, &session, change, super::PSC).await;
+            return perform(&state, &session_hash, &session, change, "identité prouvée à nouveau").await;
         }
         if form.code.is_empty() && form.cle.is_empty() {
             return asked(StatusCode::OK, None).await;
@@ -214,8 +214,9 @@ async fn perform(
     match change {
         Change::Password => {
             rows::set_verified(&state.store, session_hash, now).await?;
-            // Proven again by Pro Santé Connect, a forgotten password need not be typed.
-            Ok(super::life::change_password_form(session, used != super::PSC))
+            // The identity proven again (Pro Santé Connect, the card), a forgotten password need not be typed.
+            let proven = rows::psc_at(&state.store, session_hash).await?.is_some_and(|at| at >= now - PSC_RESET_SECS);
+            Ok(super::life::change_password_form(session, !proven))
         }
         Change::Address => {
             rows::set_verified(&state.store, session_hash, now).await?;
