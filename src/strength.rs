@@ -3,9 +3,8 @@
 //! An [`Estimator`] sends a [`StrengthRequest`] somewhere and calls back with the [`StrengthReply`]. The app uses
 //! the Web Worker ([`worker_estimator`]); the [`Scheduler`] keeps at most one request in flight and one queued,
 //! and keeps only the answer for the latest password.
-use gloo_worker::{Spawnable, WorkerBridge};
 use leptos::prelude::set_timeout;
-use promess_strength::{StrengthReply, StrengthRequest, StrengthWorker};
+use promess_strength::{StrengthReply, StrengthRequest};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -23,7 +22,7 @@ pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Sender>);
 pub const WORKER_LOADER: &str = "/strength_worker_loader.js";
 
 /// The production estimator: zxcvbn in a Web Worker, spawned on the first request. The code that spawns and talks
-/// to the worker (gloo-worker and its message codec) is in the `later` chunk of the split release build (see `app`):
+/// to the worker (`promess_strength::worker`) is in the `later` chunk of the split release build (see `app`):
 /// nothing of it is in the first download.
 pub fn worker_estimator() -> Estimator {
     Estimator(Rc::new(|on_reply: Rc<dyn Fn(StrengthReply)>| {
@@ -66,10 +65,12 @@ fn load_worker(worker: Rc<RefCell<Worker>>, on_reply: Rc<dyn Fn(StrengthReply)>)
 }
 
 /// Spawns the worker; its replies go to `on_reply`. In the `later` chunk in the split release build (see `app`).
+/// Should the browser refuse the worker, requests go nowhere and the meter keeps saying it is rating.
 pub(crate) fn worker_sender(on_reply: Rc<dyn Fn(StrengthReply)>) -> Sender {
-    let bridge: WorkerBridge<StrengthWorker> =
-        StrengthWorker::spawner().callback(move |reply| on_reply(reply)).with_loader(true).spawn(WORKER_LOADER);
-    Rc::new(move |request| bridge.send(request)) as Sender
+    match promess_strength::worker::spawn(WORKER_LOADER, on_reply) {
+        Ok(send) => Rc::new(send) as Sender,
+        Err(_) => Rc::new(|_| ()) as Sender,
+    }
 }
 
 /// One request in flight, the newest one queued, stale answers dropped.

@@ -3,9 +3,8 @@
 //! `zxcvbn` crate 3.1.1 scores (`tests/zxcvbn.rs` compares the two on a large generated set).
 //!
 //! Its word lists weigh about 350 KB (brotli) in wasm: the browser runs [`estimate`] in a Web Worker
-//! ([`StrengthWorker`], built as its own wasm by trunk) so that it never weighs on the wizard's first paint.
+//! ([`worker`], built as its own wasm by trunk) so that it never weighs on the wizard's first paint.
 //! The server calls [`estimate`] directly.
-use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 mod dictionary;
@@ -17,7 +16,7 @@ mod scoring;
 const MAX_ESTIMATED_CHARS: usize = 100;
 
 /// A request to rate a password. `seq` lets the caller drop answers that are not the latest.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StrengthRequest {
     pub seq: u64,
     pub password: String,
@@ -25,7 +24,7 @@ pub struct StrengthRequest {
 }
 
 /// The zxcvbn score (0–4) of the request numbered `seq`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StrengthReply {
     pub seq: u64,
     pub score: u8,
@@ -76,32 +75,7 @@ pub fn answer(request: &StrengthRequest) -> StrengthReply {
 }
 
 #[cfg(feature = "worker")]
-mod worker {
-    use super::{StrengthReply, StrengthRequest, answer};
-    use gloo_worker::{HandlerId, Worker, WorkerScope};
-
-    /// The Web Worker that rates passwords off the main thread.
-    pub struct StrengthWorker;
-
-    impl Worker for StrengthWorker {
-        type Message = ();
-        type Input = StrengthRequest;
-        type Output = StrengthReply;
-
-        fn create(_scope: &WorkerScope<Self>) -> Self {
-            StrengthWorker
-        }
-
-        fn update(&mut self, _scope: &WorkerScope<Self>, _msg: ()) {}
-
-        fn received(&mut self, scope: &WorkerScope<Self>, request: StrengthRequest, id: HandlerId) {
-            scope.respond(id, answer(&request));
-        }
-    }
-}
-
-#[cfg(feature = "worker")]
-pub use worker::StrengthWorker;
+pub mod worker;
 
 #[cfg(test)]
 mod tests {
