@@ -487,6 +487,12 @@ pub async fn find(client: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no {css}: {e}"))
 }
 
+/// The text of the first element matching `css`, for [`until`] to poll: an element the page replaced meanwhile
+/// (stale) reads as empty and is found again at the next poll.
+pub async fn text_of(client: &Client, css: &str) -> String {
+    find(client, css).await.text().await.unwrap_or_default()
+}
+
 /// Opens `url` and waits for the app to be running: the prerendered page (src/shell.rs) replaced, so
 /// that no element found afterwards is one of the page's, gone the next moment.
 pub async fn open(client: &Client, url: &str) {
@@ -696,10 +702,10 @@ pub fn app_code(key: &str) -> String {
 /// typed, the recovery codes said kept. The key (as the app keeps it) and the recovery codes.
 pub async fn secure_with_an_app(c: &Client) -> (String, Vec<String>) {
     click_text(c, "Configurer une application d'authentification").await;
-    let key = until(|| async { find(c, "#cle-secrete").await.text().await.unwrap() }, |t| !t.is_empty()).await;
+    let key = until(|| text_of(c, "#cle-secrete"), |t| !t.is_empty()).await;
     fill(c, "code-facteur", &app_code(&key)).await;
     find(c, "#verifier-code").await.click().await.unwrap();
-    let codes = || async { find(c, "#codes-secours").await.text().await.unwrap() };
+    let codes = || text_of(c, "#codes-secours");
     let codes = until(codes, |t| t.split_whitespace().count() == promess_core::factor::RECOVERY_CODES).await;
     find(c, "#codes_conserves").await.click().await.unwrap();
     (key, codes.split_whitespace().map(str::to_owned).collect())

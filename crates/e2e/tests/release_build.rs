@@ -8,7 +8,7 @@ use fantoccini::{
 use promess_e2e::{
     ARROW_DOWN, Audit, Backend, ChromeDriver, END, ENTER, SHIFT_TAB, SPACE, STRONG_64, StaticServer, app_code,
     app_running, click_text, dist, fill, find, focused, heading, open, press, secure_with_an_app, select,
-    step4_to_the_review, tab_and_type, tab_to, until,
+    step4_to_the_review, tab_and_type, tab_to, text_of, until,
 };
 use promess_web::shell::names::{CLICK, NO_CARD, PRESS, SCREEN, SHELL, SHOWN};
 use std::time::Duration;
@@ -147,7 +147,7 @@ async fn manual_registration_up_to_the_review(
     }
 
     let meter = || async { find(c, "[data-testid=meter]").await.attr("class").await.unwrap().unwrap_or_default() };
-    let meter_text = || async { find(c, "[data-testid=meter]").await.text().await.unwrap() };
+    let meter_text = || text_of(c, "[data-testid=meter]");
     fill(c, "mot_de_passe", "Bordeaux2024").await;
     let text = until(meter_text, |t| t.contains("Faible") || t.contains("Très faible") || t.contains("Moyen")).await;
     assert!(meter().await.contains("insuffisante"), "{text}");
@@ -206,11 +206,11 @@ async fn a_taken_identifier_gets_the_next_proposal_and_a_race_asks_to_confirm() 
     // Between the proposal and the submission, someone gets the proposed identifier.
     take(&backend, &second).await;
     click_text(&c, "Envoyer ma demande").await;
-    let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
+    let error = || text_of(&c, "#envoi-erreur");
     let message = until(error, |t| t.contains("vient d'être attribué")).await;
     assert!(message.contains("Un nouvel identifiant vous est proposé"), "{message}");
     let third = format!("{JP}3");
-    let review = || async { find(&c, "main").await.text().await.unwrap() };
+    let review = || text_of(&c, "main");
     assert!(until(review, |t| t.contains(&format!("{third}@sante-na.fr"))).await.contains(&third));
     click_text(&c, "Envoyer ma demande").await;
     let h1 = || heading(&c);
@@ -233,7 +233,7 @@ async fn when_the_service_fails_the_submission_says_so_and_keeps_the_answers() {
     manual_registration_up_to_the_review(&c, &backend.base, JP, None, Secure::App).await;
     backend.store.close().await;
     click_text(&c, "Envoyer ma demande").await;
-    let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
+    let error = || text_of(&c, "#envoi-erreur");
     let message = until(error, |t| t.contains("Vos réponses sont conservées")).await;
     assert!(message.contains("Vos réponses sont conservées"), "{message}");
     assert!(c.current_url().await.unwrap().path().ends_with("/recapitulatif"));
@@ -282,7 +282,7 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     assert_eq!(until(h1, |t| t.contains("Confirmation")).await, "Confirmation de votre adresse électronique");
     assert_eq!(backend.statut(id).await, "email_a_confirmer", "opening the link confirms nothing");
     click_text(&c, "Confirmer mon adresse électronique").await;
-    let said = || async { find(&c, ".confirme").await.text().await.unwrap() };
+    let said = || text_of(&c, ".confirme");
     let said = until(said, |t| t.contains("confirmée")).await;
     assert!(said.contains("en cours de vérification") && said.contains(id), "{said}");
     assert_eq!(backend.statut(id).await, "en_verification");
@@ -291,7 +291,7 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     open(&c, &link).await;
     promess_e2e::reload(&c).await;
     click_text(&c, "Confirmer mon adresse électronique").await;
-    let error = || async { find(&c, "[role=alert]").await.text().await.unwrap() };
+    let error = || text_of(&c, "[role=alert]");
     assert!(until(error, |t| t.contains("déjà été confirmée")).await.contains("aucune action n'est nécessaire"));
 
     // In review, no mailbox yet. The operator imports the national directory's extract, signs in to the console
@@ -346,14 +346,14 @@ async fn a_manual_registration_is_reviewed_in_the_console_then_its_mailbox_opens
     find(&c, "#decision-accepter").await.click().await.unwrap();
     find(&c, "#confirme").await.click().await.unwrap();
     click_text(&c, "Enregistrer la décision").await;
-    let done = || async { find(&c, "[role=status]").await.text().await.unwrap() };
+    let done = || text_of(&c, "[role=status]");
     assert!(until(done, |t| t.contains("Demande acceptée")).await.contains("le compte est activé"));
     assert_eq!(backend.statut(id).await, "active");
 
     // The other: its given name differs from the directory's; refused with a reason.
     open(&c, &format!("{}/operateur/demandes", backend.base)).await;
     click_text(&c, "Cécile Sage").await;
-    let found = || async { find(&c, "#annuaire-resultat").await.text().await.unwrap() };
+    let found = || text_of(&c, "#annuaire-resultat");
     assert!(until(found, |t| t.contains("diffère")).await.contains("au moins une réponse diffère"));
     find(&c, "#decision-refuser").await.click().await.unwrap();
     select(&c, "motif", "identite_discordante").await;
@@ -434,7 +434,7 @@ async fn a_registration_secured_with_a_passkey_signs_in_to_the_account_with_it()
     // Confirmed and accepted (the console's review is the manual journey's), then signed in with the key.
     open(&c, &backend.email_link("jp.exupery@exemple.fr").await).await;
     click_text(&c, "Confirmer mon adresse électronique").await;
-    until(|| async { find(&c, ".confirme").await.text().await.unwrap() }, |t| t.contains("confirmée")).await;
+    until(|| text_of(&c, ".confirme"), |t| t.contains("confirmée")).await;
     let decisions = promess_server::lifecycle::Decisions { refused_retention_secs: 86_400 };
     let now = promess_server::queue::now_secs();
     let accept = promess_server::lifecycle::Decision::Accept;
@@ -470,7 +470,7 @@ async fn a_registration_secured_with_a_passkey_signs_in_to_the_account_with_it()
     until(h1, |t| t.contains("Ajouter une clé d'accès")).await;
     audit.check(&c, "mon compte, ajout d'une clé").await;
     find(&c, "#creer-cle").await.click().await.unwrap();
-    let said = || async { find(&c, "#fait").await.text().await.unwrap() };
+    let said = || text_of(&c, "#fait");
     assert_eq!(until(said, |t| !t.is_empty()).await, "Votre nouveau second facteur est ajouté.");
     assert_eq!(promess_e2e::authenticator_credentials(&c, &authenticator).await.len(), 1, "the new key");
     // The lost key removed (the oldest of the two), after a third recovery code.
@@ -523,7 +523,7 @@ async fn a_forgotten_password_is_reset_then_the_address_and_password_changed_and
     audit.check(&c, "mot de passe oublié").await;
     fill(&c, "identifiant", "cecile.sage@exemple.fr").await;
     click_text(&c, "Recevoir le lien").await;
-    let said = || async { find(&c, "#oubli-message").await.text().await.unwrap() };
+    let said = || text_of(&c, "#oubli-message");
     assert!(until(said, |t| !t.is_empty()).await.contains("Si un compte correspond"));
     backend.send_reset_links().await;
     open(&c, &backend.email_link_to("cecile.sage@exemple.fr", "/compte/reinitialisation/").await).await;
@@ -539,7 +539,7 @@ async fn a_forgotten_password_is_reset_then_the_address_and_password_changed_and
     fill(&c, "mot_de_passe", "Bordeaux2024").await;
     fill(&c, "mot_de_passe_confirmation", "Bordeaux2024").await;
     click_text(&c, "Changer mon mot de passe").await;
-    let error = || async { find(&c, "#mot_de_passe-erreur").await.text().await.unwrap() };
+    let error = || text_of(&c, "#mot_de_passe-erreur");
     assert!(!until(error, |t| !t.is_empty()).await.is_empty(), "a weak password is refused on its field");
     audit.check(&c, "réinitialisation, mot de passe refusé").await;
     fill(&c, "mot_de_passe", STRONG_64).await;
@@ -568,7 +568,7 @@ async fn a_forgotten_password_is_reset_then_the_address_and_password_changed_and
     fill(&c, "email", "c.sage@nouvelle.fr").await;
     fill(&c, "email_confirmation", "c.sage@nouvelle.fr").await;
     click_text(&c, "Recevoir le lien de confirmation").await;
-    let said = || async { find(&c, "#fait").await.text().await.unwrap() };
+    let said = || text_of(&c, "#fait");
     assert!(until(said, |t| !t.is_empty()).await.contains("Un lien de confirmation"));
     open(&c, &backend.email_link_to("c.sage@nouvelle.fr", "/compte/adresse/").await).await;
     click_text(&c, "Confirmer ma nouvelle adresse").await;
@@ -653,8 +653,7 @@ async fn every_factor_lost_the_operator_accepts_and_the_next_sign_in_sets_a_new_
     find(&c, &format!("#accepter-{request}")).await.click().await.unwrap();
     find(&c, &format!("#confirme-{request}")).await.click().await.unwrap();
     click_text(&c, "Enregistrer la décision").await;
-    // A stale element (the page replaced meanwhile) is read again.
-    let count = || async { find(&c, "#nombre").await.text().await.unwrap_or_default() };
+    let count = || text_of(&c, "#nombre");
     assert_eq!(until(count, |t| t.starts_with('0')).await, "0 demande en attente.");
     click_text(&c, "Se déconnecter").await;
     until(h1, |t| t.contains("Connexion")).await;
@@ -698,12 +697,12 @@ async fn a_refusal_by_the_server_is_shown_on_the_field_concerned() {
         return send(request, init); };";
     c.execute(tamper, vec![]).await.unwrap();
     click_text(&c, "Envoyer ma demande").await;
-    let error = || async { find(&c, "#envoi-erreur").await.text().await.unwrap() };
+    let error = || text_of(&c, "#envoi-erreur");
     let message = until(error, |t| t.contains("refusées")).await;
     assert!(message.contains("N° RPPS : la clé de contrôle est incorrecte"), "{message}");
     // The link leads to step 2, where the field shows the server's verdict.
     click_text(&c, "N° RPPS : la clé de contrôle").await;
-    let rpps_error = || async { find(&c, "#rpps-erreur").await.text().await.unwrap() };
+    let rpps_error = || text_of(&c, "#rpps-erreur");
     assert!(until(rpps_error, |t| t.contains("clé de contrôle")).await.contains("clé de contrôle"));
     c.close().await.unwrap();
 }
@@ -715,7 +714,7 @@ async fn the_postal_code_offers_its_communes_and_fills_the_departement() {
     let c = driver.browser().await;
     open(&c, &format!("{}/", server.base)).await;
     click_text(&c, "Non, je n'ai pas de carte CPS").await;
-    let status = || async { find(&c, "#code_postal-communes").await.text().await.unwrap() };
+    let status = || text_of(&c, "#code_postal-communes");
     let value = |css: &'static str| {
         let c = &c;
         move || async move { find(c, css).await.prop("value").await.unwrap().unwrap_or_default() }
@@ -762,7 +761,7 @@ async fn every_screen_and_state_passes_axe_core() {
     until(h1, |t| t.contains("Confirmation de votre adresse")).await;
     audit.check(&c, "email link").await;
     click_text(&c, "Confirmer mon adresse électronique").await;
-    until(|| async { find(&c, "main").await.text().await.unwrap() }, |t| t.contains("est confirmée")).await;
+    until(|| text_of(&c, "main"), |t| t.contains("est confirmée")).await;
     audit.check(&c, "email confirmed").await;
     assert_eq!(audit.checked().len(), 13, "{:?}", audit.checked());
     let violations = audit.violations();
@@ -815,11 +814,11 @@ async fn a_whole_registration_with_the_keyboard_alone() {
     // The second factor by keyboard: the set-up's button, the app's code and Enter, the recovery codes kept.
     tab_to(&c, |f| f.id == "second_facteur").await;
     press(&c, ENTER).await;
-    let key = until(|| async { find(&c, "#cle-secrete").await.text().await.unwrap() }, |t| !t.is_empty()).await;
+    let key = until(|| text_of(&c, "#cle-secrete"), |t| !t.is_empty()).await;
     until(|| async { focused(&c).await.id }, |id| id == "code-facteur").await;
     press(&c, &app_code(&key)).await;
     press(&c, ENTER).await;
-    until(|| async { find(&c, "#codes-secours").await.text().await.unwrap() }, |t| !t.is_empty()).await;
+    until(|| text_of(&c, "#codes-secours"), |t| !t.is_empty()).await;
     tab_to(&c, |f| f.id == "codes_conserves").await;
     press(&c, SPACE).await;
     tab_to(&c, |f| f.text == "> Suivant").await;
@@ -965,7 +964,7 @@ async fn step_2_is_filled_in_before_the_app_arrives_and_the_app_keeps_every_answ
     }
     // The app holds them: its checks see them, and its draft brings them back after a reload.
     click_text(&c, "Suivant").await;
-    assert_eq!(until(|| async { find(&c, "#nom-erreur").await.text().await.unwrap() }, |_| true).await, "");
+    assert_eq!(until(|| text_of(&c, "#nom-erreur"), |_| true).await, "");
     assert!(!find(&c, "#email_confirmation-erreur").await.text().await.unwrap().is_empty());
     c.refresh().await.unwrap();
     assert_eq!(until(|| value(&c, "nom"), |v| v == "Durand").await, "Durand");
