@@ -205,7 +205,9 @@ fn password(draw: &mut Draw, words: &[Vec<&str>]) -> String {
             vary(&run, draw)
         }
         8 | 9 => {
-            let (before, date, after) = (draw.chars(ALPHABETS[1], 0, 4), date(draw), draw.chars(SYMBOLS, 0, 2));
+            // Accented letters before a date or a year: positions counted in characters, not bytes.
+            let letters = draw.pick(&[ALPHABETS[1], ALPHABETS[3]]);
+            let (before, date, after) = (draw.chars(letters, 0, 4), date(draw), draw.chars(SYMBOLS, 0, 2));
             format!("{before}{date}{after}")
         }
         10 | 11 => {
