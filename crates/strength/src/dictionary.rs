@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-const LISTS: [&str; 6] = [
+/// The six ranked lists, one word a line, most common first: passwords, English Wikipedia, female names, male
+/// names, surnames, US television and film.
+pub const LISTS: [&str; 6] = [
     include_str!("../data/passwords.txt"),
     include_str!("../data/english_wikipedia.txt"),
     include_str!("../data/female_names.txt"),

@@ -11,14 +11,16 @@ pub(crate) struct Keyboard {
     /// A typewriter keyboard (shift gives the key's second character), not a numeric keypad.
     pub typewriter: bool,
     pub keys: HashMap<char, Neighbours>,
+    /// The keys a walk may start from and their average number of neighbours (rounded down), as zxcvbn counts them
+    /// for this kind of keyboard: QWERTY's for typewriters, the numeric keypad's for keypads.
+    pub starts: u64,
+    pub degree: u64,
 }
 
-impl Keyboard {
-    /// How many neighbours a key has, on average, rounded down.
-    pub fn average_degree(&self) -> u64 {
-        let sum: usize = self.keys.values().map(|n| n.iter().flatten().count()).sum();
-        (sum / self.keys.len()) as u64
-    }
+/// How many neighbours a key has, on average, rounded down.
+fn average_degree(keys: &HashMap<char, Neighbours>) -> u64 {
+    let sum: usize = keys.values().map(|n| n.iter().flatten().count()).sum();
+    (sum / keys.len()) as u64
 }
 
 /// Typewriter rows are each shifted by a third of a key: left, up, up-right, right, down, down-left.
@@ -65,13 +67,21 @@ fn draw(layout: &[&'static str], typewriter: bool) -> Keyboard {
             keys.insert(c, neighbours.clone());
         }
     }
-    Keyboard { typewriter, keys }
+    Keyboard { typewriter, keys, starts: 0, degree: 0 }
 }
 
 /// The four keyboards: QWERTY, Dvorak, the numeric keypad and the Mac's.
 pub(crate) fn keyboards() -> &'static [Keyboard; 4] {
     static KEYBOARDS: OnceLock<[Keyboard; 4]> = OnceLock::new();
-    KEYBOARDS.get_or_init(|| [draw(&QWERTY, true), draw(&DVORAK, true), draw(&KEYPAD, false), draw(&MAC_KEYPAD, false)])
+    KEYBOARDS.get_or_init(|| {
+        let mut keyboards = [draw(&QWERTY, true), draw(&DVORAK, true), draw(&KEYPAD, false), draw(&MAC_KEYPAD, false)];
+        let figures = |k: &Keyboard| (k.keys.len() as u64, average_degree(&k.keys));
+        let (typewriter, keypad) = (figures(&keyboards[0]), figures(&keyboards[2]));
+        for keyboard in &mut keyboards {
+            (keyboard.starts, keyboard.degree) = if keyboard.typewriter { typewriter } else { keypad };
+        }
+        keyboards
+    })
 }
 
 #[cfg(test)]
@@ -87,6 +97,7 @@ mod tests {
         assert_eq!(qwerty.keys[&'"'], [Some(";:"), Some("[{"), Some("]}"), None, None, Some("/?")]);
         assert_eq!(keypad.keys[&'*'], [Some("/"), None, None, None, Some("-"), Some("+"), Some("9"), Some("8")]);
         assert_eq!(keypad.keys[&'5'].iter().flatten().count(), 8);
-        assert_eq!((qwerty.average_degree(), keypad.average_degree()), (4, 5));
+        assert_eq!((qwerty.starts, qwerty.degree, dvorak.starts, dvorak.degree), (94, 4, 94, 4));
+        assert_eq!((keypad.starts, keypad.degree, mac.starts, mac.degree), (15, 5, 15, 5));
     }
 }

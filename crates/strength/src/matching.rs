@@ -165,12 +165,6 @@ fn spatial(chars: &[char], keyboard: &Keyboard, out: &mut Vec<Match>) {
     if n <= 2 {
         return;
     }
-    let [qwerty, _, keypad, _] = keyboards();
-    let (starts, degree) = if keyboard.typewriter {
-        (qwerty.keys.len() as u64, qwerty.average_degree())
-    } else {
-        (keypad.keys.len() as u64, keypad.average_degree())
-    };
     let mut i = 0;
     while i < n - 1 {
         let mut j = i + 1;
@@ -188,7 +182,11 @@ fn spatial(chars: &[char], keyboard: &Keyboard, out: &mut Vec<Match>) {
             });
             let Some((towards, position)) = next else {
                 if j - i > 2 {
-                    out.push(Match { i, j: j - 1, guesses: spatial_guesses(starts, degree, j - i, turns, shifted) });
+                    out.push(Match {
+                        i,
+                        j: j - 1,
+                        guesses: spatial_guesses(keyboard.starts, keyboard.degree, j - i, turns, shifted),
+                    });
                 }
                 i = j;
                 break;

@@ -3,7 +3,7 @@
 //! capitalised, in capitals, reversed, in l33t, with digits, years, dates and symbols; French words and phrases;
 //! the user's own names; keyboard walks; repeats; sequences; dates in every usual format; random strings over
 //! several alphabets (accents, German, Turkish, Greek); and passwords over zxcvbn's 100-character cut.
-use promess_strength::estimate;
+use promess_strength::{WORD_LISTS, estimate};
 
 /// A small deterministic generator (xorshift64*): the set is the same on every run.
 struct Draw(u64);
@@ -28,15 +28,6 @@ impl Draw {
         (0..len).map(|_| chars[self.below(chars.len())]).collect()
     }
 }
-
-const LISTS: [&str; 6] = [
-    include_str!("../data/passwords.txt"),
-    include_str!("../data/english_wikipedia.txt"),
-    include_str!("../data/female_names.txt"),
-    include_str!("../data/male_names.txt"),
-    include_str!("../data/surnames.txt"),
-    include_str!("../data/us_tv_and_film.txt"),
-];
 
 const FRENCH: [&str; 40] = [
     "soleil",
@@ -229,7 +220,7 @@ fn password(draw: &mut Draw, words: &[Vec<&str>]) -> String {
 
 #[test]
 fn scores_are_zxcvbns() {
-    let words: Vec<Vec<&str>> = LISTS.iter().map(|l| l.lines().collect()).collect();
+    let words: Vec<Vec<&str>> = WORD_LISTS.iter().map(|l| l.lines().collect()).collect();
     let inputs = ["cecile", "sage", "cecile.sage"].map(str::to_owned).to_vec();
     let judge_inputs: Vec<&str> = inputs.iter().map(String::as_str).collect();
     let count: usize = std::env::var("PROMESS_ZXCVBN_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(20_000);
