@@ -27,15 +27,23 @@ fn dist_wasm(prefix: &str, suffix: &str) -> Vec<u8> {
 }
 
 fn has(bytes: &[u8], needle: &str) -> bool {
-    bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    has_bytes(bytes, needle.as_bytes())
+}
+
+fn has_bytes(bytes: &[u8], needle: &[u8]) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle)
 }
 
 #[test]
-fn zxcvbn_lives_in_the_worker_wasm_only() {
-    let wasm = |prefix: &str| dist_wasm(prefix, "_bg.wasm");
-    // "qwerty" is in zxcvbn's keyboard graphs and dictionaries.
-    assert!(!has(&wasm("promess-web-"), "qwerty"), "zxcvbn leaked into the main wasm");
-    assert!(has(&wasm("strength_worker"), "qwerty"), "the worker wasm should hold zxcvbn");
+fn the_word_lists_live_in_the_worker_wasm_only_and_packed() {
+    let (main, worker) = (dist_wasm("promess-web-", "_bg.wasm"), dist_wasm("strength_worker", "_bg.wasm"));
+    let packed = promess_strength::packed_word_lists();
+    for sample in [&packed[..64], &packed[packed.len() / 2..][..64], &packed[packed.len() - 64..]] {
+        assert!(has_bytes(&worker, sample), "the worker wasm should hold the packed lists");
+        assert!(!has_bytes(&main, sample), "the word lists leaked into the main wasm");
+    }
+    // "qwerty" is the 4th password of the lists: their text is in neither.
+    assert!(!has(&worker, "\nqwerty\n") && !has(&main, "\nqwerty\n"), "the lists' text shipped unpacked");
 }
 
 #[test]

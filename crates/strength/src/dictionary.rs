@@ -4,15 +4,22 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The six ranked lists, one word a line, most common first: passwords, English Wikipedia, female names, male
-/// names, surnames, US television and film.
-pub const LISTS: [&str; 6] = [
-    include_str!("../data/passwords.txt"),
-    include_str!("../data/english_wikipedia.txt"),
-    include_str!("../data/female_names.txt"),
-    include_str!("../data/male_names.txt"),
-    include_str!("../data/surnames.txt"),
-    include_str!("../data/us_tv_and_film.txt"),
-];
+/// names, surnames, US television and film (`build.rs` names their files).
+#[cfg(not(target_arch = "wasm32"))]
+pub const LISTS: [&str; 6] = include!(concat!(env!("OUT_DIR"), "/lists.rs"));
+
+#[cfg(not(target_arch = "wasm32"))]
+fn lists() -> Vec<&'static str> {
+    LISTS.to_vec()
+}
+
+/// In the browser the lists come packed (`build.rs`, `crate::packing`): unpacked once, kept for the worker's life.
+#[cfg(target_arch = "wasm32")]
+fn lists() -> Vec<&'static str> {
+    let packed = include_bytes!(concat!(env!("OUT_DIR"), "/lists.packed"));
+    let lists = crate::packing::unpack(packed).expect("the word lists that build.rs packed");
+    lists.into_iter().map(|list| &*Box::leak(list.into_boxed_str())).collect()
+}
 
 /// Every word of the lists with its best rank, and the longest word's length in characters.
 pub(crate) struct Ranked {
@@ -29,9 +36,10 @@ impl Ranked {
 pub(crate) fn ranked() -> &'static Ranked {
     static RANKED: OnceLock<Ranked> = OnceLock::new();
     RANKED.get_or_init(|| {
-        let mut words = HashMap::with_capacity(LISTS.iter().map(|l| l.len() / 8).sum());
+        let lists = lists();
+        let mut words = HashMap::with_capacity(lists.iter().map(|l| l.len() / 8).sum());
         let mut longest = 0;
-        for list in LISTS {
+        for list in lists {
             for (rank, word) in (1..).zip(list.lines()) {
                 let best = words.entry(word).or_insert(rank);
                 *best = (*best).min(rank);

@@ -39,8 +39,9 @@ impl StrengthReply {
     }
 }
 
-/// In the worker: answers every request posted to it, then says it is ready.
+/// In the worker: unpacks the word lists, answers every request posted to it, and says it is ready.
 pub fn serve() {
+    crate::prepare();
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let answering = scope.clone();
     let on_message = Closure::<dyn Fn(MessageEvent)>::new(move |event: MessageEvent| {
