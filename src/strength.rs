@@ -21,7 +21,11 @@ pub struct Estimator(pub Rc<dyn Fn(Rc<dyn Fn(StrengthReply)>) -> Sender>);
 /// The URL of the worker's loader, written by trunk next to index.html (absolute: routes change the page URL).
 pub const WORKER_LOADER: &str = "/strength_worker_loader.js";
 
-/// The production estimator: zxcvbn in a Web Worker, spawned on the first request. The code that spawns and talks
+/// A request numbered [`WARM_UP`] rates nothing: it has the worker loaded (and its word lists unpacked) before
+/// step 3 needs it.
+pub const WARM_UP: u64 = 0;
+
+/// The production estimator: zxcvbn in a Web Worker, spawned on the first request (or warm-up). The code that spawns and talks
 /// to the worker (`promess_strength::worker`) is in the `later` chunk of the split release build (see `app`):
 /// nothing of it is in the first download.
 pub fn worker_estimator() -> Estimator {
@@ -29,11 +33,13 @@ pub fn worker_estimator() -> Estimator {
         let worker = Rc::new(RefCell::new(Worker::Idle));
         Rc::new(move |request: StrengthRequest| {
             let mut state = worker.borrow_mut();
+            let warm_up = request.seq == WARM_UP;
             match &mut *state {
+                Worker::Ready(_) | Worker::Loading(_) if warm_up => {}
                 Worker::Ready(send) => send(request),
                 Worker::Loading(waiting) => waiting.push(request),
                 Worker::Idle => {
-                    *state = Worker::Loading(vec![request]);
+                    *state = Worker::Loading(if warm_up { vec![] } else { vec![request] });
                     load_worker(worker.clone(), on_reply.clone());
                 }
             }
@@ -103,6 +109,15 @@ impl Scheduler {
         scheduler
     }
 
+    /// Has the estimator ready before it is needed: the worker fetched and its word lists unpacked (a quarter of a
+    /// second on a desktop, more on a slow phone), while the user fills step 2 in.
+    pub fn warm_up(&self) {
+        let send = self.send.borrow().clone();
+        if let Some(send) = send {
+            send(StrengthRequest { seq: WARM_UP, password: String::new(), user_inputs: Vec::new() });
+        }
+    }
+
     pub fn rate(&self, password: String, user_inputs: Vec<String>) {
         let seq = self.next_seq.get() + 1;
         self.next_seq.set(seq);
@@ -124,6 +139,9 @@ impl Scheduler {
     }
 
     fn on_reply(&self, reply: StrengthReply, on_score: &dyn Fn(String, u8)) {
+        if reply.seq == WARM_UP {
+            return;
+        }
         self.in_flight.set(false);
         let queued = self.queued.borrow_mut().take();
         if let Some(next) = queued {
@@ -133,5 +151,48 @@ impl Scheduler {
         if reply.seq == latest.0 {
             on_score(latest.1, reply.score);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Where the test finds the scheduler's callback, to give it replies.
+    type Replier = Rc<RefCell<Option<Rc<dyn Fn(StrengthReply)>>>>;
+
+    /// An estimator that records the numbers of the requests sent, and whose replies the test gives.
+    fn recording() -> (Estimator, Rc<RefCell<Vec<u64>>>, Replier) {
+        let sent: Rc<RefCell<Vec<u64>>> = Rc::default();
+        let reply: Replier = Rc::default();
+        let (recorded, replier) = (sent.clone(), reply.clone());
+        let estimator = Estimator(Rc::new(move |on_reply| {
+            *replier.borrow_mut() = Some(on_reply);
+            let recorded = recorded.clone();
+            Rc::new(move |request: StrengthRequest| recorded.borrow_mut().push(request.seq)) as Sender
+        }));
+        (estimator, sent, reply)
+    }
+
+    #[test]
+    fn a_warm_up_rates_nothing_and_its_answer_is_not_taken_for_one() {
+        let (estimator, sent, reply) = recording();
+        let scores: Rc<RefCell<Vec<(String, u8)>>> = Rc::default();
+        let recorded = scores.clone();
+        let scheduler =
+            Scheduler::new(&estimator, move |password, score| recorded.borrow_mut().push((password, score)));
+        scheduler.warm_up();
+        scheduler.rate("abc".into(), vec![]);
+        scheduler.rate("abcd".into(), vec![]);
+        assert_eq!(*sent.borrow(), [WARM_UP, 1], "the second password waits for the first one's answer");
+        let reply = reply.borrow().clone().expect("the scheduler's callback");
+        reply(StrengthReply { seq: WARM_UP, score: 4 });
+        assert!(scores.borrow().is_empty());
+        assert_eq!(*sent.borrow(), [WARM_UP, 1], "the warm-up's answer does not release the waiting password");
+        reply(StrengthReply { seq: 1, score: 1 });
+        assert_eq!(*sent.borrow(), [WARM_UP, 1, 2]);
+        assert!(scores.borrow().is_empty(), "an answer for a password no longer typed is dropped");
+        reply(StrengthReply { seq: 2, score: 2 });
+        assert_eq!(*scores.borrow(), [("abcd".to_string(), 2)]);
     }
 }

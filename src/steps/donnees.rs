@@ -1,5 +1,6 @@
 //! Étape 2/4 : Données personnelles.
 use crate::{
+    app::Strength,
     communes::{Communes, communes, departement},
     fields::{Choices, FieldError, ReadOnly, SelectField, TextField},
     layout::StepPage,
@@ -24,6 +25,11 @@ const MONTH_NUMBERS: [&str; 12] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", 
 pub fn Donnees() -> impl IntoView {
     let wizard = use_wizard();
     crate::psc::take_return(wizard);
+    // The strength worker loads and unpacks its word lists while the user fills this step in: the meter is ready
+    // at step 3. (The page before the app, drawn natively, has no worker.)
+    if let Some(strength) = use_context::<StoredValue<Strength, LocalStorage>>() {
+        strength.with_value(|strength| strength.0.warm_up());
+    }
     let draft = wizard.draft;
     let autre = move || draft.with(|d| d.profession == PROFESSION_AUTRE);
     let communes = communes(draft);
