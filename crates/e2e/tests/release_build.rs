@@ -116,6 +116,12 @@ async fn manual_registration_up_to_the_review(
     }
     click_text(c, "Non, je n'ai pas de carte CPS").await;
     assert_eq!(until(h1, |t| t.contains("Étape 2/4")).await, "Étape 2/4 : Données personnelles");
+    // The strength worker is started (it fetches its wasm and unpacks its word lists) while step 2 is filled in.
+    let worker_fetched = || async {
+        let script = "return performance.getEntriesByType('resource').some(e => e.name.includes('strength_worker'))";
+        c.execute(script, vec![]).await.map(|v| v.to_string()).unwrap_or_default()
+    };
+    assert_eq!(until(worker_fetched, |fetched| fetched == "true").await, "true", "the worker is loaded at step 2");
     if let Some(audit) = audit {
         audit.check(c, "étape 2, vide").await;
         click_text(c, "Suivant").await;
