@@ -1,7 +1,7 @@
 //! ProMess Inscription: the browser wizard.
 //!
 //! The whole multi-step form runs here, on the rules of `promess-core`; password strength is rated by zxcvbn in a
-//! Web Worker (`promess-strength`), so that its 400 KB stay off the first paint. `main.rs` only mounts [`App`].
+//! Web Worker (`promess-strength`), so that its 340 KB stay off the first paint. `main.rs` only mounts [`App`].
 mod api;
 mod app;
 pub mod card;

@@ -47,7 +47,7 @@ const KEYPAD: [&str; 5] = ["  / * -", "7 8 9 +", "4 5 6", "1 2 3", "  0 ."];
 const MAC_KEYPAD: [&str; 5] = ["  = / *", "7 8 9 -", "4 5 6 +", "1 2 3", "  0 ."];
 
 /// Reads a drawing: a key's column is its offset in the line (less the row's slant) over the key's width plus one.
-fn draw(layout: &[&'static str], typewriter: bool) -> Keyboard {
+fn draw(layout: &[&'static str], typewriter: bool) -> HashMap<char, Neighbours> {
     let mut at: HashMap<(i32, i32), &'static str> = HashMap::new();
     for (y, line) in layout.iter().enumerate() {
         let mut offset = 0;
@@ -67,20 +67,26 @@ fn draw(layout: &[&'static str], typewriter: bool) -> Keyboard {
             keys.insert(c, neighbours.clone());
         }
     }
-    Keyboard { typewriter, keys, starts: 0, degree: 0 }
+    keys
 }
 
 /// The four keyboards: QWERTY, Dvorak, the numeric keypad and the Mac's.
 pub(crate) fn keyboards() -> &'static [Keyboard; 4] {
     static KEYBOARDS: OnceLock<[Keyboard; 4]> = OnceLock::new();
     KEYBOARDS.get_or_init(|| {
-        let mut keyboards = [draw(&QWERTY, true), draw(&DVORAK, true), draw(&KEYPAD, false), draw(&MAC_KEYPAD, false)];
-        let figures = |k: &Keyboard| (k.keys.len() as u64, average_degree(&k.keys));
-        let (typewriter, keypad) = (figures(&keyboards[0]), figures(&keyboards[2]));
-        for keyboard in &mut keyboards {
-            (keyboard.starts, keyboard.degree) = if keyboard.typewriter { typewriter } else { keypad };
-        }
-        keyboards
+        let (qwerty, keypad) = (draw(&QWERTY, true), draw(&KEYPAD, false));
+        let figures = |keys: &HashMap<char, Neighbours>| (keys.len() as u64, average_degree(keys));
+        let (typewriter_figures, keypad_figures) = (figures(&qwerty), figures(&keypad));
+        let keyboard = |keys, typewriter: bool| {
+            let (starts, degree) = if typewriter { typewriter_figures } else { keypad_figures };
+            Keyboard { typewriter, keys, starts, degree }
+        };
+        [
+            keyboard(qwerty, true),
+            keyboard(draw(&DVORAK, true), true),
+            keyboard(keypad, false),
+            keyboard(draw(&MAC_KEYPAD, false), false),
+        ]
     })
 }
 

@@ -2,7 +2,7 @@
 //! regular expressions (its matchers in [`matching`], its estimates and search in [`scoring`]) and scored as the
 //! `zxcvbn` crate 3.1.1 scores (`tests/zxcvbn.rs` compares the two on a large generated set).
 //!
-//! Its word lists weigh about 294 KB in wasm, packed by [`packing`]: the browser runs [`estimate`] in a Web Worker
+//! Its word lists weigh about 296 KB in wasm, packed by [`packing`]: the browser runs [`estimate`] in a Web Worker
 //! ([`worker`], built as its own wasm by trunk) so that it never weighs on the wizard's first paint.
 //! The server calls [`estimate`] directly.
 use std::collections::HashMap;

@@ -1,6 +1,6 @@
 //! The word lists packed for the browser: a context-mixing coder made for lists of unique words, a word a line.
 //!
-//! Brotli stores the six lists (792,702 bytes) in 348,846 bytes; this coder in 295,393, which is what keeps the
+//! Brotli stores the six lists (792,702 bytes) in 348,846 bytes; this coder in 295,544, which is what keeps the
 //! strength worker lighter than the React peer's zxcvbn chunk (docs/performance.md). `build.rs` packs `data/*.txt`
 //! with [`pack`] for the wasm build; the worker unpacks them once with [`unpack`] (a quarter of a second natively).
 //!
@@ -374,13 +374,13 @@ pub fn pack(lists: &[&str]) -> Vec<u8> {
     out.extend_from_slice(&lengths);
 
     let code = Code::new(symbols, &lengths).expect("Huffman's lengths make a complete code");
-    let mut index = [0usize; 256];
-    code.symbols.iter().enumerate().for_each(|(i, &b)| index[usize::from(b)] = i);
-    let codes = code.codes.clone();
+    // Each byte's code, by the byte.
+    let mut codes = [(0u64, 0u8); 256];
+    code.symbols.iter().zip(&code.codes).for_each(|(&b, &c)| codes[usize::from(b)] = c);
     let mut model = Model::new(&counts, code);
     let (mut low, mut high) = (0u32, u32::MAX);
     for &byte in &text {
-        let (bits, length) = codes[index[usize::from(byte)]];
+        let (bits, length) = codes[usize::from(byte)];
         for k in (0..length).rev() {
             let bit = (bits >> k & 1) as u32;
             let middle = low + ((high - low) >> 12) * model.predict();

@@ -1,4 +1,4 @@
-//! The password-strength Web Worker: a wasm of its own, loaded by the wizard when step 3 needs it.
+//! The password-strength Web Worker: a wasm of its own, loaded by the wizard from step 2 on, for step 3.
 fn main() {
     promess_strength::worker::serve();
 }
